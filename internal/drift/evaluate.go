@@ -1,0 +1,412 @@
+package drift
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Observation is one resource seen on the three planes, as a source (plan JSON, Kubernetes,
+// state) hands it to the core. Values are JSON-shaped and already redacted (see Redact).
+type Observation struct {
+	// Ref is the resource's address (module.x.aws_iam_role.r) or group/version/kind/namespace/name.
+	Ref string
+	// Type is the OpenTofu resource type, or "group/Kind" for Kubernetes, used for the domain and
+	// for ownership rules.
+	Type string
+	// Kubernetes selectors for ownership rules; empty for OpenTofu.
+	Group, Kind, Namespace, Name string
+	Labels                       map[string]string
+
+	// Deleted means the resource no longer exists though it is recorded (or declared).
+	Deleted bool
+	// Recorded and Actual are the resource as the engine remembers it and as it runs.
+	Recorded, Actual any
+	// Desired is what Git declares, when the source knows it (a normal plan; rendered manifests).
+	Desired      any
+	DesiredKnown bool
+	// DesiredUnknown lists paths whose desired value is not known until apply.
+	DesiredUnknown []Pointer
+	// SensitivePaths were redacted by the source; findings name them but never their values.
+	SensitivePaths []Pointer
+	// FieldOwner, when set, names the controller that owns a path (Kubernetes managedFields);
+	// controller=false means a human or unknown manager.
+	FieldOwner func(Pointer) (owner string, controller bool)
+	// Actor is who changed it, when an audit source says so.
+	Actor     string
+	ActorKind string // human | breakglass | controller | service | unknown
+}
+
+// Options tune an evaluation.
+type Options struct {
+	Table *Table
+	// Now decides which exceptions have expired.
+	Now time.Time
+	// DetectedAt is stamped on every finding; sources pass their own observation time (the plan's
+	// timestamp) so the same input always yields the same bytes.
+	DetectedAt string
+}
+
+// Option is a functional option for Evaluate.
+type Option func(*Options)
+
+// WithTable evaluates against a decision table other than the built-in one.
+func WithTable(t *Table) Option { return func(o *Options) { o.Table = t } }
+
+// WithNow fixes the clock used for exception expiry.
+func WithNow(t time.Time) Option { return func(o *Options) { o.Now = t } }
+
+// WithDetectedAt stamps findings with the time the source observed the drift.
+func WithDetectedAt(ts string) Option { return func(o *Options) { o.DetectedAt = ts } }
+
+// Evaluate classifies every observation of a unit, applies its exceptions and gate, and returns
+// the report. It does not mutate its inputs.
+func Evaluate(unit *ManagedUnit, exceptions []*Exception, observations []Observation, opts ...Option) (*Report, error) {
+	o := Options{Table: DefaultTable(), Now: time.Now().UTC()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if unit == nil {
+		return nil, fmt.Errorf("no unit to evaluate")
+	}
+	if err := unit.Validate(); err != nil {
+		return nil, err
+	}
+	for _, e := range exceptions {
+		if err := e.ValidateWith(o.Table); err != nil {
+			return nil, err
+		}
+	}
+	ev := &evaluator{opts: o, unit: unit}
+	rep := &Report{Unit: unit.Metadata.Name, Gate: unit.Spec.Gate, Findings: []Finding{}}
+	var own []*Exception
+	for _, e := range exceptions {
+		if e.Spec.Unit != unit.Metadata.Name {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("exception %s belongs to unit %q, not %q; it was ignored", e.ID(), e.Spec.Unit, unit.Metadata.Name))
+			continue
+		}
+		own = append(own, e)
+	}
+	sort.SliceStable(own, func(i, j int) bool { return own[i].ID() < own[j].ID() })
+	ev.exceptions = own
+
+	for i := range observations {
+		rep.Findings = append(rep.Findings, ev.observe(&observations[i])...)
+	}
+	sortFindings(rep.Findings)
+	gateRisk, gated := GateRisk(unit.Spec.Gate)
+	rep.Status = StatusClean
+	for i := range rep.Findings {
+		f := &rep.Findings[i]
+		if !f.DriftClass.Expected() {
+			rep.Status = StatusDrifted
+		}
+		if f.AcceptedBy == "" && !f.DriftClass.Expected() && gated && f.Risk.Level() >= gateRisk.Level() {
+			f.Blocking = true
+			rep.BlockingCount++
+		}
+	}
+	rep.Summary = summarize(rep)
+	return rep, nil
+}
+
+type evaluator struct {
+	opts       Options
+	unit       *ManagedUnit
+	exceptions []*Exception
+}
+
+type group struct {
+	change    string
+	ownership string
+	owners    []string
+	changes   []Change
+}
+
+func (ev *evaluator) observe(obs *Observation) []Finding {
+	t := ev.opts.Table
+	domain := t.DomainFor(obs.Type, ev.unit.Spec.ResourceDomains)
+	if obs.Deleted {
+		return []Finding{ev.finding(obs, domain, group{change: ChangeDeleted, ownership: OwnerGit})}
+	}
+	changes := Diff(obs.Recorded, obs.Actual)
+	if len(changes) == 0 {
+		return nil
+	}
+	var noise group
+	noise.change, noise.ownership = ChangeNoise, OwnerGit
+	byOwner := map[string]*group{}
+	ownerNames := map[string]map[string]bool{}
+	for _, c := range changes {
+		if c.Noise {
+			noise.changes = append(noise.changes, c)
+			continue
+		}
+		kind, name := ev.ownerOf(obs, c.Path)
+		g := byOwner[kind]
+		if g == nil {
+			g = &group{change: ChangeModified, ownership: kind}
+			byOwner[kind] = g
+			ownerNames[kind] = map[string]bool{}
+		}
+		g.changes = append(g.changes, c)
+		if name != "" {
+			ownerNames[kind][name] = true
+		}
+	}
+	var out []Finding
+	if len(noise.changes) > 0 {
+		out = append(out, ev.finding(obs, domain, noise))
+	}
+	for _, kind := range []string{OwnerGit, OwnerController, OwnerRuntime} {
+		g := byOwner[kind]
+		if g == nil {
+			continue
+		}
+		for n := range ownerNames[kind] {
+			g.owners = append(g.owners, n)
+		}
+		sort.Strings(g.owners)
+		if kind == OwnerGit && ev.stateOnly(obs, g.changes) {
+			g.change = ChangeStateOnly
+		}
+		out = append(out, ev.finding(obs, domain, *g))
+	}
+	return out
+}
+
+// stateOnly: Git already declares every changed value, so only the recorded state is behind.
+func (ev *evaluator) stateOnly(obs *Observation, changes []Change) bool {
+	if !obs.DesiredKnown {
+		return false
+	}
+	for _, c := range changes {
+		for _, u := range obs.DesiredUnknown {
+			if c.Path.HasPrefix(u) || u.HasPrefix(c.Path) {
+				return false
+			}
+		}
+		d, ok := ValueAt(obs.Desired, c.Path)
+		if !ok {
+			d = nil
+		}
+		if !Equivalent(d, c.After) {
+			return false
+		}
+	}
+	return true
+}
+
+type ownerClaim struct {
+	pattern Pointer
+	kind    string
+	name    string
+}
+
+// ownerOf resolves who owns a path: the most specific matching rule path wins (Git on a tie,
+// because reporting drift is the safe side), then the source's field manager, then Git.
+func (ev *evaluator) ownerOf(obs *Observation, p Pointer) (kind, name string) {
+	var best *ownerClaim
+	consider := func(c ownerClaim) {
+		if !p.HasPrefix(c.pattern) {
+			return
+		}
+		if best == nil || c.pattern.specificity() > best.pattern.specificity() ||
+			(c.pattern.specificity() == best.pattern.specificity() && c.kind == OwnerGit) {
+			cc := c
+			best = &cc
+		}
+	}
+	for _, r := range ev.unit.Spec.OwnershipRules {
+		if !ruleMatches(r.Resource, obs) {
+			continue
+		}
+		for _, s := range r.GitOwned {
+			consider(ownerClaim{MustPointer(s), OwnerGit, ""})
+		}
+		for _, s := range r.RuntimeOwned {
+			consider(ownerClaim{MustPointer(s), OwnerRuntime, "runtime"})
+		}
+		for _, c := range r.ControllerOwned {
+			consider(ownerClaim{MustPointer(c.Path), OwnerController, c.Owner})
+		}
+	}
+	if best != nil {
+		return best.kind, best.name
+	}
+	if obs.FieldOwner != nil {
+		if owner, controller := obs.FieldOwner(p); controller {
+			return OwnerController, owner
+		}
+	}
+	return OwnerGit, ""
+}
+
+func ruleMatches(m ResourceMatch, obs *Observation) bool {
+	if m.Type != "" && !globSegment(m.Type, obs.Type) {
+		return false
+	}
+	if m.Address != "" && !MatchAddress(m.Address, obs.Ref) {
+		return false
+	}
+	if m.Kind != "" {
+		if obs.Kind == "" || !globSegment(m.Kind, obs.Kind) || !globSegment(m.Group, obs.Group) {
+			return false
+		}
+	}
+	if m.Namespace != "" && !globSegment(m.Namespace, obs.Namespace) {
+		return false
+	}
+	if m.Name != "" && !globSegment(m.Name, obs.Name) {
+		return false
+	}
+	for k, v := range m.Labels {
+		if obs.Labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (ev *evaluator) input(obs *Observation, domain string, g group, exception string) Input {
+	in := Input{
+		Change:           g.change,
+		Ownership:        g.ownership,
+		Domain:           domain,
+		Environment:      ev.unit.Spec.Environment,
+		Tier:             ev.unit.Spec.RiskTier,
+		Exception:        exception,
+		Actor:            obs.ActorKind,
+		IncidentRequired: ev.unit.Spec.IncidentRequired,
+	}
+	for _, c := range g.changes {
+		in.Paths = append(in.Paths, c.Path)
+	}
+	if g.change == ChangeModified {
+		if domain == DomainIdentity && identityWidened(g.changes) {
+			in.Signals = append(in.Signals, SignalIdentityWidened)
+		}
+		if networkOpenedToWorld(g.changes) {
+			in.Signals = append(in.Signals, SignalNetworkOpenWorld)
+		}
+	}
+	return in
+}
+
+func (ev *evaluator) finding(obs *Observation, domain string, g group) Finding {
+	t := ev.opts.Table
+	in := ev.input(obs, domain, g, ExceptionNone)
+	d := t.Decide(in, ev.unit.Spec.DomainOverrides)
+	f := Finding{
+		DetectedAt:    ev.opts.DetectedAt,
+		Unit:          ev.unit.Metadata.Name,
+		Owner:         ev.unit.Spec.Owner,
+		Environment:   ev.unit.Spec.Environment,
+		Domain:        domain,
+		ResourceRef:   obs.Ref,
+		ChangedFields: []string{},
+		Actor:         obs.Actor,
+		Deleted:       g.change == ChangeDeleted,
+	}
+	sensitive := map[string]bool{}
+	for _, c := range g.changes {
+		ps := c.Path.String()
+		f.ChangedFields = append(f.ChangedFields, ps)
+		for _, sp := range obs.SensitivePaths {
+			if c.Path.HasPrefix(sp) || sp.HasPrefix(c.Path) {
+				sensitive[ps] = true
+			}
+		}
+	}
+	for _, ps := range f.ChangedFields {
+		if sensitive[ps] {
+			f.SensitiveFields = append(f.SensitiveFields, ps)
+		}
+	}
+	f.Evidence = evidenceDigest(obs.Ref, f.Deleted, g.changes)
+	f.FindingID = findingID(f.Unit, f.ResourceRef, f.ChangedFields, f.Evidence)
+	ev.apply(&f, d, obs)
+	if len(g.owners) > 0 {
+		f.Explanation = "owned by " + strings.Join(g.owners, ", ")
+	}
+	if !f.DriftClass.Expected() {
+		ev.applyExceptions(&f, obs, domain, g)
+	}
+	return f
+}
+
+func (ev *evaluator) apply(f *Finding, d Decision, obs *Observation) {
+	f.DriftClass, f.Risk, f.RecommendedAction, f.Rule = d.Class, d.Risk, d.Action, d.Rule
+	// Healing without a human needs the unit's consent, a known desired state and a rule that
+	// allows it; accepted drift is never healed away.
+	f.AutoHealAllowed = d.AutoHeal && ev.unit.Spec.AutoHeal && obs.DesiredKnown && len(obs.DesiredUnknown) == 0 && f.AcceptedBy == ""
+}
+
+func (ev *evaluator) applyExceptions(f *Finding, obs *Observation, domain string, g group) {
+	var reasons []string
+	for _, e := range ev.exceptions {
+		if !MatchAddress(e.Spec.Resource, f.ResourceRef) {
+			continue
+		}
+		if missing := uncovered(e, f); len(missing) > 0 {
+			if f.Deleted {
+				reasons = append(reasons, fmt.Sprintf("exception %s names paths, but the resource was deleted (only a %s exception without paths accepts a deletion)", e.ID(), ClassState))
+			} else {
+				reasons = append(reasons, fmt.Sprintf("exception %s does not cover %s", e.ID(), strings.Join(missing, ", ")))
+			}
+			continue
+		}
+		exClass := Class(e.Spec.DriftClass)
+		compatible := exClass == f.DriftClass || (exClass == ClassEmergency && (f.DriftClass == ClassUnauthorizedRuntime || f.DriftClass == ClassEmergency))
+		if !compatible {
+			reasons = append(reasons, fmt.Sprintf("exception %s accepts %s, but this is %s", e.ID(), exClass, f.DriftClass))
+			continue
+		}
+		if e.Expired(ev.opts.Now) {
+			reasons = append(reasons, fmt.Sprintf("exception %s expired at %s", e.ID(), e.Spec.ExpiresAt))
+			continue
+		}
+		if exClass == ClassEmergency {
+			d := ev.opts.Table.Decide(ev.input(obs, domain, g, ExceptionEmergency), ev.unit.Spec.DomainOverrides)
+			ev.apply(f, d, obs)
+		}
+		f.AcceptedBy = e.ID()
+		f.AutoHealAllowed = false
+		f.Explanation = fmt.Sprintf("accepted by exception %s until %s (ticket %s, approved by %s)", e.ID(), e.Spec.ExpiresAt, orDefault(e.Spec.Ticket, "none"), e.Spec.ApprovedBy)
+		return
+	}
+	if len(reasons) == 0 {
+		reasons = append(reasons, "no exception matches "+f.ResourceRef)
+	}
+	f.Explanation = "not accepted: " + strings.Join(reasons, "; ")
+}
+
+// uncovered lists the changed fields none of the exception's paths covers. An exception without
+// paths (only valid for STATE_DRIFT on one resource) covers a deletion and nothing else.
+func uncovered(e *Exception, f *Finding) []string {
+	if f.Deleted {
+		if len(e.Spec.Paths) == 0 {
+			return nil
+		}
+		return []string{"(deleted resource)"}
+	}
+	if len(e.Spec.Paths) == 0 {
+		return f.ChangedFields
+	}
+	var missing []string
+	for _, cf := range f.ChangedFields {
+		p := MustPointer(cf)
+		ok := false
+		for _, ep := range e.Spec.Paths {
+			if pp, err := ParsePointer(ep); err == nil && p.HasPrefix(pp) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			missing = append(missing, cf)
+		}
+	}
+	return missing
+}

@@ -1,0 +1,175 @@
+package drift
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Finding is one resource's classified drift (DESIGN.md's finding schema).
+type Finding struct {
+	FindingID   string `json:"finding_id"`
+	DetectedAt  string `json:"detected_at,omitempty"`
+	Unit        string `json:"unit"`
+	Owner       string `json:"owner"`
+	Environment string `json:"environment"`
+	Domain      string `json:"domain"`
+	ResourceRef string `json:"resource_ref"`
+	DriftClass  Class  `json:"drift_class"`
+	Risk        Risk   `json:"risk"`
+	// ChangedFields are JSON pointers into the resource; empty when the resource was deleted.
+	ChangedFields []string `json:"changed_fields"`
+	// SensitiveFields are the changed fields whose values were redacted (reported by path only).
+	SensitiveFields   []string `json:"sensitive_fields,omitempty"`
+	RecommendedAction Action   `json:"recommended_action"`
+	AutoHealAllowed   bool     `json:"auto_heal_allowed"`
+	AcceptedBy        string   `json:"accepted_by"`
+	Actor             string   `json:"actor"`
+	// Evidence digests the normalized before/after of the changed fields (sensitive values
+	// enter only as their own digests).
+	Evidence string `json:"evidence"`
+	// Rule is the decision-table row that classified the finding.
+	Rule string `json:"rule"`
+	// Deleted marks a resource that no longer exists outside IaC.
+	Deleted bool `json:"deleted,omitempty"`
+	// Blocking is true when the finding is unaccepted and at or above the unit's gate.
+	Blocking bool `json:"blocking"`
+	// Explanation says why the finding was or was not accepted, and who owns expected drift.
+	Explanation string `json:"explanation,omitempty"`
+}
+
+// Report is the outcome of evaluating one unit.
+type Report struct {
+	Unit          string    `json:"unit"`
+	Gate          string    `json:"gate"`
+	Status        string    `json:"status"`
+	Findings      []Finding `json:"findings"`
+	BlockingCount int       `json:"blocking_count"`
+	Summary       string    `json:"summary"`
+	// Warnings are problems that do not change the result (e.g. an exception for another unit).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Report statuses.
+const (
+	StatusClean   = "clean"
+	StatusDrifted = "drifted"
+)
+
+// Blocking returns the blocking findings.
+func (r *Report) Blocking() []Finding {
+	var out []Finding
+	for _, f := range r.Findings {
+		if f.Blocking {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Describe renders a finding for a human without any value, only paths.
+func (f *Finding) Describe() string {
+	fields := "the whole resource (deleted outside IaC)"
+	if !f.Deleted {
+		fields = strings.Join(f.ChangedFields, ", ")
+		if len(f.SensitiveFields) > 0 {
+			fields += " (sensitive, values withheld: " + strings.Join(f.SensitiveFields, ", ") + ")"
+		}
+	}
+	s := fmt.Sprintf("%s: %s, risk %s, changed %s; recommended action %s", f.ResourceRef, f.DriftClass, f.Risk, fields, f.RecommendedAction)
+	if f.Explanation != "" {
+		s += ". " + f.Explanation
+	}
+	return s
+}
+
+func findingID(unit, ref string, paths []string, evidence string) string {
+	h := sha256.New()
+	for _, part := range append([]string{unit, ref, evidence}, paths...) {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return "drift-" + hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+func evidenceDigest(ref string, deleted bool, changes []Change) string {
+	type entry struct {
+		Path   string `json:"path"`
+		Before any    `json:"before"`
+		After  any    `json:"after"`
+	}
+	doc := struct {
+		Ref     string  `json:"ref"`
+		Deleted bool    `json:"deleted,omitempty"`
+		Changes []entry `json:"changes"`
+	}{Ref: ref, Deleted: deleted}
+	for _, c := range changes {
+		doc.Changes = append(doc.Changes, entry{c.Path.String(), normalizeForEvidence(c.Before), normalizeForEvidence(c.After)})
+	}
+	return string(HashValue(doc))
+}
+
+// normalizeForEvidence makes JSON-document strings canonical so re-serialisation does not change
+// the evidence digest.
+func normalizeForEvidence(v any) any {
+	if s, ok := v.(string); ok {
+		if d, ok := parseJSONDocument(s); ok {
+			if isPolicyDocument(d) {
+				d = normalizePolicy(d)
+			}
+			return numbersNormalized(d)
+		}
+	}
+	return v
+}
+
+func summarize(r *Report) string {
+	if len(r.Findings) == 0 {
+		return "no drift"
+	}
+	byRisk := map[Risk]int{}
+	expected, accepted := 0, 0
+	for _, f := range r.Findings {
+		switch {
+		case f.DriftClass.Expected():
+			expected++
+		case f.AcceptedBy != "":
+			accepted++
+		default:
+			byRisk[f.Risk]++
+		}
+	}
+	var parts []string
+	for i := len(Risks) - 1; i >= 0; i-- {
+		if n := byRisk[Risks[i]]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, Risks[i]))
+		}
+	}
+	s := fmt.Sprintf("%d finding(s)", len(r.Findings))
+	if len(parts) > 0 {
+		s += ", unaccepted: " + strings.Join(parts, ", ")
+	}
+	if accepted > 0 {
+		s += fmt.Sprintf(", %d accepted by exception", accepted)
+	}
+	if expected > 0 {
+		s += fmt.Sprintf(", %d expected (controller-owned or provider read noise)", expected)
+	}
+	gate := r.Gate
+	if gate == "" {
+		gate = "none"
+	}
+	s += fmt.Sprintf("; %d blocking at gate %s", r.BlockingCount, gate)
+	return s
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].ResourceRef != fs[j].ResourceRef {
+			return fs[i].ResourceRef < fs[j].ResourceRef
+		}
+		return fs[i].FindingID < fs[j].FindingID
+	})
+}

@@ -1,0 +1,280 @@
+package drift
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$`)
+
+// Normalize fills defaults that the YAML and HCL syntaxes leave implicit, so both produce the
+// same canonical JSON.
+func (u *ManagedUnit) Normalize() {
+	if u.APIVersion == "" {
+		u.APIVersion = APIVersion
+	}
+	if u.Kind == "" {
+		u.Kind = KindManagedUnit
+	}
+	if u.Spec.Kind == "" {
+		u.Spec.Kind = UnitKubernetes
+	}
+	if u.Spec.Gate == "" {
+		u.Spec.Gate = "high"
+	}
+	u.Spec.RiskTier = strings.ToLower(u.Spec.RiskTier)
+	u.Spec.Gate = strings.ToLower(u.Spec.Gate)
+	for i := range u.Spec.DomainOverrides {
+		o := &u.Spec.DomainOverrides[i]
+		o.Risk = strings.ToUpper(o.Risk)
+		o.Action = strings.ToUpper(o.Action)
+	}
+}
+
+// Validate checks a unit, reporting every problem at once.
+func (u *ManagedUnit) Validate() error {
+	u.Normalize()
+	v := &validator{}
+	if u.APIVersion != APIVersion {
+		v.add("apiVersion", "must be %q", APIVersion)
+	}
+	if u.Kind != KindManagedUnit {
+		v.add("kind", "must be %q", KindManagedUnit)
+	}
+	if u.Metadata.Name == "" {
+		v.add("metadata.name", "is required")
+	} else if !nameRE.MatchString(u.Metadata.Name) {
+		v.add("metadata.name", "%q must be letters, digits, '.', '_' or '-', starting and ending with a letter or digit", u.Metadata.Name)
+	}
+	s := &u.Spec
+	if s.Kind != UnitOpenTofuStack && s.Kind != UnitKubernetes {
+		v.add("spec.kind", "%q is not one of %q, %q", s.Kind, UnitOpenTofuStack, UnitKubernetes)
+	}
+	if strings.TrimSpace(s.Owner) == "" {
+		v.add("spec.owner", "is required: every unit has an owning team")
+	}
+	if strings.TrimSpace(s.Environment) == "" {
+		v.add("spec.environment", "is required (e.g. prod, staging, dev)")
+	}
+	if !oneOf(s.RiskTier, RiskTiers) {
+		v.add("spec.riskTier", "%q is not one of %s", s.RiskTier, quoteList(RiskTiers))
+	}
+	if !oneOf(s.Gate, Gates) {
+		v.add("spec.gate", "%q is not one of %s", s.Gate, quoteList(Gates))
+	}
+	for i, r := range s.OwnershipRules {
+		validateOwnershipRule(v, fmt.Sprintf("spec.ownershipRules[%d]", i), s.Kind, r)
+	}
+	for i, o := range s.DomainOverrides {
+		f := fmt.Sprintf("spec.domainOverrides[%d]", i)
+		if !oneOf(o.Domain, Domains) {
+			v.add(f+".domain", "%q is not one of %s", o.Domain, quoteList(Domains))
+		}
+		if o.Risk != "" && Risk(o.Risk).Level() < 0 {
+			v.add(f+".risk", "%q is not one of %s", o.Risk, quoteList(Risks))
+		}
+		if o.Action != "" && !oneOf(Action(o.Action), Actions) {
+			v.add(f+".action", "%q is not one of %s", o.Action, quoteList(Actions))
+		}
+		if o.Domain == DomainIdentity && o.AutoHeal != nil && *o.AutoHeal {
+			v.add(f+".autoHeal", "identity drift never heals silently")
+		}
+	}
+	for pat, d := range s.ResourceDomains {
+		if !oneOf(d, Domains) {
+			v.add("spec.resourceDomains["+pat+"]", "%q is not one of %s", d, quoteList(Domains))
+		}
+	}
+	return v.result(fmt.Sprintf("%s %q", KindManagedUnit, u.Metadata.Name))
+}
+
+func validateOwnershipRule(v *validator, f, unitKind string, r OwnershipRule) {
+	m := r.Resource
+	tofu := m.Type != "" || m.Address != ""
+	k8s := m.Group != "" || m.Kind != "" || m.Namespace != "" || m.Name != "" || len(m.Labels) > 0
+	switch {
+	case !tofu && !k8s:
+		v.add(f+".resource", "names no resource: set type or address (OpenTofu) or kind (Kubernetes)")
+	case tofu && k8s:
+		v.add(f+".resource", "mixes OpenTofu (type/address) and Kubernetes (group/kind/namespace/name/labels) selectors")
+	case unitKind == UnitOpenTofuStack && k8s:
+		v.add(f+".resource", "selects Kubernetes objects but the unit is an %s", UnitOpenTofuStack)
+	case unitKind == UnitKubernetes && tofu:
+		v.add(f+".resource", "selects OpenTofu resources but the unit is %s", UnitKubernetes)
+	case k8s && m.Kind == "":
+		v.add(f+".resource.kind", "is required for a Kubernetes selector")
+	}
+	if len(r.GitOwned)+len(r.RuntimeOwned)+len(r.ControllerOwned) == 0 {
+		v.add(f, "owns no paths: set gitOwned, runtimeOwned or controllerOwned")
+	}
+	checkPaths := func(field string, paths []string) {
+		for i, p := range paths {
+			ptr, err := ParsePointer(p)
+			if err != nil {
+				v.add(fmt.Sprintf("%s[%d]", field, i), "%v", err)
+				continue
+			}
+			if len(ptr) == 0 {
+				v.add(fmt.Sprintf("%s[%d]", field, i), "the whole object cannot be owned by one party; name a path")
+			}
+		}
+	}
+	checkPaths(f+".gitOwned", r.GitOwned)
+	checkPaths(f+".runtimeOwned", r.RuntimeOwned)
+	for i, c := range r.ControllerOwned {
+		cf := fmt.Sprintf("%s.controllerOwned[%d]", f, i)
+		checkPaths(cf+".path", []string{c.Path})
+		if strings.TrimSpace(c.Owner) == "" {
+			v.add(cf+".owner", "is required: name the controller (e.g. horizontal-pod-autoscaler)")
+		}
+	}
+}
+
+// Normalize fills the envelope defaults.
+func (e *Exception) Normalize() {
+	if e.APIVersion == "" {
+		e.APIVersion = APIVersion
+	}
+	if e.Kind == "" {
+		e.Kind = KindException
+	}
+}
+
+// Validate checks an exception against the house rules: scoped, expiring, ticketed where it
+// touches identity, network exposure or what runs.
+func (e *Exception) Validate() error { return e.ValidateWith(DefaultTable()) }
+
+// ValidateWith is Validate with a given decision table (for its domains and ticket paths).
+func (e *Exception) ValidateWith(t *Table) error {
+	e.Normalize()
+	v := &validator{}
+	if e.APIVersion != APIVersion {
+		v.add("apiVersion", "must be %q", APIVersion)
+	}
+	if e.Kind != KindException {
+		v.add("kind", "must be %q", KindException)
+	}
+	if e.Metadata.Name == "" {
+		v.add("metadata.name", "is required (the exception id, e.g. EXC-1)")
+	} else if !nameRE.MatchString(e.Metadata.Name) {
+		v.add("metadata.name", "%q must be letters, digits, '.', '_' or '-'", e.Metadata.Name)
+	}
+	s := &e.Spec
+	if s.Unit == "" {
+		v.add("spec.unit", "is required: an exception belongs to one unit")
+	}
+	cls := Class(s.DriftClass)
+	if !oneOf(cls, Classes) {
+		v.add("spec.driftClass", "%q is not one of %s", s.DriftClass, quoteList(Classes))
+	} else if cls.Expected() || cls == ClassUnknown {
+		v.add("spec.driftClass", "%s is never blocking and needs no exception; %s cannot be accepted", s.DriftClass, ClassUnknown)
+	}
+	var paths []Pointer
+	for i, p := range s.Paths {
+		f := fmt.Sprintf("spec.paths[%d]", i)
+		ptr, err := ParsePointer(p)
+		if err != nil {
+			v.add(f, "%v", err)
+			continue
+		}
+		if isUnscopedPath(ptr) {
+			v.add(f, "%q covers the whole object or its whole spec; name the fields the exception accepts", p)
+			continue
+		}
+		paths = append(paths, ptr)
+	}
+	resource := strings.TrimSpace(s.Resource)
+	wild := resource == "" || resource == "*" || strings.Trim(resource, "*./") == ""
+	switch {
+	case resource == "":
+		v.add("spec.resource", "is required: the address (or group/kind/namespace/name) the exception accepts")
+	case wild:
+		v.add("spec.resource", "%q matches every resource; an exception must be scoped to a resource", s.Resource)
+	}
+	if len(s.Paths) == 0 {
+		// A deletion has no paths: STATE_DRIFT on one exactly-named resource is still scoped, because
+		// the class itself limits it to state divergence and never accepts a value change.
+		if cls != ClassState || strings.Contains(resource, "*") {
+			v.add("spec.paths", "is required: an exception accepts named fields, not a whole resource (only a %s exception on one exactly-named resource may omit paths)", ClassState)
+		}
+	}
+	if strings.TrimSpace(s.Reason) == "" {
+		v.add("spec.reason", "is required: say why the drift is accepted")
+	}
+	if strings.TrimSpace(s.ApprovedBy) == "" {
+		v.add("spec.approvedBy", "is required: who approved it")
+	}
+	if s.ExpiresAt == "" {
+		v.add("spec.expiresAt", "is required: every exception expires (RFC 3339, e.g. 2026-12-01T00:00:00Z)")
+	} else if _, err := time.Parse(time.RFC3339, s.ExpiresAt); err != nil {
+		v.add("spec.expiresAt", "%q is not an RFC 3339 time (e.g. 2026-12-01T00:00:00Z)", s.ExpiresAt)
+	}
+	if strings.TrimSpace(s.Ticket) == "" && resource != "" {
+		domain := exceptionDomain(t, resource)
+		if domain == DomainIdentity || domain == DomainNetwork || strings.Contains(ResourceType(resource), "*") || t.NeedsTicket(domain, paths) {
+			what := "identity, network exposure or what runs (image, command, securityContext)"
+			if domain == DomainIdentity || domain == DomainNetwork {
+				what = domain + " (" + resource + ")"
+			}
+			v.add("spec.ticket", "is required: the exception touches %s", what)
+		}
+	}
+	return v.result(fmt.Sprintf("%s %q", KindException, e.Metadata.Name))
+}
+
+// isUnscopedPath rejects "" (the whole object), "/*", "/**" and the whole Kubernetes spec.
+func isUnscopedPath(p Pointer) bool {
+	if len(p) == 0 || p[0] == "**" {
+		return true
+	}
+	if len(p) == 1 && (p[0] == "*" || p[0] == "spec") {
+		return true
+	}
+	return false
+}
+
+// exceptionDomain finds the domain an exception's resource pattern falls in: an OpenTofu type,
+// or the group/Kind of a Kubernetes reference (group/version/kind/namespace/name).
+func exceptionDomain(t *Table, resource string) string {
+	if segs := strings.Split(resource, "/"); len(segs) >= 3 && !strings.Contains(resource, "[") {
+		group, kind := segs[0], segs[len(segs)-3]
+		if len(segs) == 5 {
+			kind = segs[2]
+		}
+		return t.DomainFor(group+"/"+kind, nil)
+	}
+	return t.DomainFor(ResourceType(resource), nil)
+}
+
+// Validate checks an AutoHealPolicy.
+func (p *AutoHealPolicy) Validate() error {
+	v := &validator{}
+	if p.APIVersion != APIVersion {
+		v.add("apiVersion", "must be %q", APIVersion)
+	}
+	if p.Metadata.Name == "" {
+		v.add("metadata.name", "is required")
+	}
+	if len(p.Spec.AllowedPaths) == 0 {
+		v.add("spec.allowedPaths", "is required: auto-heal names what it may touch")
+	}
+	for i, s := range p.Spec.AllowedPaths {
+		ptr, err := ParsePointer(s)
+		if err != nil {
+			v.add(fmt.Sprintf("spec.allowedPaths[%d]", i), "%v", err)
+		} else if isUnscopedPath(ptr) {
+			v.add(fmt.Sprintf("spec.allowedPaths[%d]", i), "%q is the whole object or spec; name paths", s)
+		}
+	}
+	for i, s := range p.Spec.DeniedPaths {
+		if _, err := ParsePointer(s); err != nil {
+			v.add(fmt.Sprintf("spec.deniedPaths[%d]", i), "%v", err)
+		}
+	}
+	if p.Spec.MaxObjectsPerReconcile < 0 {
+		v.add("spec.maxObjectsPerReconcile", "must not be negative")
+	}
+	return v.result(fmt.Sprintf("%s %q", KindAutoHealPolicy, p.Metadata.Name))
+}

@@ -1,0 +1,137 @@
+package drift
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Class is a drift class: what the divergence means.
+type Class string
+
+// Drift classes (DESIGN.md).
+const (
+	ClassUnauthorizedRuntime  Class = "UNAUTHORIZED_RUNTIME_DRIFT"
+	ClassEmergency            Class = "EMERGENCY_DRIFT"
+	ClassControllerOwned      Class = "CONTROLLER_OWNED_DRIFT"
+	ClassProviderReadNoise    Class = "PROVIDER_READ_NOISE"
+	ClassDependency           Class = "DEPENDENCY_DRIFT"
+	ClassStaleDesiredState    Class = "STALE_DESIRED_STATE"
+	ClassState                Class = "STATE_DRIFT"
+	ClassFailedReconciliation Class = "FAILED_RECONCILIATION"
+	ClassPolicy               Class = "POLICY_DRIFT"
+	ClassUnknown              Class = "UNKNOWN"
+)
+
+// Classes lists every class in documentation order.
+var Classes = []Class{
+	ClassUnauthorizedRuntime, ClassEmergency, ClassControllerOwned, ClassProviderReadNoise,
+	ClassDependency, ClassStaleDesiredState, ClassState, ClassFailedReconciliation, ClassPolicy, ClassUnknown,
+}
+
+// Expected reports whether drift of this class is the system working as designed, so it never
+// blocks and does not make a unit "drifted".
+func (c Class) Expected() bool {
+	return c == ClassControllerOwned || c == ClassProviderReadNoise
+}
+
+// Risk is how much harm a finding can do, ordered INFO < LOW < MEDIUM < HIGH < CRITICAL.
+type Risk string
+
+// Risks.
+const (
+	RiskInfo     Risk = "INFO"
+	RiskLow      Risk = "LOW"
+	RiskMedium   Risk = "MEDIUM"
+	RiskHigh     Risk = "HIGH"
+	RiskCritical Risk = "CRITICAL"
+)
+
+// Risks in ascending order.
+var Risks = []Risk{RiskInfo, RiskLow, RiskMedium, RiskHigh, RiskCritical}
+
+// Level is the risk's rank, 0 (INFO) to 4 (CRITICAL); -1 for an unknown value.
+func (r Risk) Level() int {
+	for i, x := range Risks {
+		if x == r {
+			return i
+		}
+	}
+	return -1
+}
+
+func riskAt(level int) Risk {
+	if level < 0 {
+		level = 0
+	}
+	if level >= len(Risks) {
+		level = len(Risks) - 1
+	}
+	return Risks[level]
+}
+
+// Action is what should be done about a finding.
+type Action string
+
+// Recommended actions.
+const (
+	ActionRuntimeRevert     Action = "RUNTIME_REVERT"
+	ActionGitUpdatePR       Action = "GIT_UPDATE_PR"
+	ActionStateRefresh      Action = "STATE_REFRESH"
+	ActionImport            Action = "IMPORT"
+	ActionStateMove         Action = "STATE_MOVE"
+	ActionIgnore            Action = "IGNORE"
+	ActionIncident          Action = "INCIDENT"
+	ActionIncidentAndRevert Action = "INCIDENT_AND_REVERT"
+)
+
+// Actions lists every action.
+var Actions = []Action{
+	ActionRuntimeRevert, ActionGitUpdatePR, ActionStateRefresh, ActionImport, ActionStateMove,
+	ActionIgnore, ActionIncident, ActionIncidentAndRevert,
+}
+
+// Domains a resource belongs to; they drive default risk.
+const (
+	DomainIdentity = "identity"
+	DomainNetwork  = "network"
+	DomainSecrets  = "secrets"
+	DomainData     = "data"
+	DomainCompute  = "compute"
+	DomainWorkload = "workload"
+	DomainCost     = "cost"
+	DomainOther    = "other"
+)
+
+// Domains lists every domain.
+var Domains = []string{DomainIdentity, DomainNetwork, DomainSecrets, DomainData, DomainCompute, DomainWorkload, DomainCost, DomainOther}
+
+// Risk tiers of a unit.
+var RiskTiers = []string{"critical", "high", "standard", "low"}
+
+// Gates: a risk name in lower case, or "none".
+var Gates = []string{"critical", "high", "medium", "low", "info", "none"}
+
+// GateRisk returns the risk a gate blocks at, and false for "none".
+func GateRisk(gate string) (Risk, bool) {
+	if gate == "" || gate == "none" {
+		return "", false
+	}
+	return Risk(strings.ToUpper(gate)), true
+}
+
+func oneOf[T ~string](v T, set []T) bool {
+	for _, s := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func quoteList[T ~string](set []T) string {
+	q := make([]string, len(set))
+	for i, s := range set {
+		q[i] = fmt.Sprintf("%q", string(s))
+	}
+	return strings.Join(q, ", ")
+}

@@ -1,0 +1,243 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/tofuplan"
+)
+
+var _ datasource.DataSource = &FindingDataSource{}
+
+// NewFindingDataSource is the drift_finding factory.
+func NewFindingDataSource() datasource.DataSource { return &FindingDataSource{} }
+
+// FindingDataSource evaluates a unit's drift and fails the plan on unaccepted findings at or
+// above the unit's gate.
+type FindingDataSource struct{}
+
+type findingDSModel struct {
+	ID             types.String `tfsdk:"id"`
+	Unit           types.String `tfsdk:"unit"`
+	Exceptions     []string     `tfsdk:"exceptions"`
+	PlanJSONPath   types.String `tfsdk:"plan_json_path"`
+	EvaluationTime types.String `tfsdk:"evaluation_time"`
+	EnforceGate    types.Bool   `tfsdk:"enforce_gate"`
+	Status         types.String `tfsdk:"status"`
+	Findings       types.List   `tfsdk:"findings"`
+	BlockingCount  types.Int64  `tfsdk:"blocking_count"`
+	Summary        types.String `tfsdk:"summary"`
+}
+
+var findingAttrTypes = map[string]attr.Type{
+	"finding_id":         types.StringType,
+	"detected_at":        types.StringType,
+	"unit":               types.StringType,
+	"owner":              types.StringType,
+	"environment":        types.StringType,
+	"domain":             types.StringType,
+	"resource_ref":       types.StringType,
+	"drift_class":        types.StringType,
+	"risk":               types.StringType,
+	"changed_fields":     types.ListType{ElemType: types.StringType},
+	"sensitive_fields":   types.ListType{ElemType: types.StringType},
+	"recommended_action": types.StringType,
+	"auto_heal_allowed":  types.BoolType,
+	"accepted_by":        types.StringType,
+	"actor":              types.StringType,
+	"evidence":           types.StringType,
+	"rule":               types.StringType,
+	"deleted":            types.BoolType,
+	"blocking":           types.BoolType,
+	"explanation":        types.StringType,
+}
+
+func (d *FindingDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_finding"
+}
+
+func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	str := func(desc string) schema.Attribute {
+		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Evaluates a unit's drift from a saved plan (`tofu show -json`), classifies every drifted " +
+			"resource with the decision table, applies the unit's ownership rules and exceptions, and **fails the plan** " +
+			"with one error per unaccepted finding at or above the unit's gate (findings below the gate are warnings). " +
+			"A plan file that is missing, unreadable, truncated, errored or not a plan is an error: unknown is never clean. " +
+			"Values marked sensitive are never shown: findings report their paths only.",
+		Attributes: map[string]schema.Attribute{
+			"id":   schema.StringAttribute{Computed: true, MarkdownDescription: "Digest of the findings; changes when the drift changes."},
+			"unit": schema.StringAttribute{Required: true, MarkdownDescription: "`drift_managed_unit.policy_json` of the unit."},
+			"exceptions": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "`drift_exception.json` " +
+				"values. Exceptions for other units are ignored with a warning."},
+			"plan_json_path": schema.StringAttribute{Required: true, MarkdownDescription: "Path to `tofu show -json` output of a " +
+				"saved plan, refresh-only (`tofu plan -refresh-only -out=drift.plan`) or normal."},
+			"evaluation_time": schema.StringAttribute{Optional: true, MarkdownDescription: "RFC 3339 time at which exception " +
+				"expiry is judged; defaults to now. Set it to replay a past evaluation exactly."},
+			"enforce_gate": schema.BoolAttribute{Optional: true, MarkdownDescription: "Fail the plan on blocking findings " +
+				"(default `true`). With `false`, blocking findings are warnings and only the attributes report them."},
+			"status":         str("`clean` when no finding needs attention (only controller-owned drift and provider read noise), else `drifted`."),
+			"blocking_count": schema.Int64Attribute{Computed: true, MarkdownDescription: "Unaccepted findings at or above the gate."},
+			"summary":        str("One line for humans, e.g. `2 finding(s), unaccepted: 1 CRITICAL; 1 blocking at gate high`."),
+			"findings": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "One entry per resource and ownership group, sorted by `resource_ref`.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"finding_id":         str("Stable id: a hash of unit, resource, changed paths and values (same input, same id)."),
+					"detected_at":        str("When the drift was observed: the plan's `timestamp` (empty for plan formats before 1.2)."),
+					"unit":               str("Unit name."),
+					"owner":              str("Unit owner."),
+					"environment":        str("Unit environment."),
+					"domain":             str("identity, network, secrets, data, compute, workload, cost or other."),
+					"resource_ref":       str("Resource address."),
+					"drift_class":        str("The class, e.g. `UNAUTHORIZED_RUNTIME_DRIFT`, `STATE_DRIFT`, `PROVIDER_READ_NOISE`."),
+					"risk":               str("CRITICAL, HIGH, MEDIUM, LOW or INFO."),
+					"changed_fields":     schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "JSON pointers of the changed fields (empty when the resource was deleted)."},
+					"sensitive_fields":   schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Changed fields whose values are sensitive; their values are never shown."},
+					"recommended_action": str("RUNTIME_REVERT, GIT_UPDATE_PR, STATE_REFRESH, IMPORT, STATE_MOVE, IGNORE, INCIDENT or INCIDENT_AND_REVERT."),
+					"auto_heal_allowed":  schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether it may heal without a human."},
+					"accepted_by":        str("The accepting exception's id, or empty."),
+					"actor":              str("Who changed it, when an audit source says so; empty otherwise."),
+					"evidence":           str("Digest of the normalized before/after values (sensitive values enter only as digests)."),
+					"rule":               str("The decision-table rule that classified it."),
+					"deleted":            schema.BoolAttribute{Computed: true, MarkdownDescription: "The resource was deleted outside IaC."},
+					"blocking":           schema.BoolAttribute{Computed: true, MarkdownDescription: "Unaccepted and at or above the gate."},
+					"explanation":        str("Why it was accepted, or why no exception accepted it."),
+				}},
+			},
+		},
+	}
+}
+
+func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m findingDSModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	unit, err := drift.DecodeUnit("unit", []byte(m.Unit.ValueString()))
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("unit"), "Invalid unit", "unit must be drift_managed_unit.policy_json: "+err.Error())
+		return
+	}
+	var exceptions []*drift.Exception
+	for i, js := range m.Exceptions {
+		e, err := drift.DecodeException(fmt.Sprintf("exceptions[%d]", i), []byte(js))
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("exceptions").AtListIndex(i), "Invalid exception",
+				"exceptions must be drift_exception.json values: "+err.Error())
+			return
+		}
+		exceptions = append(exceptions, e)
+	}
+	now := time.Now().UTC()
+	if s := m.EvaluationTime.ValueString(); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("evaluation_time"), "Invalid evaluation_time", fmt.Sprintf("%q is not an RFC 3339 time", s))
+			return
+		}
+		now = t
+	}
+	if unit.Spec.Kind != drift.UnitOpenTofuStack {
+		resp.Diagnostics.AddAttributeError(path.Root("unit"), "Unsupported unit kind",
+			fmt.Sprintf("unit %q is of kind %q; plan_json_path evaluates %s units", unit.Metadata.Name, unit.Spec.Kind, drift.UnitOpenTofuStack))
+		return
+	}
+	plan, err := tofuplan.ReadFile(m.PlanJSONPath.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("plan_json_path"), "Cannot read plan: drift is unknown", err.Error())
+		return
+	}
+	rep, err := drift.Evaluate(unit, exceptions, plan.Observations, drift.WithNow(now), drift.WithDetectedAt(plan.Timestamp))
+	if err != nil {
+		resp.Diagnostics.AddError("Drift evaluation failed", err.Error())
+		return
+	}
+	for _, w := range rep.Warnings {
+		resp.Diagnostics.AddAttributeWarning(path.Root("exceptions"), "Exception ignored", w)
+	}
+	enforce := m.EnforceGate.IsNull() || m.EnforceGate.ValueBool()
+	for i := range rep.Findings {
+		f := &rep.Findings[i]
+		switch {
+		case f.Blocking && enforce:
+			resp.Diagnostics.AddError(fmt.Sprintf("Unaccepted drift: %s (%s, %s)", f.ResourceRef, f.DriftClass, f.Risk),
+				fmt.Sprintf("%s\n\nUnit %q fails at gate %q. Fix the drift (%s), or accept it with a drift_exception.",
+					f.Describe(), rep.Unit, rep.Gate, f.RecommendedAction))
+		case f.AcceptedBy == "" && !f.DriftClass.Expected():
+			resp.Diagnostics.AddWarning(fmt.Sprintf("Drift below gate: %s (%s, %s)", f.ResourceRef, f.DriftClass, f.Risk), f.Describe())
+		}
+	}
+	list, diags := findingsList(rep.Findings)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() && !enforce {
+		return
+	}
+	ids := make([]string, len(rep.Findings))
+	for i, f := range rep.Findings {
+		ids[i] = f.FindingID
+	}
+	m.ID = types.StringValue(string(drift.HashValue(strings.Join(ids, ","))))
+	m.Status = types.StringValue(rep.Status)
+	m.BlockingCount = types.Int64Value(int64(rep.BlockingCount))
+	m.Summary = types.StringValue(rep.Summary)
+	m.Findings = list
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func findingsList(fs []drift.Finding) (types.List, diagDiags) {
+	objType := types.ObjectType{AttrTypes: findingAttrTypes}
+	var all diagDiags
+	elems := make([]attr.Value, 0, len(fs))
+	for _, f := range fs {
+		changed, d := types.ListValueFrom(context.Background(), types.StringType, f.ChangedFields)
+		all.Append(d...)
+		sensitive, d := types.ListValueFrom(context.Background(), types.StringType, nonNil(f.SensitiveFields))
+		all.Append(d...)
+		obj, d := types.ObjectValue(findingAttrTypes, map[string]attr.Value{
+			"finding_id":         types.StringValue(f.FindingID),
+			"detected_at":        types.StringValue(f.DetectedAt),
+			"unit":               types.StringValue(f.Unit),
+			"owner":              types.StringValue(f.Owner),
+			"environment":        types.StringValue(f.Environment),
+			"domain":             types.StringValue(f.Domain),
+			"resource_ref":       types.StringValue(f.ResourceRef),
+			"drift_class":        types.StringValue(string(f.DriftClass)),
+			"risk":               types.StringValue(string(f.Risk)),
+			"changed_fields":     changed,
+			"sensitive_fields":   sensitive,
+			"recommended_action": types.StringValue(string(f.RecommendedAction)),
+			"auto_heal_allowed":  types.BoolValue(f.AutoHealAllowed),
+			"accepted_by":        types.StringValue(f.AcceptedBy),
+			"actor":              types.StringValue(f.Actor),
+			"evidence":           types.StringValue(f.Evidence),
+			"rule":               types.StringValue(f.Rule),
+			"deleted":            types.BoolValue(f.Deleted),
+			"blocking":           types.BoolValue(f.Blocking),
+			"explanation":        types.StringValue(f.Explanation),
+		})
+		all.Append(d...)
+		elems = append(elems, obj)
+	}
+	list, d := types.ListValue(objType, elems)
+	all.Append(d...)
+	return list, all
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,225 @@
+package provider
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
+)
+
+var _ datasource.DataSource = &ManagedUnitDataSource{}
+
+// NewManagedUnitDataSource is the drift_managed_unit factory.
+func NewManagedUnitDataSource() datasource.DataSource { return &ManagedUnitDataSource{} }
+
+// ManagedUnitDataSource validates a DriftManagedUnit written in HCL and publishes it as
+// canonical JSON, the form drift_finding (and the Argo CD side) consume.
+type ManagedUnitDataSource struct{}
+
+type managedUnitModel struct {
+	ID               types.String          `tfsdk:"id"`
+	Name             types.String          `tfsdk:"name"`
+	Kind             types.String          `tfsdk:"kind"`
+	Owner            types.String          `tfsdk:"owner"`
+	Environment      types.String          `tfsdk:"environment"`
+	RiskTier         types.String          `tfsdk:"risk_tier"`
+	Gate             types.String          `tfsdk:"gate"`
+	AutoHeal         types.Bool            `tfsdk:"auto_heal"`
+	IncidentRequired types.Bool            `tfsdk:"incident_required"`
+	Source           types.String          `tfsdk:"source"`
+	StateBackend     types.String          `tfsdk:"state_backend"`
+	Schedule         types.String          `tfsdk:"schedule"`
+	ResourceDomains  map[string]string     `tfsdk:"resource_domains"`
+	OwnershipRules   []ownershipRuleModel  `tfsdk:"ownership_rule"`
+	DomainOverrides  []domainOverrideModel `tfsdk:"domain_override"`
+	PolicyJSON       types.String          `tfsdk:"policy_json"`
+}
+
+type ownershipRuleModel struct {
+	Name            types.String           `tfsdk:"name"`
+	ResourceType    types.String           `tfsdk:"resource_type"`
+	Address         types.String           `tfsdk:"address"`
+	APIGroup        types.String           `tfsdk:"api_group"`
+	Kind            types.String           `tfsdk:"kind"`
+	Namespace       types.String           `tfsdk:"namespace"`
+	ResourceName    types.String           `tfsdk:"resource_name"`
+	Labels          map[string]string      `tfsdk:"labels"`
+	GitOwned        []string               `tfsdk:"git_owned"`
+	RuntimeOwned    []string               `tfsdk:"runtime_owned"`
+	ControllerOwned []controllerOwnedModel `tfsdk:"controller_owned"`
+}
+
+type controllerOwnedModel struct {
+	Path      types.String `tfsdk:"path"`
+	Owner     types.String `tfsdk:"owner"`
+	Condition types.String `tfsdk:"condition"`
+}
+
+type domainOverrideModel struct {
+	Domain            types.String `tfsdk:"domain"`
+	Risk              types.String `tfsdk:"risk"`
+	RecommendedAction types.String `tfsdk:"recommended_action"`
+	AutoHeal          types.Bool   `tfsdk:"auto_heal"`
+}
+
+func (d *ManagedUnitDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_managed_unit"
+}
+
+func (d *ManagedUnitDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Declares a **managed unit**: one stack (or Kubernetes application) whose drift is governed " +
+			"together, with its owner, environment, risk tier, gate and ownership rules. The unit is validated here " +
+			"and published as canonical JSON in `policy_json` for `drift_finding`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The unit's name."},
+			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Unit name, unique in your organisation " +
+				"(letters, digits, `.`, `_`, `-`). Exceptions name it in `unit`."},
+			"kind":  schema.StringAttribute{Optional: true, MarkdownDescription: "`opentofu-stack` (default) or `kubernetes`."},
+			"owner": schema.StringAttribute{Required: true, MarkdownDescription: "The owning team; copied into every finding."},
+			"environment": schema.StringAttribute{Required: true, MarkdownDescription: "Environment name. `prod`/`production`, " +
+				"`staging`/`uat`, `dev`/`test`/`sandbox` are recognised; any other name counts as staging."},
+			"risk_tier": schema.StringAttribute{Required: true, MarkdownDescription: "`critical`, `high`, `standard` or `low`: " +
+				"raises or lowers the computed risk of unexplained drift."},
+			"gate": schema.StringAttribute{Optional: true, MarkdownDescription: "Lowest risk that fails the plan: " +
+				"`critical`, `high` (default), `medium`, `low`, `info`, or `none` (never fails; findings below the gate are warnings)."},
+			"auto_heal": schema.BoolAttribute{Optional: true, MarkdownDescription: "Allow findings whose decision permits it " +
+				"to heal without a human (`auto_heal_allowed`). Default `false`."},
+			"incident_required": schema.BoolAttribute{Optional: true, MarkdownDescription: "Every unexplained manual change " +
+				"is an incident (`INCIDENT_AND_REVERT`) rather than a plain revert. Default `false`."},
+			"source":        schema.StringAttribute{Optional: true, MarkdownDescription: "Where the desired state lives (repository URL and path); informational."},
+			"state_backend": schema.StringAttribute{Optional: true, MarkdownDescription: "The state backend (e.g. `s3://bucket/key`); informational."},
+			"schedule":      schema.StringAttribute{Optional: true, MarkdownDescription: "How often drift is checked (cron expression); informational."},
+			"resource_domains": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Extra " +
+				"resource-type → domain mappings (`*` globs), checked before the built-in ones, e.g. `{ \"mycorp_vault_*\" = \"secrets\" }`."},
+			"policy_json": schema.StringAttribute{Computed: true, MarkdownDescription: "The validated unit as canonical JSON " +
+				"(a `DriftManagedUnit` document, the same object the Argo CD plugin reads from YAML). Pass it to `drift_finding.unit`."},
+		},
+		Blocks: map[string]schema.Block{
+			"ownership_rule": schema.ListNestedBlock{
+				MarkdownDescription: "Who owns which paths of the matching resources. Paths are JSON pointers (RFC 6901) with `*` " +
+					"for one segment; the most specific path wins; paths named by no rule are owned by Git.",
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"name":          schema.StringAttribute{Optional: true, MarkdownDescription: "A name for the rule, for messages."},
+						"resource_type": schema.StringAttribute{Optional: true, MarkdownDescription: "OpenTofu resource type (`*` globs), e.g. `aws_autoscaling_group`."},
+						"address":       schema.StringAttribute{Optional: true, MarkdownDescription: "OpenTofu address (`*` globs within one segment)."},
+						"api_group":     schema.StringAttribute{Optional: true, MarkdownDescription: "Kubernetes API group (`\"\"` for core)."},
+						"kind":          schema.StringAttribute{Optional: true, MarkdownDescription: "Kubernetes kind, e.g. `Deployment`."},
+						"namespace":     schema.StringAttribute{Optional: true, MarkdownDescription: "Kubernetes namespace."},
+						"resource_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Kubernetes object name."},
+						"labels":        schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Kubernetes labels the object must carry."},
+						"git_owned":     schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Paths Git owns even below a runtime- or controller-owned path."},
+						"runtime_owned": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Paths whatever runs may change freely."},
+					},
+					Blocks: map[string]schema.Block{
+						"controller_owned": schema.ListNestedBlock{
+							MarkdownDescription: "A path a named controller owns (drift there is `CONTROLLER_OWNED_DRIFT`, never blocking).",
+							NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+								"path":      schema.StringAttribute{Required: true, MarkdownDescription: "JSON pointer, e.g. `/desired_capacity`."},
+								"owner":     schema.StringAttribute{Required: true, MarkdownDescription: "The controller, e.g. `aws-autoscaling`."},
+								"condition": schema.StringAttribute{Optional: true, MarkdownDescription: "When the controller owns it, for humans."},
+							}},
+						},
+					},
+				},
+			},
+			"domain_override": schema.ListNestedBlock{
+				MarkdownDescription: "Replace the default decision for unexplained drift in one domain.",
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"domain":             schema.StringAttribute{Required: true, MarkdownDescription: "identity, network, secrets, data, compute, workload, cost or other."},
+					"risk":               schema.StringAttribute{Optional: true, MarkdownDescription: "CRITICAL, HIGH, MEDIUM, LOW or INFO."},
+					"recommended_action": schema.StringAttribute{Optional: true, MarkdownDescription: "One of the recommended actions, e.g. GIT_UPDATE_PR."},
+					"auto_heal":          schema.BoolAttribute{Optional: true, MarkdownDescription: "Whether such drift may self-heal (never for identity)."},
+				}},
+			},
+		},
+	}
+}
+
+func (d *ManagedUnitDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m managedUnitModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	u := m.toUnit()
+	if err := u.Validate(); err != nil {
+		addPolicyError(&resp.Diagnostics, "Invalid drift_managed_unit", "name", err)
+		return
+	}
+	js, err := drift.CanonicalJSON(u)
+	if err != nil {
+		resp.Diagnostics.AddError("Encoding drift_managed_unit", err.Error())
+		return
+	}
+	m.ID = types.StringValue(u.Metadata.Name)
+	m.Kind = types.StringValue(u.Spec.Kind)
+	m.Gate = types.StringValue(u.Spec.Gate)
+	m.PolicyJSON = types.StringValue(string(js))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (m *managedUnitModel) toUnit() *drift.ManagedUnit {
+	u := &drift.ManagedUnit{
+		APIVersion: drift.APIVersion,
+		Kind:       drift.KindManagedUnit,
+		Metadata:   drift.Metadata{Name: m.Name.ValueString()},
+		Spec: drift.UnitSpec{
+			Kind:             m.Kind.ValueString(),
+			Owner:            m.Owner.ValueString(),
+			Environment:      m.Environment.ValueString(),
+			RiskTier:         m.RiskTier.ValueString(),
+			Gate:             m.Gate.ValueString(),
+			Source:           m.Source.ValueString(),
+			StateBackend:     m.StateBackend.ValueString(),
+			Schedule:         m.Schedule.ValueString(),
+			AutoHeal:         m.AutoHeal.ValueBool(),
+			IncidentRequired: m.IncidentRequired.ValueBool(),
+			ResourceDomains:  m.ResourceDomains,
+		},
+	}
+	if u.Spec.Kind == "" {
+		// HCL units default to the stack they are declared in.
+		u.Spec.Kind = drift.UnitOpenTofuStack
+	}
+	for _, r := range m.OwnershipRules {
+		rule := drift.OwnershipRule{
+			Name: r.Name.ValueString(),
+			Resource: drift.ResourceMatch{
+				Type:      r.ResourceType.ValueString(),
+				Address:   r.Address.ValueString(),
+				Group:     r.APIGroup.ValueString(),
+				Kind:      r.Kind.ValueString(),
+				Namespace: r.Namespace.ValueString(),
+				Name:      r.ResourceName.ValueString(),
+				Labels:    r.Labels,
+			},
+			GitOwned:     r.GitOwned,
+			RuntimeOwned: r.RuntimeOwned,
+		}
+		for _, c := range r.ControllerOwned {
+			rule.ControllerOwned = append(rule.ControllerOwned, drift.ControllerPath{
+				Path: c.Path.ValueString(), Owner: c.Owner.ValueString(), Condition: c.Condition.ValueString(),
+			})
+		}
+		u.Spec.OwnershipRules = append(u.Spec.OwnershipRules, rule)
+	}
+	for _, o := range m.DomainOverrides {
+		ov := drift.DomainOverride{
+			Domain: strings.ToLower(o.Domain.ValueString()),
+			Risk:   o.Risk.ValueString(),
+			Action: o.RecommendedAction.ValueString(),
+		}
+		if !o.AutoHeal.IsNull() {
+			v := o.AutoHeal.ValueBool()
+			ov.AutoHeal = &v
+		}
+		u.Spec.DomainOverrides = append(u.Spec.DomainOverrides, ov)
+	}
+	return u
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds the real programs the tests and docs need, from the Go module proxy, into a
+# git-ignored cache keyed by version (.tools/<name>-<version>/). Nothing is downloaded from
+# release sites: every tool here is compiled from its Go module. Re-runs are no-ops.
+#
+# usage: scripts/tools.sh [tofu|local|tfplugindocs|golangci-lint|all]...
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="${DRIFTPLANE_TOOLS_DIR:-$ROOT/.tools}"
+
+TOFU_VERSION="${TOFU_VERSION:-1.10.10}"
+# hashicorp/terraform-provider-local v2.9.0 lives under its old module path; this pseudo-version
+# is the v2.9.0 release commit (what @latest resolves to).
+LOCAL_VERSION="2.9.0"
+LOCAL_MODULE="github.com/terraform-providers/terraform-provider-local@v1.4.1-0.20260513075820-3561e410f9fe"
+TFPLUGINDOCS_VERSION="${TFPLUGINDOCS_VERSION:-v0.25.0}"
+GOLANGCI_VERSION="${GOLANGCI_VERSION:-v2.15.0}"
+
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+export CGO_ENABLED=0
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+
+build_tofu() {
+  local dest="$TOOLS/tofu-$TOFU_VERSION"
+  [[ -x "$dest/tofu" ]] && return 0
+  log "building OpenTofu v$TOFU_VERSION from the Go module proxy (cold: several minutes)"
+  local dir work
+  dir="$(cd "$ROOT" && go mod download -json "github.com/opentofu/opentofu@v$TOFU_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -d "$dir" ]] || { log "go mod download gave no directory for opentofu"; return 1; }
+  # The module has a `replace` line, so `go install` refuses it; build from a writable copy.
+  work="$(mktemp -d "$TOOLS/.tofu-src.XXXXXX")"
+  cp -r "$dir/." "$work/"
+  chmod -R u+w "$work"
+  (cd "$work" && go build -trimpath \
+     -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
+     -o "$work/out/tofu" ./cmd/tofu)
+  mkdir -p "$dest"
+  mv "$work/out/tofu" "$dest/tofu"
+  rm -rf "$work"
+  log "tofu: $("$dest/tofu" version | head -1)"
+}
+
+build_local() {
+  local dest="$TOOLS/terraform-provider-local-$LOCAL_VERSION"
+  local bin="$dest/registry.opentofu.org/hashicorp/local/$LOCAL_VERSION/linux_amd64/terraform-provider-local_v$LOCAL_VERSION"
+  [[ -x "$bin" ]] && return 0
+  log "building hashicorp/local v$LOCAL_VERSION"
+  local gobin
+  gobin="$(mktemp -d "$TOOLS/.local-bin.XXXXXX")"
+  GOBIN="$gobin" go install "$LOCAL_MODULE"
+  mkdir -p "$(dirname "$bin")"
+  mv "$gobin/terraform-provider-local" "$bin"
+  # The same mirror serves Terraform too, which looks under registry.terraform.io.
+  mkdir -p "$dest/registry.terraform.io/hashicorp"
+  ln -sfn "../../registry.opentofu.org/hashicorp/local" "$dest/registry.terraform.io/hashicorp/local"
+  rm -rf "$gobin"
+}
+
+go_install() { # name version module
+  local name="$1" version="$2" module="$3"
+  local dest="$TOOLS/$name-$version"
+  [[ -x "$dest/$name" ]] && return 0
+  log "building $name $version"
+  mkdir -p "$dest"
+  GOBIN="$dest" go install "$module@$version"
+}
+
+mkdir -p "$TOOLS"
+targets=("$@")
+[[ ${#targets[@]} -eq 0 || "${targets[0]}" == all ]] && targets=(tofu local tfplugindocs golangci-lint)
+for t in "${targets[@]}"; do
+  case "$t" in
+    tofu) build_tofu ;;
+    local) build_local ;;
+    tfplugindocs) go_install tfplugindocs "$TFPLUGINDOCS_VERSION" github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs ;;
+    golangci-lint) CGO_ENABLED=1 go_install golangci-lint "$GOLANGCI_VERSION" github.com/golangci/golangci-lint/v2/cmd/golangci-lint ;;
+    paths)
+      echo "TOFU=$TOOLS/tofu-$TOFU_VERSION/tofu"
+      echo "LOCAL_MIRROR=$TOOLS/terraform-provider-local-$LOCAL_VERSION"
+      echo "TFPLUGINDOCS=$TOOLS/tfplugindocs-$TFPLUGINDOCS_VERSION/tfplugindocs"
+      echo "GOLANGCI_LINT=$TOOLS/golangci-lint-$GOLANGCI_VERSION/golangci-lint" ;;
+    *) log "unknown tool: $t"; exit 2 ;;
+  esac
+done
