@@ -14,15 +14,17 @@ var decisionsYAML []byte
 
 // Table is the decision table: decisions.yaml, compiled.
 type Table struct {
-	Environments map[string]Strings `json:"environments"`
-	Risk         RiskMatrix         `json:"risk"`
-	DomainRules  []DomainRule       `json:"domains"`
-	TicketPaths  []string           `json:"ticket_paths"`
-	Rules        []Rule             `json:"rules"`
+	Environments     map[string]Strings `json:"environments"`
+	Risk             RiskMatrix         `json:"risk"`
+	DomainRules      []DomainRule       `json:"domains"`
+	TicketPaths      []string           `json:"ticket_paths"`
+	TicketContainers []string           `json:"ticket_containers"`
+	Rules            []Rule             `json:"rules"`
 
-	envAlias    map[string]string
-	defaultEnv  string
-	ticketPaths []Pointer
+	envAlias         map[string]string
+	defaultEnv       string
+	ticketPaths      []Pointer
+	ticketContainers []Pointer
 }
 
 // RiskMatrix computes the risk of unexplained drift from domain, environment and tier.
@@ -199,6 +201,18 @@ func LoadTable(data []byte) (*Table, error) {
 			return nil, fmt.Errorf("ticket_paths: %w", err)
 		}
 		t.ticketPaths = append(t.ticketPaths, ptr)
+	}
+	for _, p := range t.TicketContainers {
+		ptr, err := ParsePointer(p)
+		if err != nil {
+			return nil, fmt.Errorf("ticket_containers: %w", err)
+		}
+		for _, tok := range ptr {
+			if tok == "**" {
+				return nil, fmt.Errorf("ticket_containers: %q: \"**\" is not allowed here", p)
+			}
+		}
+		t.ticketContainers = append(t.ticketContainers, ptr)
 	}
 	seen := map[string]bool{}
 	for i := range t.Rules {
@@ -408,8 +422,11 @@ func (t *Table) NeedsTicket(domain string, paths []Pointer) bool {
 		return true
 	}
 	for _, p := range paths {
-		for _, tp := range t.ticketPaths {
-			if prefixesOverlap(p, tp) {
+		if anyPrefix(p, t.ticketPaths) {
+			return true
+		}
+		for _, c := range t.ticketContainers {
+			if prefixesOverlap(p, c) {
 				return true
 			}
 		}
