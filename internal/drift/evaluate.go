@@ -379,7 +379,7 @@ func (ev *evaluator) applyExceptions(f *Finding, obs *Observation, domain string
 	if len(reasons) == 0 {
 		reasons = append(reasons, "no exception matches "+f.ResourceRef)
 	}
-	f.Explanation = "not accepted: " + strings.Join(reasons, "; ")
+	f.Explanation = "Not accepted: " + strings.Join(reasons, "; ")
 }
 
 // uncovered lists the changed fields none of the exception's paths covers. An exception without

@@ -1,0 +1,90 @@
+package provider
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// realStack is a throwaway OpenTofu stack managing one local_file, applied with the real
+// OpenTofu and the real hashicorp/local provider from the filesystem mirror.
+type realStack struct {
+	t    *testing.T
+	dir  string
+	tofu string
+	env  []string
+}
+
+func newRealStack(t *testing.T) *realStack {
+	t.Helper()
+	tofu := requireTofu(t)
+	mirror := toolPaths(t)["LOCAL_MIRROR"]
+	if _, err := os.Stat(mirror); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("hashicorp/local mirror not found at %s: run `make tools`", mirror)
+		}
+		t.Skipf("hashicorp/local mirror not found at %s: run `make tools`", mirror)
+	}
+	dir := t.TempDir()
+	cli := filepath.Join(dir, "cli.tfrc")
+	cfg := fmt.Sprintf(`provider_installation {
+  filesystem_mirror {
+    path    = %q
+    include = ["registry.opentofu.org/hashicorp/local"]
+  }
+  direct { exclude = ["registry.opentofu.org/hashicorp/local"] }
+}
+`, mirror)
+	if err := os.WriteFile(cli, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	main := `resource "local_file" "managed" {
+  filename = "${path.module}/managed.txt"
+  content  = "desired content from git\n"
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(main), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &realStack{t: t, dir: dir, tofu: tofu, env: append(os.Environ(),
+		"TF_CLI_CONFIG_FILE="+cli, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")}
+	s.run("init", "-input=false", "-no-color")
+	s.run("apply", "-auto-approve", "-input=false", "-no-color")
+	return s
+}
+
+func (s *realStack) run(args ...string) []byte {
+	s.t.Helper()
+	cmd := exec.Command(s.tofu, args...)
+	cmd.Dir, cmd.Env = s.dir, s.env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		s.t.Fatalf("tofu %v: %v\n%s\n%s", args, err, out.String(), errb.String())
+	}
+	return out.Bytes()
+}
+
+// driftOutOfBand changes the managed file behind OpenTofu's back, then writes the JSON of a
+// refresh-only plan, exactly as a drift job would.
+func (s *realStack) driftOutOfBand() string {
+	s.t.Helper()
+	if err := os.WriteFile(filepath.Join(s.dir, "managed.txt"), []byte("hand-edited in production\n"), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	return s.planJSON("-refresh-only")
+}
+
+func (s *realStack) planJSON(extra ...string) string {
+	s.t.Helper()
+	s.run(append([]string{"plan", "-input=false", "-no-color", "-out=drift.plan"}, extra...)...)
+	js := s.run("show", "-json", "drift.plan")
+	p := filepath.Join(s.dir, "drift-plan.json")
+	if err := os.WriteFile(p, js, 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	return p
+}

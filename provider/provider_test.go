@@ -1,0 +1,79 @@
+package provider
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+)
+
+var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
+	"drift": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+// diagRE matches the given fragments in order across OpenTofu's wrapped diagnostic text: each
+// space in a fragment matches any run of whitespace, and anything may come between fragments.
+func diagRE(fragments ...string) *regexp.Regexp {
+	parts := make([]string, len(fragments))
+	for i, f := range fragments {
+		parts[i] = strings.ReplaceAll(regexp.QuoteMeta(f), " ", `\s+`)
+	}
+	return regexp.MustCompile(`(?s)` + strings.Join(parts, ".*"))
+}
+
+// repoRoot is the module root, where scripts/tools.sh caches the real programs in .tools/.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// toolPaths asks scripts/tools.sh where the cached programs live, so versions are named once.
+func toolPaths(t *testing.T) map[string]string {
+	t.Helper()
+	out, err := exec.Command("bash", filepath.Join(repoRoot(), "scripts", "tools.sh"), "paths").Output()
+	if err != nil {
+		t.Fatalf("scripts/tools.sh paths: %v", err)
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// requireTofu points terraform-plugin-testing at the OpenTofu built by `make tools`, and never
+// lets it download anything. Outside CI a missing binary skips; in CI it fails, because an
+// acceptance suite that silently skips proves nothing.
+func requireTofu(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if bin == "" {
+		bin = toolPaths(t)["TOFU"]
+	}
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("OpenTofu not found at %q: run `make tools`", bin)
+		}
+		t.Skipf("OpenTofu not found at %q: run `make tools` (or set TF_ACC_TERRAFORM_PATH)", bin)
+	}
+	t.Setenv("TF_ACC_TERRAFORM_PATH", bin)
+	t.Setenv("TF_ACC_PROVIDER_HOST", "registry.opentofu.org")
+	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "hashicorp")
+	t.Setenv("CHECKPOINT_DISABLE", "1")
+	t.Setenv("TF_IN_AUTOMATION", "1")
+	// The machine may point TF_CLI_CONFIG_FILE at a missing file; use an empty one of our own.
+	cfg := filepath.Join(t.TempDir(), "empty.tfrc")
+	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TF_CLI_CONFIG_FILE", cfg)
+	return bin
+}
