@@ -1,0 +1,10 @@
+terraform {
+  required_providers {
+    drift = {
+      source = "driftplane/drift"
+    }
+  }
+}
+
+# The provider has no configuration.
+provider "drift" {}

@@ -1,0 +1,127 @@
+package drift
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Markdown renders the decision table as the documentation page, so the docs are generated
+// from the same data the classifier runs on.
+func (t *Table) Markdown() string {
+	var b strings.Builder
+	b.WriteString(`---
+page_title: "Decision table"
+subcategory: ""
+description: |-
+  How driftplane classifies drift: the rules, the risk matrix and the resource domains.
+---
+
+# Decision table
+
+<!-- Generated from internal/drift/decisions.yaml by ` + "`make generate`" + `; do not edit. -->
+
+Every drifted resource is split by who owns its changed paths (Git, a controller, the runtime; or
+provider read noise), and each part becomes one finding. The finding is classified by the **first
+rule below whose conditions all match**. A ` + "`computed`" + ` risk comes from the risk matrix.
+A finding blocks the plan when no exception accepts it and its risk is at or above the unit's
+gate. ` + "`auto_heal`" + ` marks drift that *may* heal itself; it does only when the unit sets
+` + "`auto_heal = true`" + `, the desired state is known, and no exception accepts the drift.
+
+## Rules
+
+| # | rule | when | class | risk | action | may self-heal | what it means |
+|---|------|------|-------|------|--------|---------------|---------------|
+`)
+	for i, r := range t.Rules {
+		risk := string(r.Then.Risk)
+		if r.Then.RiskMin != "" {
+			risk += " (at least " + string(r.Then.RiskMin) + ")"
+		}
+		heal := "no"
+		if r.Then.AutoHeal {
+			heal = "yes"
+		}
+		desc := r.Description
+		if r.Then.Overrideable {
+			desc += " *(a unit's `domain_override` applies)*"
+		}
+		fmt.Fprintf(&b, "| %d | `%s` | %s | `%s` | %s | `%s` | %s | %s |\n",
+			i+1, r.ID, r.When.markdown(), r.Then.Class, risk, r.Then.Action, heal, desc)
+	}
+	b.WriteString(`
+Conditions: ` + "`change`" + ` is what the three planes say (` + "`noise`" + `: only serialisation
+differs; ` + "`deleted`" + `: gone outside IaC; ` + "`state_only`" + `: Git already declares what
+runs, only state is behind; ` + "`modified`" + `: anything else). ` + "`signal`" + ` is detected from
+the values and never printed: ` + "`identity_widened`" + ` (a policy document grants an action,
+resource or principal no earlier grant covered, or drops a deny; or a value is added to an
+identity resource) and ` + "`network_open_world`" + ` (` + "`0.0.0.0/0`" + ` or ` + "`::/0`" + `
+appears). ` + "`exception: emergency`" + ` means an active exception of class ` + "`EMERGENCY_DRIFT`" + `
+covers the drift. Paths use ` + "`*`" + ` for one segment and ` + "`**`" + ` for any number.
+
+## Risk matrix
+
+Computed risk = domain base + environment adjustment + risk-tier adjustment, never below ` +
+		"`" + string(t.Risk.Floor) + "`" + ` and never above ` + "`CRITICAL`" + `.
+
+| domain | base risk |
+|--------|-----------|
+`)
+	for _, d := range Domains {
+		fmt.Fprintf(&b, "| %s | `%s` |\n", d, t.Risk.DomainBase[d])
+	}
+	b.WriteString("\n| environment | adjustment | names |\n|---|---|---|\n")
+	for _, env := range []string{"prod", "staging", "dev"} {
+		fmt.Fprintf(&b, "| %s | %+d | %s |\n", env, t.Risk.EnvironmentAdjust[env], codeList(t.Environments[env]))
+	}
+	fmt.Fprintf(&b, "\nAny other environment name counts as `%s`.\n\n| risk tier | adjustment |\n|---|---|\n", t.defaultEnv)
+	for _, tier := range RiskTiers {
+		fmt.Fprintf(&b, "| %s | %+d |\n", tier, t.Risk.TierAdjust[tier])
+	}
+	b.WriteString("\n## Domains\n\nResource types (OpenTofu) and `group/Kind` (Kubernetes; `/Kind` is the core group), first match wins; a unit's `resource_domains` come first. Everything else is `other`.\n\n| domain | resources |\n|---|---|\n")
+	for _, dr := range t.DomainRules {
+		fmt.Fprintf(&b, "| %s | %s |\n", dr.Domain, codeList(dr.Resources))
+	}
+	b.WriteString("\n## Exceptions that need a ticket\n\nAn exception needs a `ticket` when its resource is an identity or network resource, when its resource type is a glob, or when one of its paths lies at or below one of these paths")
+	b.WriteString(" or above one of the second list:\n\n")
+	b.WriteString("- at or below: " + codeList(t.TicketPaths) + "\n- above: " + codeList(t.TicketContainers) + "\n")
+	return b.String()
+}
+
+func (w When) markdown() string {
+	var parts []string
+	add := func(name string, vals []string) {
+		if len(vals) > 0 {
+			parts = append(parts, name+": "+codeList(vals))
+		}
+	}
+	add("change", w.Change)
+	add("ownership", w.Ownership)
+	add("signal", w.Signal)
+	add("domain", w.Domain)
+	add("environment", w.Environment)
+	add("tier", w.Tier)
+	add("exception", w.Exception)
+	add("actor", w.Actor)
+	if w.IncidentRequired != nil {
+		parts = append(parts, fmt.Sprintf("incident_required: `%v`", *w.IncidentRequired))
+	}
+	add("every path under", w.PathsAll)
+	add("a path under", w.PathsAny)
+	if len(parts) == 0 {
+		return "*(anything)*"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func codeList(vals []string) string {
+	v := append([]string(nil), vals...)
+	if len(v) > 12 {
+		sort.Strings(v)
+	}
+	q := make([]string, len(v))
+	for i, s := range v {
+		q[i] = "`" + s + "`"
+	}
+	return strings.Join(q, ", ")
+}
