@@ -91,6 +91,10 @@ func scalarEqual(a, b any) bool {
 		bv, ok := b.(Sensitive)
 		return ok && av == bv
 	case float64, json.Number, int, int64:
+		if _, isString := b.(string); isString {
+			// A number read back as a string is noise, not equality: isNoise decides.
+			return false
+		}
 		af, aok := toFloat(a)
 		bf, bok := toFloat(b)
 		return aok && bok && af == bf
