@@ -69,7 +69,13 @@ go_install() { # name version module
 
 mkdir -p "$TOOLS"
 targets=("$@")
-[[ ${#targets[@]} -eq 0 || "${targets[0]}" == all ]] && targets=(tofu local tfplugindocs golangci-lint)
+if [[ ${#targets[@]} -eq 0 || "${targets[0]}" == all ]]; then
+  # OpenTofu is the long pole: build it alongside the others (2 cores), then wait for it.
+  build_tofu &
+  tofu_pid=$!
+  targets=(local tfplugindocs golangci-lint)
+  trap 'kill $tofu_pid 2>/dev/null || true' EXIT
+fi
 for t in "${targets[@]}"; do
   case "$t" in
     tofu) build_tofu ;;
@@ -84,3 +90,7 @@ for t in "${targets[@]}"; do
     *) log "unknown tool: $t"; exit 2 ;;
   esac
 done
+if [[ -n "${tofu_pid:-}" ]]; then
+  wait "$tofu_pid"
+  trap - EXIT
+fi

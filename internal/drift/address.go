@@ -16,9 +16,10 @@ func addressSegments(addr string) []string {
 		c := addr[i]
 		switch {
 		case inQuote:
-			if c == '\\' {
+			switch c {
+			case '\\':
 				i++
-			} else if c == '"' {
+			case '"':
 				inQuote = false
 			}
 		case c == '"':

@@ -73,10 +73,22 @@ func TestExceptionValidation(t *testing.T) {
 		{"root path", func(e *Exception) { e.Spec.Paths = []string{""} }, []string{`spec.paths[0]: "" covers the whole object`}},
 		{"whole spec", func(e *Exception) { e.Spec.Resource = "apps/v1/Deployment/web/web"; e.Spec.Paths = []string{"/spec"} }, []string{"whole spec"}},
 		{"star address without paths", func(e *Exception) { e.Spec.Resource = "*"; e.Spec.Paths = nil }, []string{"matches every resource", "spec.paths: is required"}},
-		{"glob state drift without paths", func(e *Exception) { e.Spec.Resource = "local_file.*"; e.Spec.DriftClass = "STATE_DRIFT"; e.Spec.Paths = nil }, []string{"spec.paths: is required"}},
-		{"exact state drift without paths", func(e *Exception) { e.Spec.Resource = "local_file.a"; e.Spec.DriftClass = "STATE_DRIFT"; e.Spec.Paths = nil }, nil},
+		{"glob state drift without paths", func(e *Exception) {
+			e.Spec.Resource = "local_file.*"
+			e.Spec.DriftClass = "STATE_DRIFT"
+			e.Spec.Paths = nil
+		}, []string{"spec.paths: is required"}},
+		{"exact state drift without paths", func(e *Exception) {
+			e.Spec.Resource = "local_file.a"
+			e.Spec.DriftClass = "STATE_DRIFT"
+			e.Spec.Paths = nil
+		}, nil},
 		{"network without ticket", func(e *Exception) { e.Spec.Ticket = "" }, []string{"spec.ticket: is required: the exception touches network (aws_security_group.app_public)"}},
-		{"identity without ticket", func(e *Exception) { e.Spec.Ticket = ""; e.Spec.Resource = "module.x.aws_iam_role.r"; e.Spec.Paths = []string{"/tags"} },
+		{"identity without ticket", func(e *Exception) {
+			e.Spec.Ticket = ""
+			e.Spec.Resource = "module.x.aws_iam_role.r"
+			e.Spec.Paths = []string{"/tags"}
+		},
 			[]string{"touches identity"}},
 		{"image without ticket", func(e *Exception) {
 			e.Spec.Ticket = ""
@@ -88,9 +100,22 @@ func TestExceptionValidation(t *testing.T) {
 			e.Spec.Resource = "aws_instance.web"
 			e.Spec.Paths = []string{"/spec/template"}
 		}, []string{"spec.ticket: is required"}},
-		{"plain tags need no ticket", func(e *Exception) { e.Spec.Ticket = ""; e.Spec.Resource = "aws_instance.web"; e.Spec.Paths = []string{"/tags"} }, nil},
-		{"glob type needs a ticket", func(e *Exception) { e.Spec.Ticket = ""; e.Spec.Resource = "aws_*.web"; e.Spec.Paths = []string{"/tags"} }, []string{"spec.ticket"}},
-		{"bad class and missing people", func(e *Exception) { e.Spec.DriftClass = "OOPS"; e.Spec.Reason = ""; e.Spec.ApprovedBy = ""; e.Spec.Unit = "" },
+		{"plain tags need no ticket", func(e *Exception) {
+			e.Spec.Ticket = ""
+			e.Spec.Resource = "aws_instance.web"
+			e.Spec.Paths = []string{"/tags"}
+		}, nil},
+		{"glob type needs a ticket", func(e *Exception) {
+			e.Spec.Ticket = ""
+			e.Spec.Resource = "aws_*.web"
+			e.Spec.Paths = []string{"/tags"}
+		}, []string{"spec.ticket"}},
+		{"bad class and missing people", func(e *Exception) {
+			e.Spec.DriftClass = "OOPS"
+			e.Spec.Reason = ""
+			e.Spec.ApprovedBy = ""
+			e.Spec.Unit = ""
+		},
 			[]string{`spec.driftClass: "OOPS"`, "spec.reason: is required", "spec.approvedBy: is required", "spec.unit: is required"}},
 		{"noise needs no exception", func(e *Exception) { e.Spec.DriftClass = "PROVIDER_READ_NOISE" }, []string{"never blocking"}},
 		{"bad pointer", func(e *Exception) { e.Spec.Paths = []string{"/a~2"} }, []string{"spec.paths[0]: JSON pointer"}},
@@ -179,10 +204,10 @@ spec:
 
 func TestDecodeDocumentsErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		"apiVersion: v1\nkind: ConfigMap\n": `document 1: apiVersion "v1" is not`,
+		"apiVersion: v1\nkind: ConfigMap\n":                      `document 1: apiVersion "v1" is not`,
 		"apiVersion: drift.driftplane.io/v1alpha1\nkind: Nope\n": `unknown kind "Nope"`,
 		"apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\nmetadata: {name: a}\nspec: {owner: o, riskTeir: high}\n": `unknown field "riskTeir"`,
-		"apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftException\nmetadata: {name: a}\nspec: {paths: /x}\n":                 "field spec.paths: expected a list",
+		"apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftException\nmetadata: {name: a}\nspec: {paths: /x}\n":                  "field spec.paths: expected a list",
 		"a: [1, 2\n": "invalid YAML",
 		"---\napiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\nmetadata: {name: a}\n---\napiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\nmetadata: {name: b}\n": "document 3: a second DriftManagedUnit",
 	} {

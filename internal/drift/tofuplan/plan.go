@@ -111,7 +111,7 @@ func Read(name string, data []byte) (*Plan, error) {
 		return nil, fmt.Errorf("plan file %s does not have the shape of `tofu show -json` plan output: %w", name, err)
 	}
 	if err := (&tfjson.Plan{FormatVersion: doc.FormatVersion}).Validate(); err != nil {
-		return nil, fmt.Errorf("plan file %s: %v: %w", name, err, ErrNotPlan)
+		return nil, fmt.Errorf("plan file %s: %w: %w", name, err, ErrNotPlan)
 	}
 	if !doc.PlannedValues {
 		if doc.Values {
