@@ -62,7 +62,12 @@ data "drift_managed_unit" "u" {
   owner       = "team-e2e"
   environment = "prod"
   risk_tier   = "critical"
-  gate        = "medium"
+  gate        = var.gate
+}
+
+variable "gate" {
+  type    = string
+  default = "medium"
 }
 
 data "drift_finding" "f" {
@@ -139,6 +144,12 @@ data "drift_exception" "accepted" {
 		if !strings.Contains(out, want) {
 			t.Errorf("failing plan output lacks %q:\n%s", want, out)
 		}
+	}
+
+	// Above the findings' risk the plan passes, and the drift is a warning, not silence.
+	out = run(true, "plan", "-input=false", "-var=gate=high")
+	if !strings.Contains(out, "Warning: Drift below gate: local_file.config (STATE_DRIFT, MEDIUM)") {
+		t.Errorf("plan below the gate lacks the warning:\n%s", out)
 	}
 
 	writeFile(t, filepath.Join(dir, "exceptions.tf"), strings.Replace(readFile(t, filepath.Join(dir, "exceptions.tf")),
