@@ -9,7 +9,7 @@ import (
 func TestDiff(t *testing.T) {
 	for _, tc := range []struct {
 		name, a, b string
-		want      string // path[~noise] list
+		want       string // path[~noise] list
 	}{
 		{"equal", `{"a":1,"b":[1,2]}`, `{"b":[1,2],"a":1}`, ""},
 		{"scalar change", `{"a":1}`, `{"a":2}`, "/a"},
