@@ -16,6 +16,9 @@ LOCAL_VERSION="2.9.0"
 LOCAL_MODULE="github.com/terraform-providers/terraform-provider-local@v1.4.1-0.20260513075820-3561e410f9fe"
 TFPLUGINDOCS_VERSION="${TFPLUGINDOCS_VERSION:-v0.25.0}"
 GOLANGCI_VERSION="${GOLANGCI_VERSION:-v2.15.0}"
+# Kubernetes and etcd versions are pinned by the build modules under tools/.
+KUBE_VERSION="$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p;s/^[[:space:]]*k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' "$ROOT/tools/kube/go.mod" | head -1)"
+ETCD_VERSION="$(sed -n 's/^require go.etcd.io\/etcd\/server\/v3 \(v[0-9.]*\)$/\1/p' "$ROOT/tools/etcd/go.mod")"
 
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 export CGO_ENABLED=0
@@ -58,6 +61,28 @@ build_local() {
   rm -rf "$gobin"
 }
 
+build_kube() {
+  local dest="$TOOLS/kube-$KUBE_VERSION"
+  [[ -x "$dest/kube-apiserver" && -x "$dest/kubectl" ]] && return 0
+  log "building kube-apiserver and kubectl $KUBE_VERSION (cold: ~13 minutes)"
+  mkdir -p "$dest.tmp"
+  local ld="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$KUBE_VERSION" | cut -d. -f2) -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION"
+  (cd "$ROOT/tools/kube" && go build -trimpath -ldflags "$ld" -o "$dest.tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver \
+     && go build -trimpath -ldflags "$ld" -o "$dest.tmp/kubectl" k8s.io/kubernetes/cmd/kubectl)
+  rm -rf "$dest"
+  mv "$dest.tmp" "$dest"
+}
+
+build_etcd() {
+  local dest="$TOOLS/etcd-$ETCD_VERSION"
+  [[ -x "$dest/etcd" ]] && return 0
+  log "building etcd $ETCD_VERSION"
+  mkdir -p "$dest.tmp"
+  (cd "$ROOT/tools/etcd" && go build -trimpath -ldflags "-s -w" -o "$dest.tmp/etcd" go.etcd.io/etcd/server/v3)
+  rm -rf "$dest"
+  mv "$dest.tmp" "$dest"
+}
+
 go_install() { # name version module
   local name="$1" version="$2" module="$3"
   local dest="$TOOLS/$name-$version"
@@ -73,12 +98,14 @@ if [[ ${#targets[@]} -eq 0 || "${targets[0]}" == all ]]; then
   # OpenTofu is the long pole: build it alongside the others (2 cores), then wait for it.
   build_tofu &
   tofu_pid=$!
-  targets=(local tfplugindocs golangci-lint)
+  targets=(local tfplugindocs golangci-lint etcd kube)
   trap 'kill $tofu_pid 2>/dev/null || true' EXIT
 fi
 for t in "${targets[@]}"; do
   case "$t" in
     tofu) build_tofu ;;
+    kube) build_kube ;;
+    etcd) build_etcd ;;
     local) build_local ;;
     tfplugindocs) go_install tfplugindocs "$TFPLUGINDOCS_VERSION" github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs ;;
     golangci-lint) CGO_ENABLED=1 go_install golangci-lint "$GOLANGCI_VERSION" github.com/golangci/golangci-lint/v2/cmd/golangci-lint ;;
@@ -86,7 +113,10 @@ for t in "${targets[@]}"; do
       echo "TOFU=$TOOLS/tofu-$TOFU_VERSION/tofu"
       echo "LOCAL_MIRROR=$TOOLS/terraform-provider-local-$LOCAL_VERSION"
       echo "TFPLUGINDOCS=$TOOLS/tfplugindocs-$TFPLUGINDOCS_VERSION/tfplugindocs"
-      echo "GOLANGCI_LINT=$TOOLS/golangci-lint-$GOLANGCI_VERSION/golangci-lint" ;;
+      echo "GOLANGCI_LINT=$TOOLS/golangci-lint-$GOLANGCI_VERSION/golangci-lint"
+      echo "KUBE_APISERVER=$TOOLS/kube-$KUBE_VERSION/kube-apiserver"
+      echo "KUBECTL=$TOOLS/kube-$KUBE_VERSION/kubectl"
+      echo "ETCD=$TOOLS/etcd-$ETCD_VERSION/etcd" ;;
     *) log "unknown tool: $t"; exit 2 ;;
   esac
 done

@@ -30,12 +30,50 @@ type Observation struct {
 	DesiredUnknown []Pointer
 	// SensitivePaths were redacted by the source; findings name them but never their values.
 	SensitivePaths []Pointer
-	// FieldOwner, when set, names the controller that owns a path (Kubernetes managedFields);
-	// controller=false means a human or unknown manager.
-	FieldOwner func(Pointer) (owner string, controller bool)
-	// Actor is who changed it, when an audit source says so.
-	Actor     string
-	ActorKind string // human | breakglass | controller | service | unknown
+	// FieldOwner, when set, names the manager that owns a path (Kubernetes managedFields) and its
+	// kind: ManagerApplier, ActorController, ActorHuman or "".
+	FieldOwner func(Pointer) (owner, kind string)
+	// Actor is who changed the resource, when an audit source says so; ActorOf, when set, says it
+	// per changed path and wins over Actor.
+	Actor   *Actor
+	ActorOf func(Pointer) *Actor
+}
+
+// Actor is who made a change, from an audit source (Kubernetes audit log, CloudTrail).
+type Actor struct {
+	Username  string   `json:"username"`
+	Groups    []string `json:"groups,omitempty"`
+	UserAgent string   `json:"user_agent,omitempty"`
+	Time      string   `json:"time,omitempty"`
+	// Manager is the Kubernetes field manager the change was made as.
+	Manager string `json:"manager,omitempty"`
+	// Kind is human, breakglass, controller, service or unknown.
+	Kind string `json:"kind"`
+}
+
+func (ev *evaluator) actorOf(obs *Observation, p Pointer) *Actor {
+	a := obs.Actor
+	if obs.ActorOf != nil {
+		if x := obs.ActorOf(p); x != nil {
+			a = x
+		}
+	}
+	if a == nil {
+		return nil
+	}
+	c := *a
+	if c.Kind == "" {
+		c.Kind = ActorUnknown
+	}
+	// Break-glass is a property of the unit's policy, not of the audit record.
+	for _, g := range c.Groups {
+		for _, bg := range ev.unit.Spec.BreakGlassGroups {
+			if g == bg {
+				c.Kind = ActorBreakGlass
+			}
+		}
+	}
+	return &c
 }
 
 // Options tune an evaluation.
@@ -121,6 +159,7 @@ type group struct {
 	change    string
 	ownership string
 	owners    []string
+	actor     *Actor
 	changes   []Change
 }
 
@@ -136,39 +175,54 @@ func (ev *evaluator) observe(obs *Observation) []Finding {
 	}
 	var noise group
 	noise.change, noise.ownership = ChangeNoise, OwnerGit
-	byOwner := map[string]*group{}
-	ownerNames := map[string]map[string]bool{}
+	// One finding per (ownership, actor): two people's changes to one object are two decisions.
+	type key struct{ ownership, actor string }
+	groups := map[key]*group{}
+	ownerNames := map[key]map[string]bool{}
 	for _, c := range changes {
 		if c.Noise {
 			noise.changes = append(noise.changes, c)
 			continue
 		}
 		kind, name := ev.ownerOf(obs, c.Path)
-		g := byOwner[kind]
+		actor := ev.actorOf(obs, c.Path)
+		k := key{ownership: kind}
+		if actor != nil {
+			k.actor = actor.Username
+		}
+		g := groups[k]
 		if g == nil {
-			g = &group{change: ChangeModified, ownership: kind}
-			byOwner[kind] = g
-			ownerNames[kind] = map[string]bool{}
+			g = &group{change: ChangeModified, ownership: kind, actor: actor}
+			groups[k] = g
+			ownerNames[k] = map[string]bool{}
 		}
 		g.changes = append(g.changes, c)
 		if name != "" {
-			ownerNames[kind][name] = true
+			ownerNames[k][name] = true
 		}
 	}
 	var out []Finding
 	if len(noise.changes) > 0 {
 		out = append(out, ev.finding(obs, domain, noise))
 	}
-	for _, kind := range []string{OwnerGit, OwnerController, OwnerRuntime} {
-		g := byOwner[kind]
-		if g == nil {
-			continue
+	keys := make([]key, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	rank := map[string]int{OwnerGit: 0, OwnerApplier: 1, OwnerController: 2, OwnerRuntime: 3}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].ownership != keys[j].ownership {
+			return rank[keys[i].ownership] < rank[keys[j].ownership]
 		}
-		for n := range ownerNames[kind] {
+		return keys[i].actor < keys[j].actor
+	})
+	for _, k := range keys {
+		g := groups[k]
+		for n := range ownerNames[k] {
 			g.owners = append(g.owners, n)
 		}
 		sort.Strings(g.owners)
-		if kind == OwnerGit && ev.stateOnly(obs, g.changes) {
+		if k.ownership == OwnerGit && ev.stateOnly(obs, g.changes) {
 			g.change = ChangeStateOnly
 		}
 		out = append(out, ev.finding(obs, domain, *g))
@@ -236,8 +290,11 @@ func (ev *evaluator) ownerOf(obs *Observation, p Pointer) (kind, name string) {
 		return best.kind, best.name
 	}
 	if obs.FieldOwner != nil {
-		if owner, controller := obs.FieldOwner(p); controller {
+		switch owner, kind := obs.FieldOwner(p); kind {
+		case ActorController:
 			return OwnerController, owner
+		case ManagerApplier:
+			return OwnerApplier, owner
 		}
 	}
 	return OwnerGit, ""
@@ -269,7 +326,7 @@ func ruleMatches(m ResourceMatch, obs *Observation) bool {
 	return true
 }
 
-func (ev *evaluator) input(obs *Observation, domain string, g group, exception string) Input {
+func (ev *evaluator) input(domain string, g group, exception string) Input {
 	in := Input{
 		Change:           g.change,
 		Ownership:        g.ownership,
@@ -277,8 +334,11 @@ func (ev *evaluator) input(obs *Observation, domain string, g group, exception s
 		Environment:      ev.unit.Spec.Environment,
 		Tier:             ev.unit.Spec.RiskTier,
 		Exception:        exception,
-		Actor:            obs.ActorKind,
+		Actor:            ActorUnknown,
 		IncidentRequired: ev.unit.Spec.IncidentRequired,
+	}
+	if g.actor != nil {
+		in.Actor = g.actor.Kind
 	}
 	for _, c := range g.changes {
 		in.Paths = append(in.Paths, c.Path)
@@ -296,7 +356,7 @@ func (ev *evaluator) input(obs *Observation, domain string, g group, exception s
 
 func (ev *evaluator) finding(obs *Observation, domain string, g group) Finding {
 	t := ev.opts.Table
-	in := ev.input(obs, domain, g, ExceptionNone)
+	in := ev.input(domain, g, ExceptionNone)
 	d := t.Decide(in, ev.unit.Spec.DomainOverrides)
 	f := Finding{
 		DetectedAt:    ev.opts.DetectedAt,
@@ -306,8 +366,11 @@ func (ev *evaluator) finding(obs *Observation, domain string, g group) Finding {
 		Domain:        domain,
 		ResourceRef:   obs.Ref,
 		ChangedFields: []string{},
-		Actor:         obs.Actor,
 		Deleted:       g.change == ChangeDeleted,
+	}
+	if g.actor != nil {
+		f.Actor = g.actor.Username
+		f.ActorDetail = g.actor
 	}
 	sensitive := map[string]bool{}
 	for _, c := range g.changes {
@@ -329,6 +392,9 @@ func (ev *evaluator) finding(obs *Observation, domain string, g group) Finding {
 	ev.apply(&f, d, obs)
 	if len(g.owners) > 0 {
 		f.Explanation = "owned by " + strings.Join(g.owners, ", ")
+	}
+	if g.actor != nil {
+		f.Explanation = joinSentences(f.Explanation, describeActor(g.actor))
 	}
 	if !f.DriftClass.Expected() {
 		ev.applyExceptions(&f, obs, domain, g)
@@ -368,18 +434,45 @@ func (ev *evaluator) applyExceptions(f *Finding, obs *Observation, domain string
 			continue
 		}
 		if exClass == ClassEmergency {
-			d := ev.opts.Table.Decide(ev.input(obs, domain, g, ExceptionEmergency), ev.unit.Spec.DomainOverrides)
+			d := ev.opts.Table.Decide(ev.input(domain, g, ExceptionEmergency), ev.unit.Spec.DomainOverrides)
 			ev.apply(f, d, obs)
 		}
 		f.AcceptedBy = e.ID()
 		f.AutoHealAllowed = false
-		f.Explanation = fmt.Sprintf("accepted by exception %s until %s (ticket %s, approved by %s)", e.ID(), e.Spec.ExpiresAt, orDefault(e.Spec.Ticket, "none"), e.Spec.ApprovedBy)
+		f.Explanation = joinSentences(f.Explanation, fmt.Sprintf("Accepted by exception %s until %s (ticket %s, approved by %s)", e.ID(), e.Spec.ExpiresAt, orDefault(e.Spec.Ticket, "none"), e.Spec.ApprovedBy))
 		return
 	}
 	if len(reasons) == 0 {
 		reasons = append(reasons, "no exception matches "+f.ResourceRef)
 	}
-	f.Explanation = "Not accepted: " + strings.Join(reasons, "; ")
+	f.Explanation = joinSentences(f.Explanation, "Not accepted: "+strings.Join(reasons, "; "))
+}
+
+func joinSentences(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return strings.TrimSuffix(a, ".") + ". " + b
+}
+
+func describeActor(a *Actor) string {
+	s := "Changed by " + a.Username
+	if len(a.Groups) > 0 {
+		s += " (groups " + strings.Join(a.Groups, ", ") + ")"
+	}
+	if a.Manager != "" {
+		s += " as field manager " + a.Manager
+	}
+	if a.UserAgent != "" {
+		s += " via " + a.UserAgent
+	}
+	if a.Time != "" {
+		s += " at " + a.Time
+	}
+	return s
 }
 
 // uncovered lists the changed fields none of the exception's paths covers. An exception without

@@ -232,9 +232,16 @@ func TestEvaluateDecisionTable(t *testing.T) {
 			Actual:   js(`{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"web:2"}]}}}}`)},
 		wants: []want{{class: ClassUnauthorizedRuntime, risk: RiskHigh, action: ActionIncidentAndRevert, rule: "image-patched-prod", fields: "/spec/template/spec/containers/0/image"}},
 	}, {
+		name: "a field the GitOps applier itself wrote is a pending sync, not runtime drift",
+		unit: testUnit(func(u *ManagedUnit) { u.Spec.Kind = UnitKubernetes; u.Spec.OwnershipRules = nil }),
+		obs: Observation{Ref: "/v1/Service/web/web", Type: "/Service", Kind: "Service",
+			Recorded: js(`{"spec":{"ports":{"port=80":{"targetPort":8080}}}}`), Actual: js(`{"spec":{"ports":{"port=80":{"targetPort":8081}}}}`),
+			FieldOwner: func(Pointer) (string, string) { return "argocd-controller", ManagerApplier }},
+		wants: []want{{class: ClassStaleDesiredState, risk: RiskLow, action: ActionRuntimeRevert, rule: "pending-sync", fields: "/spec/ports/port=80/targetPort", explain: "owned by argocd-controller"}},
+	}, {
 		name: "a break-glass actor without an exception is emergency drift that needs an owner",
-		unit: testUnit(),
-		obs: Observation{Ref: "aws_instance.web", Type: "aws_instance", Actor: "alice", ActorKind: ActorBreakGlass,
+		unit: testUnit(func(u *ManagedUnit) { u.Spec.BreakGlassGroups = []string{"sre-breakglass"} }),
+		obs: Observation{Ref: "aws_instance.web", Type: "aws_instance", Actor: &Actor{Username: "alice", Groups: []string{"devs", "sre-breakglass"}, Kind: ActorHuman},
 			Recorded: map[string]any{"instance_type": "t3.small"}, Actual: map[string]any{"instance_type": "t3.large"}},
 		wants: []want{{class: ClassEmergency, risk: RiskHigh, action: ActionIncident, rule: "break-glass", fields: "/instance_type"}},
 	}, {

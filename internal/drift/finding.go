@@ -26,7 +26,9 @@ type Finding struct {
 	RecommendedAction Action   `json:"recommended_action"`
 	AutoHealAllowed   bool     `json:"auto_heal_allowed"`
 	AcceptedBy        string   `json:"accepted_by"`
-	Actor             string   `json:"actor"`
+	// Actor is the username of who made the change, when an audit source says so.
+	Actor       string `json:"actor"`
+	ActorDetail *Actor `json:"actor_detail,omitempty"`
 	// Evidence digests the normalized before/after of the changed fields (sensitive values
 	// enter only as their own digests).
 	Evidence string `json:"evidence"`

@@ -59,10 +59,14 @@ type UnitSpec struct {
 	// AutoHeal lets findings whose decision allows it be healed without a human.
 	AutoHeal bool `json:"autoHeal,omitempty"`
 	// IncidentRequired makes every unexplained manual change an incident, not just a revert.
-	IncidentRequired bool              `json:"incidentRequired,omitempty"`
-	OwnershipRules   []OwnershipRule   `json:"ownershipRules,omitempty"`
-	DomainOverrides  []DomainOverride  `json:"domainOverrides,omitempty"`
-	ResourceDomains  map[string]string `json:"resourceDomains,omitempty"`
+	IncidentRequired bool `json:"incidentRequired,omitempty"`
+	// BreakGlassGroups are the identity groups whose members make emergency changes.
+	BreakGlassGroups []string `json:"breakGlassGroups,omitempty"`
+	// Appliers are extra Kubernetes field managers that apply Git's desired state.
+	Appliers        []string          `json:"appliers,omitempty"`
+	OwnershipRules  []OwnershipRule   `json:"ownershipRules,omitempty"`
+	DomainOverrides []DomainOverride  `json:"domainOverrides,omitempty"`
+	ResourceDomains map[string]string `json:"resourceDomains,omitempty"`
 }
 
 // OwnershipRule says who owns which paths of the resources it matches. Paths not named by any

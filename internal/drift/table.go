@@ -20,6 +20,12 @@ type Table struct {
 	TicketPaths      []string           `json:"ticket_paths"`
 	TicketContainers []string           `json:"ticket_containers"`
 	Rules            []Rule             `json:"rules"`
+	// FieldManagers classifies Kubernetes field managers.
+	FieldManagers struct {
+		Applier    []string `json:"applier"`
+		Controller []string `json:"controller"`
+		Human      []string `json:"human"`
+	} `json:"field_managers"`
 
 	envAlias         map[string]string
 	defaultEnv       string
@@ -138,6 +144,8 @@ const (
 	OwnerGit        = "git"
 	OwnerController = "controller"
 	OwnerRuntime    = "runtime"
+	// OwnerApplier: the GitOps applier itself wrote the live value (the recorded plane).
+	OwnerApplier = "applier"
 
 	SignalIdentityWidened  = "identity_widened"
 	SignalNetworkOpenWorld = "network_open_world"
@@ -301,6 +309,30 @@ func (t *Table) DomainFor(resource string, unitDomains map[string]string) string
 		}
 	}
 	return DomainOther
+}
+
+// ManagerApplier is the kind of a field manager that applies Git's desired state.
+const ManagerApplier = "applier"
+
+// ManagerKind classifies a Kubernetes field manager as ManagerApplier, ActorController,
+// ActorHuman or "". extraAppliers are the unit's own.
+func (t *Table) ManagerKind(manager string, extraAppliers ...string) string {
+	for _, p := range append(append([]string(nil), t.FieldManagers.Applier...), extraAppliers...) {
+		if globSegment(p, manager) {
+			return ManagerApplier
+		}
+	}
+	for _, p := range t.FieldManagers.Controller {
+		if globSegment(p, manager) {
+			return ActorController
+		}
+	}
+	for _, p := range t.FieldManagers.Human {
+		if globSegment(p, manager) {
+			return ActorHuman
+		}
+	}
+	return ""
 }
 
 // ComputeRisk is the matrix risk for unexplained drift.

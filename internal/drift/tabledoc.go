@@ -82,6 +82,8 @@ Computed risk = domain base + environment adjustment + risk-tier adjustment, nev
 	for _, dr := range t.DomainRules {
 		fmt.Fprintf(&b, "| %s | %s |\n", dr.Domain, codeList(dr.Resources))
 	}
+	b.WriteString("\n## Kubernetes field managers\n\nWho owns a changed field comes from the live object's `managedFields`. The most recent manager owning the field decides: an **applier** writes Git's desired state, so a difference there is a pending sync (`STALE_DESIRED_STATE`); a **controller** makes it `CONTROLLER_OWNED_DRIFT`; a **human** manager marks a hand change when no audit log names the person. A unit's `appliers` extend the first list; its ownership rules win over all of these.\n\n| kind | field managers |\n|---|---|\n")
+	fmt.Fprintf(&b, "| applier | %s |\n| controller | %s |\n| human | %s |\n", codeList(t.FieldManagers.Applier), codeList(t.FieldManagers.Controller), codeList(t.FieldManagers.Human))
 	b.WriteString("\n## Exceptions that need a ticket\n\nAn exception needs a `ticket` when its resource is an identity or network resource, when its resource type is a glob, or when one of its paths lies at or below one of these paths")
 	b.WriteString(" or above one of the second list:\n\n")
 	b.WriteString("- at or below: " + codeList(t.TicketPaths) + "\n- above: " + codeList(t.TicketContainers) + "\n")
