@@ -9,10 +9,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/tofuplan"
 )
 
@@ -26,16 +28,25 @@ func NewFindingDataSource() datasource.DataSource { return &FindingDataSource{} 
 type FindingDataSource struct{}
 
 type findingDSModel struct {
-	ID             types.String `tfsdk:"id"`
-	Unit           types.String `tfsdk:"unit"`
-	Exceptions     []string     `tfsdk:"exceptions"`
-	PlanJSONPath   types.String `tfsdk:"plan_json_path"`
-	EvaluationTime types.String `tfsdk:"evaluation_time"`
-	EnforceGate    types.Bool   `tfsdk:"enforce_gate"`
-	Status         types.String `tfsdk:"status"`
-	Findings       types.List   `tfsdk:"findings"`
-	BlockingCount  types.Int64  `tfsdk:"blocking_count"`
-	Summary        types.String `tfsdk:"summary"`
+	ID             types.String     `tfsdk:"id"`
+	Unit           types.String     `tfsdk:"unit"`
+	Exceptions     []string         `tfsdk:"exceptions"`
+	PlanJSONPath   types.String     `tfsdk:"plan_json_path"`
+	Kubernetes     *kubernetesModel `tfsdk:"kubernetes"`
+	EvaluationTime types.String     `tfsdk:"evaluation_time"`
+	EnforceGate    types.Bool       `tfsdk:"enforce_gate"`
+	Status         types.String     `tfsdk:"status"`
+	Findings       types.List       `tfsdk:"findings"`
+	BlockingCount  types.Int64      `tfsdk:"blocking_count"`
+	Summary        types.String     `tfsdk:"summary"`
+}
+
+type kubernetesModel struct {
+	KubeconfigPath types.String `tfsdk:"kubeconfig_path"`
+	Context        types.String `tfsdk:"context"`
+	Namespace      types.String `tfsdk:"namespace"`
+	ManifestsPath  types.String `tfsdk:"manifests_path"`
+	AuditLogPath   types.String `tfsdk:"audit_log_path"`
 }
 
 var findingAttrTypes = map[string]attr.Type{
@@ -54,6 +65,10 @@ var findingAttrTypes = map[string]attr.Type{
 	"auto_heal_allowed":  types.BoolType,
 	"accepted_by":        types.StringType,
 	"actor":              types.StringType,
+	"actor_groups":       types.ListType{ElemType: types.StringType},
+	"actor_user_agent":   types.StringType,
+	"actor_time":         types.StringType,
+	"field_manager":      types.StringType,
 	"evidence":           types.StringType,
 	"rule":               types.StringType,
 	"deleted":            types.BoolType,
@@ -70,7 +85,7 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 		return schema.StringAttribute{Computed: true, MarkdownDescription: desc}
 	}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Evaluates a unit's drift from a saved plan (`tofu show -json`), classifies every drifted " +
+		MarkdownDescription: "Evaluates a unit's drift from a saved plan (`tofu show -json`) or a live Kubernetes cluster, classifies every drifted " +
 			"resource with the decision table, applies the unit's ownership rules and exceptions, and **fails the plan** " +
 			"with one error per unaccepted finding at or above the unit's gate (findings below the gate are warnings). " +
 			"A plan file that is missing, unreadable, truncated, errored or not a plan is an error: unknown is never clean. " +
@@ -80,8 +95,9 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"unit": schema.StringAttribute{Required: true, MarkdownDescription: "`drift_managed_unit.policy_json` of the unit."},
 			"exceptions": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "`drift_exception.json` " +
 				"values. Exceptions for other units are ignored with a warning."},
-			"plan_json_path": schema.StringAttribute{Required: true, MarkdownDescription: "Path to `tofu show -json` output of a " +
-				"saved plan, refresh-only (`tofu plan -refresh-only -out=drift.plan`) or normal."},
+			"plan_json_path": schema.StringAttribute{Optional: true, MarkdownDescription: "Path to `tofu show -json` output of a " +
+				"saved plan, refresh-only (`tofu plan -refresh-only -out=drift.plan`) or normal. For `opentofu-stack` units; " +
+				"set this or the `kubernetes` block."},
 			"evaluation_time": schema.StringAttribute{Optional: true, MarkdownDescription: "RFC 3339 time at which exception " +
 				"expiry is judged; defaults to now. Set it to replay a past evaluation exactly."},
 			"enforce_gate": schema.BoolAttribute{Optional: true, MarkdownDescription: "Fail the plan on blocking findings " +
@@ -107,13 +123,32 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 					"recommended_action": str("RUNTIME_REVERT, GIT_UPDATE_PR, STATE_REFRESH, IMPORT, STATE_MOVE, IGNORE, INCIDENT or INCIDENT_AND_REVERT."),
 					"auto_heal_allowed":  schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether it may heal without a human."},
 					"accepted_by":        str("The accepting exception's id, or empty."),
-					"actor":              str("Who changed it, when an audit source says so; empty otherwise."),
+					"actor":              str("Who changed it (username), when an audit source says so; empty otherwise."),
+					"actor_groups":       schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "The actor's groups, from the audit log."},
+					"actor_user_agent":   str("The user agent of the change, from the audit log (e.g. `kubectl/v1.34.4 ...`)."),
+					"actor_time":         str("When the change was made, from the audit log."),
+					"field_manager":      str("The Kubernetes field manager that owns the changed fields."),
 					"evidence":           str("Digest of the normalized before/after values (sensitive values enter only as digests)."),
 					"rule":               str("The decision-table rule that classified it."),
 					"deleted":            schema.BoolAttribute{Computed: true, MarkdownDescription: "The resource was deleted outside IaC."},
 					"blocking":           schema.BoolAttribute{Computed: true, MarkdownDescription: "Unaccepted and at or above the gate."},
 					"explanation":        str("Why it was accepted, or why no exception accepted it."),
 				}},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"kubernetes": schema.SingleNestedBlock{
+				MarkdownDescription: "Evaluate a `kubernetes` unit: the desired objects are the rendered manifests, the actual ones are " +
+					"read live with client-go (never modified). Changed list elements are named by their merge key, e.g. " +
+					"`/spec/template/spec/containers/name=app/image`.",
+				Attributes: map[string]schema.Attribute{
+					"kubeconfig_path": schema.StringAttribute{Optional: true, MarkdownDescription: "kubeconfig file (`~` expands); " +
+						"empty means in-cluster credentials."},
+					"context":        schema.StringAttribute{Optional: true, MarkdownDescription: "kubeconfig context; its current context when empty."},
+					"namespace":      schema.StringAttribute{Optional: true, MarkdownDescription: "Namespace for namespaced manifests that name none; the context's namespace when empty."},
+					"manifests_path": schema.StringAttribute{Optional: true, MarkdownDescription: "YAML/JSON file or directory (multi-document files, v1 Lists), or a kustomization directory. Required in the block."},
+					"audit_log_path": schema.StringAttribute{Optional: true, MarkdownDescription: "kube-apiserver audit log (audit.k8s.io/v1 JSON lines) naming who changed each field."},
+				},
 			},
 		},
 	}
@@ -149,19 +184,8 @@ func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		}
 		now = t
 	}
-	if unit.Spec.Kind != drift.UnitOpenTofuStack {
-		resp.Diagnostics.AddAttributeError(path.Root("unit"), "Unsupported unit kind",
-			fmt.Sprintf("unit %q is of kind %q; plan_json_path evaluates %s units", unit.Metadata.Name, unit.Spec.Kind, drift.UnitOpenTofuStack))
-		return
-	}
-	plan, err := tofuplan.ReadFile(m.PlanJSONPath.ValueString())
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("plan_json_path"), "Cannot read plan: drift is unknown", err.Error())
-		return
-	}
-	rep, err := drift.Evaluate(unit, exceptions, plan.Observations, drift.WithNow(now), drift.WithDetectedAt(plan.Timestamp))
-	if err != nil {
-		resp.Diagnostics.AddError("Drift evaluation failed", err.Error())
+	rep, ok := d.evaluate(ctx, &m, unit, exceptions, now, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	for _, w := range rep.Warnings {
@@ -175,13 +199,15 @@ func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest
 			resp.Diagnostics.AddError(fmt.Sprintf("Unaccepted drift: %s (%s, %s)", f.ResourceRef, f.DriftClass, f.Risk),
 				fmt.Sprintf("%s\n\nUnit %q fails at gate %q. Fix the drift (%s), or accept it with a drift_exception.",
 					f.Describe(), rep.Unit, rep.Gate, f.RecommendedAction))
+		case f.Blocking:
+			resp.Diagnostics.AddWarning(fmt.Sprintf("Unaccepted drift (gate not enforced): %s (%s, %s)", f.ResourceRef, f.DriftClass, f.Risk), f.Describe())
 		case f.AcceptedBy == "" && !f.DriftClass.Expected():
 			resp.Diagnostics.AddWarning(fmt.Sprintf("Drift below gate: %s (%s, %s)", f.ResourceRef, f.DriftClass, f.Risk), f.Describe())
 		}
 	}
 	list, diags := findingsList(rep.Findings)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() && !enforce {
+	if diags.HasError() {
+		resp.Diagnostics.Append(diags...)
 		return
 	}
 	ids := make([]string, len(rep.Findings))
@@ -205,6 +231,12 @@ func findingsList(fs []drift.Finding) (types.List, diagDiags) {
 		all.Append(d...)
 		sensitive, d := types.ListValueFrom(context.Background(), types.StringType, nonNil(f.SensitiveFields))
 		all.Append(d...)
+		actor := drift.Actor{}
+		if f.ActorDetail != nil {
+			actor = *f.ActorDetail
+		}
+		groups, d := types.ListValueFrom(context.Background(), types.StringType, nonNil(actor.Groups))
+		all.Append(d...)
 		obj, d := types.ObjectValue(findingAttrTypes, map[string]attr.Value{
 			"finding_id":         types.StringValue(f.FindingID),
 			"detected_at":        types.StringValue(f.DetectedAt),
@@ -221,6 +253,10 @@ func findingsList(fs []drift.Finding) (types.List, diagDiags) {
 			"auto_heal_allowed":  types.BoolValue(f.AutoHealAllowed),
 			"accepted_by":        types.StringValue(f.AcceptedBy),
 			"actor":              types.StringValue(f.Actor),
+			"actor_groups":       groups,
+			"actor_user_agent":   types.StringValue(actor.UserAgent),
+			"actor_time":         types.StringValue(actor.Time),
+			"field_manager":      types.StringValue(actor.Manager),
 			"evidence":           types.StringValue(f.Evidence),
 			"rule":               types.StringValue(f.Rule),
 			"deleted":            types.BoolValue(f.Deleted),
@@ -240,4 +276,84 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// evaluate reads the unit's planes from the configured source and evaluates them.
+func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, unit *drift.ManagedUnit, exceptions []*drift.Exception,
+	now time.Time, diags *diag.Diagnostics) (*drift.Report, bool) {
+	hasPlan := !m.PlanJSONPath.IsNull() && m.PlanJSONPath.ValueString() != ""
+	hasKube := m.Kubernetes != nil
+	switch {
+	case hasPlan && hasKube:
+		diags.AddError("Conflicting drift sources", "set plan_json_path (an opentofu-stack unit) or the kubernetes block (a kubernetes unit), not both")
+		return nil, false
+	case !hasPlan && !hasKube:
+		diags.AddError("No drift source", "set plan_json_path (an opentofu-stack unit) or the kubernetes block (a kubernetes unit): with no source, drift is unknown")
+		return nil, false
+	}
+	want := drift.UnitOpenTofuStack
+	if hasKube {
+		want = drift.UnitKubernetes
+	}
+	if unit.Spec.Kind != want {
+		diags.AddAttributeError(path.Root("unit"), "Unit kind does not match the drift source",
+			fmt.Sprintf("unit %q is of kind %q, but this source evaluates %s units", unit.Metadata.Name, unit.Spec.Kind, want))
+		return nil, false
+	}
+	var (
+		obs        []drift.Observation
+		detectedAt string
+	)
+	if hasPlan {
+		plan, err := tofuplan.ReadFile(m.PlanJSONPath.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("plan_json_path"), "Cannot read plan: drift is unknown", err.Error())
+			return nil, false
+		}
+		obs, detectedAt = plan.Observations, plan.Timestamp
+	} else {
+		var err error
+		obs, err = observeKubernetes(ctx, m.Kubernetes, unit)
+		if err != nil {
+			diags.AddAttributeError(path.Root("kubernetes"), "Cannot read the cluster: drift is unknown", err.Error())
+			return nil, false
+		}
+		detectedAt = now.UTC().Format(time.RFC3339)
+	}
+	rep, err := drift.Evaluate(unit, exceptions, obs, drift.WithNow(now), drift.WithDetectedAt(detectedAt))
+	if err != nil {
+		diags.AddError("Drift evaluation failed", err.Error())
+		return nil, false
+	}
+	return rep, true
+}
+
+func observeKubernetes(ctx context.Context, k *kubernetesModel, unit *drift.ManagedUnit) ([]drift.Observation, error) {
+	if k.ManifestsPath.ValueString() == "" {
+		return nil, fmt.Errorf("kubernetes.manifests_path is required")
+	}
+	manifests, err := kube.LoadManifests(k.ManifestsPath.ValueString())
+	if err != nil {
+		return nil, err
+	}
+	cfg, ns, err := kube.ClientConfig(k.KubeconfigPath.ValueString(), k.Context.ValueString())
+	if err != nil {
+		return nil, err
+	}
+	if v := k.Namespace.ValueString(); v != "" {
+		ns = v
+	}
+	cluster, err := kube.NewCluster(cfg, ns)
+	if err != nil {
+		return nil, err
+	}
+	src := &kube.Source{Cluster: cluster, Options: []kube.CompareOption{kube.WithAppliers(unit.Spec.Appliers...)}}
+	if p := k.AuditLogPath.ValueString(); p != "" {
+		audit, err := kube.ReadAuditLogFile(p)
+		if err != nil {
+			return nil, err
+		}
+		src.Audit = audit
+	}
+	return src.Observe(ctx, manifests)
 }

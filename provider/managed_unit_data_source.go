@@ -34,6 +34,8 @@ type managedUnitModel struct {
 	StateBackend     types.String          `tfsdk:"state_backend"`
 	Schedule         types.String          `tfsdk:"schedule"`
 	ResourceDomains  map[string]string     `tfsdk:"resource_domains"`
+	BreakGlassGroups []string              `tfsdk:"break_glass_groups"`
+	Appliers         []string              `tfsdk:"appliers"`
 	OwnershipRules   []ownershipRuleModel  `tfsdk:"ownership_rule"`
 	DomainOverrides  []domainOverrideModel `tfsdk:"domain_override"`
 	PolicyJSON       types.String          `tfsdk:"policy_json"`
@@ -96,6 +98,12 @@ func (d *ManagedUnitDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"schedule":      schema.StringAttribute{Optional: true, MarkdownDescription: "How often drift is checked (cron expression); informational."},
 			"resource_domains": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Extra " +
 				"resource-type → domain mappings (`*` globs), checked before the built-in ones, e.g. `{ \"mycorp_vault_*\" = \"secrets\" }`."},
+			"break_glass_groups": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Identity " +
+				"groups whose members make emergency changes (from the Kubernetes audit log). Their changes are `EMERGENCY_DRIFT`; " +
+				"with a live `EMERGENCY_DRIFT` exception they are accepted."},
+			"appliers": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Extra Kubernetes field " +
+				"managers that apply Git's desired state (besides `argocd-controller`, `helm`, `kustomize-controller`, ...). What they " +
+				"wrote is the recorded plane: a difference there is a pending sync, not runtime drift."},
 			"policy_json": schema.StringAttribute{Computed: true, MarkdownDescription: "The validated unit as canonical JSON " +
 				"(a `DriftManagedUnit` document, the same object the Argo CD plugin reads from YAML). Pass it to `drift_finding.unit`."},
 		},
@@ -181,6 +189,8 @@ func (m *managedUnitModel) toUnit() *drift.ManagedUnit {
 			AutoHeal:         m.AutoHeal.ValueBool(),
 			IncidentRequired: m.IncidentRequired.ValueBool(),
 			ResourceDomains:  m.ResourceDomains,
+			BreakGlassGroups: m.BreakGlassGroups,
+			Appliers:         m.Appliers,
 		},
 	}
 	if u.Spec.Kind == "" {
