@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the plan benchmarks in one go and prints drift_finding's cost against the named baseline,
-# terraform-json parsing the same generated plan (10,000 resources, 1,000 drifted).
-# Targets: time ratio <= 1.5x, bytes allocated <= 3x the file size.
+# Runs the benchmarks in one go and prints driftplane's cost against named baselines:
+# - plan: drift_finding's evaluation vs terraform-json parsing the same generated plan (10,000
+#   resources, 1,000 drifted). Targets: time <= 1.5x, bytes allocated <= 3x the file size.
+# - kubernetes: normalize + diff + classify vs Argo CD's gitops-engine diff.Diff on the same
+#   corpus object pairs. Target: <= 0.5x.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 count="${BENCH_COUNT:-5}"
@@ -20,4 +22,18 @@ echo "$out" | awk -v count="$count" '
     printf "drift_finding evaluation:  %.1f ms/op\n", dt / 1e6
     printf "time ratio (drift/baseline):        %.2fx  (target <= 1.5x)\n", dt / bt
     printf "allocated / file size (drift):      %.2fx  (target <= 3x)\n", db / size
+  }'
+
+kout="$(cd tests/argodiff && go test -run '^$' -bench '^Benchmark(ArgoDiff|DriftplaneDiff)$' -benchmem -count "$count")"
+echo "$kout"
+echo "$kout" | awk -v count="$count" '
+  /^BenchmarkArgoDiff/       { at += $3; an++ }
+  /^BenchmarkDriftplaneDiff/ { dt += $3; dn++ }
+  END {
+    if (an == 0 || dn == 0) { print "kubernetes benchmarks did not run" > "/dev/stderr"; exit 1 }
+    at /= an; dt /= dn
+    printf "\nbaseline: Argo CD gitops-engine diff.Diff over the k8s-diff corpus pairs, mean of %d runs\n", count
+    printf "gitops-engine diff.Diff:        %.2f ms/op\n", at / 1e6
+    printf "driftplane diff + classify:     %.2f ms/op\n", dt / 1e6
+    printf "time ratio (driftplane/argo):   %.2fx  (target <= 0.5x)\n", dt / at
   }'

@@ -222,7 +222,12 @@ func canonicalQuantity(v any) any {
 	if err != nil {
 		return v
 	}
-	return q.String()
+	// The exact decimal value, so 500m, 0.5 and 1Gi, 1073741824 each agree whatever suffix was used.
+	d := q.AsDec().String()
+	if strings.Contains(d, ".") {
+		d = strings.TrimRight(strings.TrimRight(d, "0"), ".")
+	}
+	return d
 }
 
 func canonicalIntOrString(v any) any {
