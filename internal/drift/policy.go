@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"time"
 
+	k8sjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
+// GroupName is driftplane's API group.
+const GroupName = "drift.driftplane.io"
+
 // APIVersion is the apiVersion of every policy document.
-const APIVersion = "drift.driftplane.io/v1alpha1"
+const APIVersion = GroupName + "/v1alpha1"
 
 // Policy document kinds.
 const (
@@ -89,6 +92,15 @@ type ResourceMatch struct {
 	Namespace string            `json:"namespace,omitempty"`
 	Name      string            `json:"name,omitempty"`
 	Labels    map[string]string `json:"labels,omitempty"`
+}
+
+// MatchesObject reports whether a Kubernetes selector selects an object. OpenTofu selectors
+// (type, address) never match Kubernetes objects.
+func (m ResourceMatch) MatchesObject(group, kind, namespace, name string, labels map[string]string) bool {
+	if m.Type != "" || m.Address != "" || m.Kind == "" {
+		return false
+	}
+	return ruleMatches(m, &Observation{Group: group, Kind: kind, Namespace: namespace, Name: name, Labels: labels})
 }
 
 // ControllerPath is a path owned by a named controller, optionally only under a condition
@@ -292,13 +304,18 @@ func DecodeException(source string, data []byte) (*Exception, error) {
 }
 
 func strictUnmarshal(js []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	// sigs.k8s.io/json names the full path of an unknown or duplicate field (spec.riskTeir), which
+	// encoding/json does not.
+	strict, err := k8sjson.UnmarshalStrict(js, v)
+	if err != nil {
 		return cleanJSONError(err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("trailing data after the document")
+	if len(strict) > 0 {
+		msgs := make([]string, len(strict))
+		for i, e := range strict {
+			msgs[i] = e.Error()
+		}
+		return fmt.Errorf("%s", strings.Join(msgs, "; "))
 	}
 	return nil
 }

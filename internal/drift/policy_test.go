@@ -206,7 +206,7 @@ func TestDecodeDocumentsErrors(t *testing.T) {
 	for src, want := range map[string]string{
 		"apiVersion: v1\nkind: ConfigMap\n":                      `document 1: apiVersion "v1" is not`,
 		"apiVersion: drift.driftplane.io/v1alpha1\nkind: Nope\n": `unknown kind "Nope"`,
-		"apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\nmetadata: {name: a}\nspec: {owner: o, riskTeir: high}\n": `unknown field "riskTeir"`,
+		"apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\nmetadata: {name: a}\nspec: {owner: o, riskTeir: high}\n": `unknown field "spec.riskTeir"`,
 		"apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftException\nmetadata: {name: a}\nspec: {paths: /x}\n":                  "field spec.paths: expected a list",
 		"a: [1, 2\n": "invalid YAML",
 		"---\napiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\nmetadata: {name: a}\n---\napiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\nmetadata: {name: b}\n": "document 3: a second DriftManagedUnit",

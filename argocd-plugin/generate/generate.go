@@ -1,0 +1,274 @@
+// Package generate is the config-management-plugin side of driftplane: it renders an Argo CD
+// application's directory, removes from the desired manifests every field the policy says Git
+// does not own, and adds a DriftReport carrying the validated policy.
+package generate
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
+)
+
+// PolicyDir is where an application keeps its drift policy, next to its manifests.
+const PolicyDir = ".drift"
+
+// DefaultFreshnessSeconds bounds how old an evaluation may be before the health check calls the
+// report stale.
+const DefaultFreshnessSeconds = 900
+
+// Environment variables Argo CD passes to plugins. Parameters set on the Application arrive as
+// ARGOCD_ENV_<NAME>.
+const (
+	EnvAppName      = "ARGOCD_APP_NAME"
+	EnvAppNamespace = "ARGOCD_APP_NAMESPACE"
+	EnvRevision     = "ARGOCD_APP_REVISION"
+	EnvEnvironment  = "ARGOCD_ENV_DRIFTPLANE_ENVIRONMENT"
+	EnvGate         = "ARGOCD_ENV_DRIFTPLANE_GATE"
+	EnvRiskTier     = "ARGOCD_ENV_DRIFTPLANE_RISK_TIER"
+	EnvFreshness    = "ARGOCD_ENV_DRIFTPLANE_FRESHNESS_SECONDS"
+)
+
+// Options are what Argo CD tells the plugin about the application.
+type Options struct {
+	// Env is the plugin's environment (name → value); only the variables above are read.
+	Env map[string]string
+}
+
+// StrippedField records a path removed from a desired object, so the report shows what Argo CD
+// was told to leave alone and why.
+type StrippedField struct {
+	Ref    string `json:"ref"`
+	Path   string `json:"path"`
+	Owner  string `json:"owner"`
+	Reason string `json:"reason"`
+}
+
+// Generate renders dir into a YAML stream: the desired objects minus fields Git does not own,
+// then one DriftReport. It fails closed: on any error it returns no output at all, because
+// empty output with pruning enabled would delete the application.
+func Generate(dir string, opts Options) ([]byte, error) {
+	policy, err := drift.LoadPolicy(filepath.Join(dir, PolicyDir))
+	if err != nil {
+		return nil, err
+	}
+	if err := applyEnv(policy.Unit, opts.Env); err != nil {
+		return nil, err
+	}
+	manifests, err := kube.LoadManifests(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(manifests) == 0 {
+		return nil, fmt.Errorf("%s holds no manifests besides %s/: refusing to render an empty application", dir, PolicyDir)
+	}
+	for _, m := range manifests {
+		if m.Object.GroupVersionKind().Group == drift.GroupName && m.Object.GetKind() == KindDriftReport {
+			return nil, fmt.Errorf("manifest %s declares a %s itself; the plugin generates it", m.Source, KindDriftReport)
+		}
+	}
+	stripped := stripNonGitFields(manifests, policy.Unit)
+	report, err := driftReport(policy, opts, stripped)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	for _, m := range manifests {
+		if err := writeDoc(&out, m.Object.Object); err != nil {
+			return nil, fmt.Errorf("manifest %s: %w", m.Source, err)
+		}
+	}
+	if err := writeDoc(&out, report); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func writeDoc(w *bytes.Buffer, obj map[string]any) error {
+	y, err := yaml.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	w.WriteString("---\n")
+	w.Write(y)
+	return nil
+}
+
+func applyEnv(u *drift.ManagedUnit, env map[string]string) error {
+	set := func(name string, dst *string) {
+		if v, ok := env[name]; ok && strings.TrimSpace(v) != "" {
+			*dst = strings.TrimSpace(v)
+		}
+	}
+	set(EnvEnvironment, &u.Spec.Environment)
+	set(EnvGate, &u.Spec.Gate)
+	set(EnvRiskTier, &u.Spec.RiskTier)
+	if err := u.Validate(); err != nil {
+		return fmt.Errorf("policy after application parameters (%s, %s, %s): %w", EnvEnvironment, EnvGate, EnvRiskTier, err)
+	}
+	return nil
+}
+
+// stripNonGitFields removes controller- and runtime-owned paths from the objects they apply to,
+// and /spec/replicas from any workload an HPA in the same application scales.
+func stripNonGitFields(manifests []kube.Manifest, u *drift.ManagedUnit) []StrippedField {
+	var out []StrippedField
+	hpaTargets := map[string]string{}
+	for _, m := range manifests {
+		o := m.Object
+		if o.GetKind() != "HorizontalPodAutoscaler" || o.GroupVersionKind().Group != "autoscaling" {
+			continue
+		}
+		ref, _, _ := unstructured.NestedStringMap(o.Object, "spec", "scaleTargetRef")
+		gv, _ := schema.ParseGroupVersion(ref["apiVersion"])
+		hpaTargets[gv.Group+"/"+ref["kind"]+"/"+o.GetNamespace()+"/"+ref["name"]] = o.GetName()
+	}
+	for _, m := range manifests {
+		o := m.Object
+		gvk := o.GroupVersionKind()
+		ref := kube.Ref(gvk.Group, gvk.Version, gvk.Kind, o.GetNamespace(), o.GetName())
+		if hpa, ok := hpaTargets[gvk.Group+"/"+gvk.Kind+"/"+o.GetNamespace()+"/"+o.GetName()]; ok {
+			if removePath(o.Object, drift.MustPointer("/spec/replicas")) {
+				out = append(out, StrippedField{Ref: ref, Path: "/spec/replicas", Owner: "horizontal-pod-autoscaler",
+					Reason: fmt.Sprintf("HorizontalPodAutoscaler %q scales it", hpa)})
+			}
+		}
+		for _, r := range u.Spec.OwnershipRules {
+			if !r.Resource.MatchesObject(gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName(), o.GetLabels()) {
+				continue
+			}
+			type claim struct{ path, owner, reason string }
+			var claims []claim
+			for _, c := range r.ControllerOwned {
+				claims = append(claims, claim{c.Path, c.Owner, "controller-owned by rule " + ruleName(r)})
+			}
+			for _, p := range r.RuntimeOwned {
+				claims = append(claims, claim{p, "runtime", "runtime-owned by rule " + ruleName(r)})
+			}
+			for _, c := range claims {
+				p := drift.MustPointer(c.path)
+				if gitOwnsBelow(u, o, gvk, p) {
+					continue // Git keeps a path under it; stripping the parent would drop that too
+				}
+				if removePath(o.Object, p) {
+					out = append(out, StrippedField{Ref: ref, Path: c.path, Owner: c.owner, Reason: c.reason})
+				}
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Ref != out[j].Ref {
+			return out[i].Ref < out[j].Ref
+		}
+		return out[i].Path < out[j].Path
+	})
+	return out
+}
+
+func ruleName(r drift.OwnershipRule) string {
+	if r.Name != "" {
+		return strconv.Quote(r.Name)
+	}
+	return "for " + r.Resource.Kind
+}
+
+func gitOwnsBelow(u *drift.ManagedUnit, o *unstructured.Unstructured, gvk schema.GroupVersionKind, p drift.Pointer) bool {
+	for _, r := range u.Spec.OwnershipRules {
+		if !r.Resource.MatchesObject(gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName(), o.GetLabels()) {
+			continue
+		}
+		for _, g := range r.GitOwned {
+			gp := drift.MustPointer(g)
+			if len(gp) > len(p) && gp.HasPrefix(p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// removePath deletes what p selects from a raw (not normalized) object. Tokens follow the
+// findings' syntax: "key=value" selects list elements by field, "*" every key or element, a
+// number a list index. It reports whether anything was removed.
+func removePath(v any, p drift.Pointer) bool {
+	if len(p) == 0 {
+		return false
+	}
+	tok, last := p[0], len(p) == 1
+	switch x := v.(type) {
+	case map[string]any:
+		if tok == "*" {
+			removed := false
+			for k := range x {
+				if last {
+					delete(x, k)
+					removed = true
+				} else if removePath(x[k], p[1:]) {
+					removed = true
+				}
+			}
+			return removed
+		}
+		child, ok := x[tok]
+		if !ok {
+			return false
+		}
+		if last {
+			delete(x, tok)
+			return true
+		}
+		removed := removePath(child, p[1:])
+		if cm, ok := child.(map[string]any); ok && removed && len(cm) == 0 {
+			delete(x, tok) // an emptied parent ({}) would itself be drift against the live object
+		}
+		return removed
+	case []any:
+		removed := false
+		for i, e := range x {
+			if !elementSelected(e, i, tok) {
+				continue
+			}
+			if last {
+				continue // removing list elements would renumber the list; owned elements are left to their owner
+			}
+			if removePath(e, p[1:]) {
+				removed = true
+			}
+		}
+		return removed
+	}
+	return false
+}
+
+func elementSelected(e any, i int, tok string) bool {
+	if tok == "*" {
+		return true
+	}
+	if k, val, ok := strings.Cut(tok, "="); ok {
+		m, isMap := e.(map[string]any)
+		return isMap && fmt.Sprint(m[k]) == val
+	}
+	n, err := strconv.Atoi(tok)
+	return err == nil && n == i
+}
+
+// EnvFromOS collects the ARGOCD_* variables of the plugin's environment.
+func EnvFromOS() map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "ARGOCD_") {
+			env[k] = v
+		}
+	}
+	return env
+}

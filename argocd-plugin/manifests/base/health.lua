@@ -1,0 +1,81 @@
+-- Health of a drift.driftplane.io/DriftReport, for Argo CD's
+-- resource.customizations.health.drift.driftplane.io_DriftReport. An application's health is the
+-- worst of its resources', so this is what surfaces classified drift in the application.
+--
+-- Argo CD's Lua sandbox has base, table and a safe os (time, date); no string library, so the
+-- reporter writes what this script compares as numbers (lastEvaluatedEpoch) and plain fields.
+local hs = {}
+local status = obj.status
+if status == nil or status.lastEvaluatedEpoch == nil then
+  hs.status = "Progressing"
+  hs.message = "Waiting for the driftplane reporter to evaluate drift"
+  return hs
+end
+
+if status.conditions ~= nil then
+  for _, c in ipairs(status.conditions) do
+    if c.type == "Evaluated" and c.status == "False" then
+      hs.status = "Degraded"
+      hs.message = "Drift evaluation failed, so drift is unknown: " .. (c.message or c.reason or "no reason given")
+      return hs
+    end
+  end
+end
+
+local freshness = 900
+if obj.spec ~= nil and obj.spec.freshnessSeconds ~= nil then
+  freshness = obj.spec.freshnessSeconds
+end
+local age = os.time() - status.lastEvaluatedEpoch
+if age > freshness then
+  hs.status = "Progressing"
+  hs.message = "Drift evaluation is stale: last evaluated at " .. (status.lastEvaluatedAt or "?") ..
+    " (" .. age .. "s ago, freshness bound " .. freshness .. "s)"
+  return hs
+end
+
+if obj.metadata ~= nil and obj.metadata.generation ~= nil and status.observedGeneration ~= nil and
+    status.observedGeneration < obj.metadata.generation then
+  hs.status = "Progressing"
+  hs.message = "The drift policy changed; waiting for re-evaluation"
+  return hs
+end
+
+local gate = status.gate or "high"
+local blocking = status.blockingCount or 0
+if blocking > 0 then
+  local shown = {}
+  if status.findings ~= nil then
+    for _, f in ipairs(status.findings) do
+      if f.blocking and #shown < 3 then
+        local what = f.resource_ref
+        if f.kind ~= nil and f.name ~= nil then
+          what = f.kind .. "/" .. f.name
+        end
+        local fields = "deleted"
+        if f.changed_fields ~= nil and #f.changed_fields > 0 then
+          fields = table.concat(f.changed_fields, ",")
+        end
+        table.insert(shown, what .. " " .. f.drift_class .. " " .. f.risk .. " " .. fields)
+      end
+    end
+  end
+  hs.status = "Degraded"
+  hs.message = blocking .. " unaccepted drift finding(s) at or above gate " .. gate .. ": " .. table.concat(shown, "; ")
+  if blocking > #shown and #shown > 0 then
+    hs.message = hs.message .. "; and " .. (blocking - #shown) .. " more"
+  end
+  return hs
+end
+
+local total = 0
+if status.findings ~= nil then
+  total = #status.findings
+end
+hs.status = "Healthy"
+if total == 0 then
+  hs.message = "No drift"
+else
+  hs.message = "No unaccepted drift at or above gate " .. gate .. " (" .. total .. " finding(s) below it, accepted or expected)"
+end
+return hs
