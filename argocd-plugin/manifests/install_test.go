@@ -244,7 +244,7 @@ func TestOverlayAcceptedByAPIServer(t *testing.T) {
 			"drift_class": "UNAUTHORIZED_RUNTIME_DRIFT", "risk": "HIGH", "changed_fields": []any{"/spec/template/spec/containers/name=app/image"},
 			"sensitive_fields": []any{}, "recommended_action": "INCIDENT_AND_REVERT", "auto_heal_allowed": false, "accepted_by": "", "actor": "alice",
 			"actor_detail": map[string]any{"username": "alice", "groups": []any{"devs"}, "user_agent": "kubectl", "time": "2026-11-22T09:59:00Z", "manager": "kubectl-set", "kind": "human"},
-			"evidence": "sha256:00", "rule": "image-patched-prod", "deleted": false, "blocking": true, "explanation": "x"}},
+			"evidence":     "sha256:00", "rule": "image-patched-prod", "deleted": false, "blocking": true, "explanation": "x"}},
 		"conditions": []any{map[string]any{"type": "Evaluated", "status": "True", "reason": "Evaluated", "message": "ok", "lastTransitionTime": "2026-11-22T10:00:00Z"}},
 	}
 	created.Object["status"] = status
