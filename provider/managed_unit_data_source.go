@@ -38,7 +38,9 @@ type managedUnitModel struct {
 	Appliers         []string              `tfsdk:"appliers"`
 	OwnershipRules   []ownershipRuleModel  `tfsdk:"ownership_rule"`
 	DomainOverrides  []domainOverrideModel `tfsdk:"domain_override"`
+	PolicyFile       types.String          `tfsdk:"policy_file"`
 	PolicyJSON       types.String          `tfsdk:"policy_json"`
+	ExceptionsJSON   []string              `tfsdk:"exceptions_json"`
 }
 
 type ownershipRuleModel struct {
@@ -79,15 +81,15 @@ func (d *ManagedUnitDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"and published as canonical JSON in `policy_json` for `drift_finding`.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The unit's name."},
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Unit name, unique in your organisation " +
+			"name": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Unit name, unique in your organisation " +
 				"(letters, digits, `.`, `_`, `-`). Exceptions name it in `unit`."},
 			"kind":  schema.StringAttribute{Optional: true, MarkdownDescription: "`opentofu-stack` (default) or `kubernetes`."},
-			"owner": schema.StringAttribute{Required: true, MarkdownDescription: "The owning team; copied into every finding."},
-			"environment": schema.StringAttribute{Required: true, MarkdownDescription: "Environment name. `prod`/`production`, " +
+			"owner": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "The owning team; copied into every finding."},
+			"environment": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Environment name. `prod`/`production`, " +
 				"`staging`/`uat`, `dev`/`test`/`sandbox` are recognised; any other name counts as staging."},
-			"risk_tier": schema.StringAttribute{Required: true, MarkdownDescription: "`critical`, `high`, `standard` or `low`: " +
+			"risk_tier": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "`critical`, `high`, `standard` or `low`: " +
 				"raises or lowers the computed risk of unexplained drift."},
-			"gate": schema.StringAttribute{Optional: true, MarkdownDescription: "Lowest risk that fails the plan: " +
+			"gate": schema.StringAttribute{Optional: true, Computed: true, MarkdownDescription: "Lowest risk that fails the plan: " +
 				"`critical`, `high` (default), `medium`, `low`, `info`, or `none` (never fails; findings below the gate are warnings)."},
 			"auto_heal": schema.BoolAttribute{Optional: true, MarkdownDescription: "Allow findings whose decision permits it " +
 				"to heal without a human (`auto_heal_allowed`). Default `false`."},
@@ -104,6 +106,12 @@ func (d *ManagedUnitDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"appliers": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Extra Kubernetes field " +
 				"managers that apply Git's desired state (besides `argocd-controller`, `helm`, `kustomize-controller`, ...). What they " +
 				"wrote is the recorded plane: a difference there is a pending sync, not runtime drift."},
+			"policy_file": schema.StringAttribute{Optional: true, MarkdownDescription: "A YAML policy file or folder (e.g. an Argo CD " +
+				"application's `.drift/`) holding a `DriftManagedUnit` and optionally `DriftOwnershipRule`, `DriftException` and " +
+				"`AutoHealPolicy` documents. The unit comes from the file; arguments set here override its fields and " +
+				"`ownership_rule` blocks add to its rules. Without it, `name`, `owner`, `environment` and `risk_tier` are required."},
+			"exceptions_json": schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "The " +
+				"`DriftException` documents of `policy_file`, validated, as canonical JSON; pass them to `drift_finding.exceptions`."},
 			"policy_json": schema.StringAttribute{Computed: true, MarkdownDescription: "The validated unit as canonical JSON " +
 				"(a `DriftManagedUnit` document, the same object the Argo CD plugin reads from YAML). Pass it to `drift_finding.unit`."},
 		},
@@ -155,7 +163,34 @@ func (d *ManagedUnitDataSource) Read(ctx context.Context, req datasource.ReadReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	var exceptions []string
 	u := m.toUnit()
+	if f := m.PolicyFile.ValueString(); f != "" {
+		bundle, err := drift.LoadPolicy(f)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(pathRoot("policy_file"), "Invalid policy file", err.Error())
+			return
+		}
+		u = m.overlay(bundle.Unit)
+		for _, e := range bundle.Exceptions {
+			js, err := drift.CanonicalJSON(e)
+			if err != nil {
+				resp.Diagnostics.AddError("Encoding exception", err.Error())
+				return
+			}
+			exceptions = append(exceptions, string(js))
+		}
+	} else {
+		for attr, v := range map[string]types.String{"name": m.Name, "owner": m.Owner, "environment": m.Environment, "risk_tier": m.RiskTier} {
+			if v.IsNull() || v.ValueString() == "" {
+				resp.Diagnostics.AddAttributeError(pathRoot(attr), "Missing required argument",
+					attr+" is required unless policy_file provides the unit")
+			}
+		}
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	if err := u.Validate(); err != nil {
 		addPolicyError(&resp.Diagnostics, "Invalid drift_managed_unit", "name", err)
 		return
@@ -166,6 +201,14 @@ func (d *ManagedUnitDataSource) Read(ctx context.Context, req datasource.ReadReq
 		return
 	}
 	m.ID = types.StringValue(u.Metadata.Name)
+	m.Name = types.StringValue(u.Metadata.Name)
+	m.Owner = types.StringValue(u.Spec.Owner)
+	m.Environment = types.StringValue(u.Spec.Environment)
+	m.RiskTier = types.StringValue(u.Spec.RiskTier)
+	m.ExceptionsJSON = exceptions
+	if m.ExceptionsJSON == nil {
+		m.ExceptionsJSON = []string{}
+	}
 	m.Kind = types.StringValue(u.Spec.Kind)
 	m.Gate = types.StringValue(u.Spec.Gate)
 	m.PolicyJSON = types.StringValue(string(js))
@@ -232,4 +275,45 @@ func (m *managedUnitModel) toUnit() *drift.ManagedUnit {
 		u.Spec.DomainOverrides = append(u.Spec.DomainOverrides, ov)
 	}
 	return u
+}
+
+// overlay applies the HCL arguments that are set over a unit loaded from a policy file: the
+// file is the shared policy, HCL the stack's local adjustments.
+func (m *managedUnitModel) overlay(file *drift.ManagedUnit) *drift.ManagedUnit {
+	u := *file
+	hcl := m.toUnit()
+	str := func(v types.String, dst *string) {
+		if !v.IsNull() && !v.IsUnknown() && v.ValueString() != "" {
+			*dst = v.ValueString()
+		}
+	}
+	str(m.Name, &u.Metadata.Name)
+	str(m.Kind, &u.Spec.Kind)
+	str(m.Owner, &u.Spec.Owner)
+	str(m.Environment, &u.Spec.Environment)
+	str(m.RiskTier, &u.Spec.RiskTier)
+	str(m.Gate, &u.Spec.Gate)
+	str(m.Source, &u.Spec.Source)
+	str(m.StateBackend, &u.Spec.StateBackend)
+	str(m.Schedule, &u.Spec.Schedule)
+	if !m.AutoHeal.IsNull() {
+		u.Spec.AutoHeal = m.AutoHeal.ValueBool()
+	}
+	if !m.IncidentRequired.IsNull() {
+		u.Spec.IncidentRequired = m.IncidentRequired.ValueBool()
+	}
+	u.Spec.OwnershipRules = append(append([]drift.OwnershipRule(nil), file.Spec.OwnershipRules...), hcl.Spec.OwnershipRules...)
+	u.Spec.DomainOverrides = append(append([]drift.DomainOverride(nil), file.Spec.DomainOverrides...), hcl.Spec.DomainOverrides...)
+	u.Spec.BreakGlassGroups = append(append([]string(nil), file.Spec.BreakGlassGroups...), m.BreakGlassGroups...)
+	u.Spec.Appliers = append(append([]string(nil), file.Spec.Appliers...), m.Appliers...)
+	if len(m.ResourceDomains) > 0 {
+		u.Spec.ResourceDomains = map[string]string{}
+		for k, v := range file.Spec.ResourceDomains {
+			u.Spec.ResourceDomains[k] = v
+		}
+		for k, v := range m.ResourceDomains {
+			u.Spec.ResourceDomains[k] = v
+		}
+	}
+	return &u
 }

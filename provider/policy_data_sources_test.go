@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"fmt"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -38,6 +40,46 @@ data "drift_managed_unit" "u" {
   }
 }`,
 				ExpectError: diagRE(`risk_tier: "extreme" is not one of`, `ownership_rule[0].controller_owned[0].path`, `must start with "/"`),
+			},
+		},
+	})
+}
+
+// The same YAML an Argo CD application keeps in .drift/ configures a unit in HCL.
+func TestAccManagedUnitPolicyFile(t *testing.T) {
+	requireTofu(t)
+	dir, _ := filepath.Abs("../argocd-plugin/generate/testdata/plain/.drift")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+data "drift_managed_unit" "u" {
+  policy_file = %q
+  environment = "staging"
+  ownership_rule {
+    kind          = "Deployment"
+    api_group     = "apps"
+    runtime_owned = ["/metadata/annotations"]
+  }
+}`, dir),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.drift_managed_unit.u", "name", "payments-web"),
+					resource.TestCheckResourceAttr("data.drift_managed_unit.u", "environment", "staging"),
+					resource.TestCheckResourceAttr("data.drift_managed_unit.u", "kind", "kubernetes"),
+					resource.TestCheckResourceAttr("data.drift_managed_unit.u", "exceptions_json.#", "1"),
+					resource.TestMatchResourceAttr("data.drift_managed_unit.u", "exceptions_json.0", regexp.MustCompile(`"name":"EXC-12"`)),
+					resource.TestMatchResourceAttr("data.drift_managed_unit.u", "policy_json",
+						regexp.MustCompile(`"environment":"staging".*"ownershipRules":\[\{"name":"mesh-annotations".*\{"resource":\{"group":"apps","kind":"Deployment"\},"runtimeOwned":\["/metadata/annotations"\]\}\]`)),
+				),
+			},
+			{
+				Config:      `data "drift_managed_unit" "u" { policy_file = "/nonexistent/.drift" }`,
+				ExpectError: diagRE("Invalid policy file", "policy /nonexistent/.drift does not exist"),
+			},
+			{
+				Config:      `data "drift_managed_unit" "u" { owner = "o" }`,
+				ExpectError: diagRE("name is required unless policy_file provides the unit"),
 			},
 		},
 	})

@@ -3,6 +3,8 @@ package drift
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -85,6 +87,38 @@ func FuzzDiff(f *testing.F) {
 			}
 			if _, err := ParsePointer(ab[i].Path.String()); err != nil {
 				t.Fatalf("diff produced an invalid pointer: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzLoadPolicy feeds an application's .drift/ folder (the Argo CD plugin's policy loader):
+// no panic, errors name the file, and what loads is valid.
+func FuzzLoadPolicy(f *testing.F) {
+	f.Add([]byte("apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\nmetadata: {name: web}\nspec: {owner: t, environment: prod, riskTier: high}\n---\napiVersion: drift.driftplane.io/v1alpha1\nkind: DriftOwnershipRule\nmetadata: {name: hpa}\nspec: {resource: {group: apps, kind: Deployment}, controllerOwned: [{path: /spec/replicas, owner: hpa}]}\n"),
+		[]byte("apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftException\nmetadata: {name: EXC-1}\nspec: {unit: web, resource: apps/v1/Deployment/web/web, paths: [/metadata/labels], driftClass: UNAUTHORIZED_RUNTIME_DRIFT, reason: r, approvedBy: a, expiresAt: '2026-12-01T00:00:00Z'}\n"))
+	f.Add([]byte("{}"), []byte("---\n"))
+	f.Fuzz(func(t *testing.T, unit, more []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "a.yaml"), unit, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "b.yaml"), more, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b, err := LoadPolicy(dir)
+		if err != nil {
+			if !strings.Contains(err.Error(), dir) {
+				t.Fatalf("error does not name the policy: %v", err)
+			}
+			return
+		}
+		if b.Unit == nil || b.Unit.Validate() != nil {
+			t.Fatalf("loaded an invalid unit: %+v", b.Unit)
+		}
+		for _, e := range b.Exceptions {
+			if e.Validate() != nil || e.Spec.Unit != b.Unit.Metadata.Name {
+				t.Fatalf("loaded an invalid exception: %+v", e)
 			}
 		}
 	})
