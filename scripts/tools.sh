@@ -18,6 +18,7 @@ TFPLUGINDOCS_VERSION="${TFPLUGINDOCS_VERSION:-v0.25.0}"
 GOLANGCI_VERSION="${GOLANGCI_VERSION:-v2.15.0}"
 # Kubernetes and etcd versions are pinned by the build modules under tools/.
 KUBE_VERSION="$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p;s/^[[:space:]]*k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' "$ROOT/tools/kube/go.mod" | head -1)"
+ARGOCD_VERSION="$(sed -n 's/^require github.com\/argoproj\/argo-cd\/v3 \(v[0-9.]*\)$/\1/p;s/^[[:space:]]*github.com\/argoproj\/argo-cd\/v3 \(v[0-9.]*\)$/\1/p' "$ROOT/tools/argocd/go.mod" | head -1)"
 ETCD_VERSION="$(sed -n 's/^require go.etcd.io\/etcd\/server\/v3 \(v[0-9.]*\)$/\1/p' "$ROOT/tools/etcd/go.mod")"
 
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
@@ -83,6 +84,20 @@ build_etcd() {
   mv "$dest.tmp" "$dest"
 }
 
+build_argocd() {
+  local dest="$TOOLS/argocd-$ARGOCD_VERSION"
+  [[ -x "$dest/argocd" ]] && return 0
+  log "building argocd $ARGOCD_VERSION (cold: ~7 minutes)"
+  mkdir -p "$dest.tmp"
+  (cd "$ROOT/tools/argocd" && go build -trimpath \
+     -ldflags "-s -w -X github.com/argoproj/argo-cd/v3/common.version=${ARGOCD_VERSION#v}" \
+     -o "$dest.tmp/argocd" github.com/argoproj/argo-cd/v3/cmd)
+  # The one binary is every Argo CD component; it picks by the name it is run as.
+  ln -sf argocd "$dest.tmp/argocd-cmp-server"
+  rm -rf "$dest"
+  mv "$dest.tmp" "$dest"
+}
+
 go_install() { # name version module
   local name="$1" version="$2" module="$3"
   local dest="$TOOLS/$name-$version"
@@ -98,7 +113,7 @@ if [[ ${#targets[@]} -eq 0 || "${targets[0]}" == all ]]; then
   # OpenTofu is the long pole: build it alongside the others (2 cores), then wait for it.
   build_tofu &
   tofu_pid=$!
-  targets=(local tfplugindocs golangci-lint etcd kube)
+  targets=(local tfplugindocs golangci-lint etcd kube argocd)
   trap 'kill $tofu_pid 2>/dev/null || true' EXIT
 fi
 for t in "${targets[@]}"; do
@@ -106,6 +121,7 @@ for t in "${targets[@]}"; do
     tofu) build_tofu ;;
     kube) build_kube ;;
     etcd) build_etcd ;;
+    argocd) build_argocd ;;
     local) build_local ;;
     tfplugindocs) go_install tfplugindocs "$TFPLUGINDOCS_VERSION" github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs ;;
     golangci-lint) CGO_ENABLED=1 go_install golangci-lint "$GOLANGCI_VERSION" github.com/golangci/golangci-lint/v2/cmd/golangci-lint ;;
@@ -116,7 +132,8 @@ for t in "${targets[@]}"; do
       echo "GOLANGCI_LINT=$TOOLS/golangci-lint-$GOLANGCI_VERSION/golangci-lint"
       echo "KUBE_APISERVER=$TOOLS/kube-$KUBE_VERSION/kube-apiserver"
       echo "KUBECTL=$TOOLS/kube-$KUBE_VERSION/kubectl"
-      echo "ETCD=$TOOLS/etcd-$ETCD_VERSION/etcd" ;;
+      echo "ETCD=$TOOLS/etcd-$ETCD_VERSION/etcd"
+      echo "ARGOCD=$TOOLS/argocd-$ARGOCD_VERSION/argocd" ;;
     *) log "unknown tool: $t"; exit 2 ;;
   esac
 done

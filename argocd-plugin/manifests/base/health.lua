@@ -30,7 +30,7 @@ local age = os.time() - status.lastEvaluatedEpoch
 if age > freshness then
   hs.status = "Progressing"
   hs.message = "Drift evaluation is stale: last evaluated at " .. (status.lastEvaluatedAt or "?") ..
-    " (" .. age .. "s ago, freshness bound " .. freshness .. "s)"
+    " (freshness bound " .. freshness .. "s)"
   return hs
 end
 
