@@ -37,3 +37,9 @@ echo "$kout" | awk -v count="$count" '
     printf "driftplane diff + classify:     %.2f ms/op\n", dt / 1e6
     printf "time ratio (driftplane/argo):   %.2fx  (target <= 0.5x)\n", dt / at
   }'
+
+gout="$(go test ./argocd-plugin/generate/ -run '^$' -bench '^BenchmarkGenerate1000$' -benchmem -count "$count")"
+echo "$gout"
+echo "$gout" | awk '/^BenchmarkGenerate1000/ { t += $3; n++ } END {
+  if (n == 0) { print "generate benchmark did not run" > "/dev/stderr"; exit 1 }
+  printf "\nargocd-driftplane generate, 1,000 objects: %.0f ms/op  (target < 1000 ms)\n", t / n / 1e6 }'

@@ -216,10 +216,7 @@ func TestHarnessSmoke(t *testing.T) {
 	})
 
 	t.Run("cmp server", func(t *testing.T) {
-		bin := os.Getenv("DRIFTPLANE_ARGOCD")
-		if bin == "" {
-			t.Skip("DRIFTPLANE_ARGOCD (path to an argocd binary built from tools/argocd) is not set")
-		}
+		bin := argocdBinary(t)
 		dir := t.TempDir()
 		pluginYAML := filepath.Join(dir, "smoke-plugin.yaml")
 		writeFile(t, pluginYAML, `apiVersion: argoproj.io/v1alpha1
@@ -244,8 +241,7 @@ spec:
 		}
 
 		app := filepath.Join(dir, "app")
-		const cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: smoke\ndata:\n  k: v"
-		writeFile(t, filepath.Join(app, "cm.yaml"), cm+"\n")
+		writeFile(t, filepath.Join(app, "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: smoke\ndata:\n  k: v\n")
 		if ok, enabled, err := cmpMatch(t, sock, app, nil); err != nil || !ok || !enabled {
 			t.Fatalf("match: supported=%v discovery=%v err=%v", ok, enabled, err)
 		}
@@ -253,8 +249,10 @@ spec:
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 1 || got[0] != cm {
-			t.Fatalf("manifests %q, want [%q]", got, cm)
+		// The server splits the plugin's YAML stream and returns each document as JSON.
+		const want = `{"apiVersion":"v1","data":{"k":"v"},"kind":"ConfigMap","metadata":{"name":"smoke"}}`
+		if len(got) != 1 || got[0] != want {
+			t.Fatalf("manifests %q, want [%q]", got, want)
 		}
 
 		// No *.yaml: discovery declines and the failing generate surfaces as an error.

@@ -9,6 +9,7 @@ require (
 	github.com/argoproj/gitops-engine v0.7.1-0.20260512161450-ff8d2f5207dc
 	github.com/grpc-ecosystem/go-grpc-middleware/v2 v2.3.2
 	k8s.io/apimachinery v0.34.0
+	sigs.k8s.io/yaml v1.6.0
 )
 
 require (
@@ -166,7 +167,6 @@ require (
 	sigs.k8s.io/kustomize/kyaml v0.20.1 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.3.1-0.20251003215857-446d8398e19c // indirect
-	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
 replace github.com/driftplane/terraform-provider-drift => ../..

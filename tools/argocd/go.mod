@@ -1,12 +1,17 @@
-// Build module for the real argocd binary (argocd-cmp-server etc.) used by the Argo CD tests.
-// argo-cd pins Kubernetes staging modules and a few CVE fixes through its replace block, which
-// only applies in its own module, so the block below is copied verbatim from argo-cd's go.mod.
+// Build module for the real argocd binary (run as argocd-cmp-server by the Argo CD tests).
+//
+// Pinned to v3.2.11, not v3.2.12: the v3.2.12 module does not compile
+// (controller/cache/info.go calls settings.ValidateExternalURL, which only exists from
+// v3.3), and both the application controller and the argocd CLI import it, so
+// github.com/argoproj/argo-cd/v3/cmd cannot be built at v3.2.12. Between the two releases
+// only that file changed in argo-cd, plus gitops-engine's pkg/diff (Secret masking) and
+// moby/spdystream; cmpserver, util/cmp and util/lua are identical.
 module driftplane.local/tools/argocd
 
 go 1.25.8
 
 require (
-	github.com/argoproj/argo-cd/v3 v3.2.12
+	github.com/argoproj/argo-cd/v3 v3.2.11
 	github.com/spf13/cobra v1.10.1
 	k8s.io/klog/v2 v2.130.1
 )
@@ -43,7 +48,7 @@ require (
 	github.com/RocketChat/Rocket.Chat.Go.SDK v0.0.0-20240116134246-a8cbe886bab0 // indirect
 	github.com/TomOnTime/utfutil v1.0.0 // indirect
 	github.com/alicebob/miniredis/v2 v2.35.0 // indirect
-	github.com/argoproj/gitops-engine v0.7.1-0.20260512161450-ff8d2f5207dc // indirect
+	github.com/argoproj/gitops-engine v0.7.1-0.20251217140045-5baed5604d2d // indirect
 	github.com/argoproj/notifications-engine v0.5.1-0.20260316232552-d27ba0152c1c // indirect
 	github.com/argoproj/pkg v0.13.6 // indirect
 	github.com/argoproj/pkg/v2 v2.0.1 // indirect
@@ -175,7 +180,7 @@ require (
 	github.com/mitchellh/go-wordwrap v1.0.1 // indirect
 	github.com/mitchellh/mapstructure v1.5.0 // indirect
 	github.com/mitchellh/reflectwalk v1.0.2 // indirect
-	github.com/moby/spdystream v0.5.1 // indirect
+	github.com/moby/spdystream v0.5.0 // indirect
 	github.com/moby/term v0.5.2 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
@@ -284,7 +289,8 @@ require (
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
-// Copied verbatim from github.com/argoproj/argo-cd/v3@v3.2.12 go.mod.
+// Copied verbatim from argo-cd's go.mod (identical in v3.2.11 and v3.2.12): replace
+// directives only apply in the main module, and argo-cd does not build without them.
 replace (
 	github.com/golang/protobuf => github.com/golang/protobuf v1.5.4
 	github.com/grpc-ecosystem/grpc-gateway => github.com/grpc-ecosystem/grpc-gateway v1.16.0

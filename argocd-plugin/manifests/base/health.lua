@@ -4,6 +4,8 @@
 --
 -- Argo CD's Lua sandbox has base, table and a safe os (time, date); no string library, so the
 -- reporter writes what this script compares as numbers (lastEvaluatedEpoch) and plain fields.
+-- The safe os library is a module there, not a global.
+local os = require("os")
 local hs = {}
 local status = obj.status
 if status == nil or status.lastEvaluatedEpoch == nil then
