@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
@@ -187,4 +189,11 @@ func withImplicitOwners(group, kind string, desired map[string]any, ms Managers)
 		ms = append(ms, managerEntry{name: "clusterrole-aggregation-controller", operation: "Update", time: "9999-12-31T23:59:59Z", set: set})
 	}
 	return ms
+}
+
+// Resource guesses a kind's plural resource name the way kubectl does when it has no discovery
+// (Deployment → deployments, NetworkPolicy → networkpolicies), for matching audit events.
+func Resource(group, kind string) string {
+	plural, _ := meta.UnsafeGuessKindToResource(schema.GroupVersionKind{Group: group, Kind: kind})
+	return plural.Resource
 }

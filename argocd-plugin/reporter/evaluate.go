@@ -1,0 +1,102 @@
+package reporter
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
+)
+
+// Policy is what a DriftReport's spec carries.
+type Policy struct {
+	Unit             *drift.ManagedUnit      `json:"unit"`
+	Exceptions       []*drift.Exception      `json:"exceptions,omitempty"`
+	AutoHealPolicies []*drift.AutoHealPolicy `json:"autoHealPolicies,omitempty"`
+	FreshnessSeconds int64                   `json:"freshnessSeconds,omitempty"`
+	Revision         string                  `json:"revision,omitempty"`
+}
+
+// PolicyFromSpec decodes and validates a DriftReport spec: a report edited by hand into an
+// invalid policy evaluates to an error, never to "clean".
+func PolicyFromSpec(spec map[string]any) (*Policy, error) {
+	js, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	var p Policy
+	if err := json.Unmarshal(js, &p); err != nil {
+		return nil, fmt.Errorf("DriftReport spec: %w", err)
+	}
+	if p.Unit == nil {
+		return nil, fmt.Errorf("DriftReport spec has no unit")
+	}
+	if err := p.Unit.Validate(); err != nil {
+		return nil, fmt.Errorf("DriftReport spec.unit: %w", err)
+	}
+	for i, e := range p.Exceptions {
+		if err := e.Validate(); err != nil {
+			return nil, fmt.Errorf("DriftReport spec.exceptions[%d]: %w", i, err)
+		}
+	}
+	return &p, nil
+}
+
+// Evaluate classifies an application's managed resources against its policy. Hooks and the
+// DriftReport itself are not drift; a resource Argo CD does not target (extraneous) is left to
+// Argo CD's own pruning; a targeted resource missing live is a finding.
+func Evaluate(p *Policy, resources []ResourceDiff, audit *kube.AuditLog, now time.Time) (*drift.Report, []drift.Observation, error) {
+	var obs []drift.Observation
+	for _, r := range resources {
+		if r.Hook || (r.Group == drift.GroupName && r.Kind == "DriftReport") {
+			continue
+		}
+		target, err := decodeState(r.TargetState)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s/%s target state: %w", r.Kind, r.Namespace, r.Name, err)
+		}
+		if target == nil {
+			continue
+		}
+		live, err := decodeState(r.LiveState)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s/%s live state: %w", r.Kind, r.Namespace, r.Name, err)
+		}
+		o, err := kube.Compare(target, live, kube.WithAppliers(p.Unit.Spec.Appliers...))
+		if err != nil {
+			return nil, nil, err
+		}
+		if audit != nil && live != nil {
+			managers, _ := kube.ReadManagers(live)
+			prev := o.ActorOf
+			resource := kube.Resource(r.Group, r.Kind)
+			o.ActorOf = func(p drift.Pointer) *drift.Actor {
+				owner, _ := managers.Owner(p)
+				if a := audit.LastWrite(r.Group, resource, r.Namespace, r.Name, owner); a != nil {
+					return a
+				}
+				return prev(p)
+			}
+		}
+		obs = append(obs, o)
+	}
+	sort.SliceStable(obs, func(i, j int) bool { return obs[i].Ref < obs[j].Ref })
+	rep, err := drift.Evaluate(p.Unit, p.Exceptions, obs, drift.WithNow(now), drift.WithDetectedAt(now.UTC().Format(time.RFC3339)))
+	if err != nil {
+		return nil, nil, err
+	}
+	return rep, obs, nil
+}
+
+func decodeState(s string) (map[string]any, error) {
+	if s == "" || s == "null" {
+		return nil, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}

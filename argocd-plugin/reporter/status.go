@@ -1,0 +1,175 @@
+package reporter
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
+)
+
+// StatusFinding is a finding as the DriftReport status holds it: the provider's fields plus the
+// object's group, kind, namespace and name, which the Lua health check (no string library) cannot
+// split out of resource_ref.
+type StatusFinding struct {
+	drift.Finding
+	Group     string `json:"group"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+// Condition is a metav1.Condition as JSON.
+type Condition struct {
+	Type               string `json:"type"`
+	Status             string `json:"status"`
+	Reason             string `json:"reason,omitempty"`
+	Message            string `json:"message,omitempty"`
+	LastTransitionTime string `json:"lastTransitionTime,omitempty"`
+	ObservedGeneration int64  `json:"observedGeneration,omitempty"`
+}
+
+// Status is the DriftReport status the reporter writes.
+type Status struct {
+	LastEvaluatedAt    string           `json:"lastEvaluatedAt,omitempty"`
+	LastEvaluatedEpoch int64            `json:"lastEvaluatedEpoch,omitempty"`
+	ObservedGeneration int64            `json:"observedGeneration,omitempty"`
+	ObservedRevision   string           `json:"observedRevision,omitempty"`
+	Gate               string           `json:"gate,omitempty"`
+	WorstRisk          string           `json:"worstRisk,omitempty"`
+	BlockingCount      int              `json:"blockingCount"`
+	Summary            string           `json:"summary,omitempty"`
+	CountsByRisk       map[string]int64 `json:"countsByRisk,omitempty"`
+	CountsByClass      map[string]int64 `json:"countsByClass,omitempty"`
+	Findings           []StatusFinding  `json:"findings"`
+	Conditions         []Condition      `json:"conditions,omitempty"`
+}
+
+// Condition types and reasons.
+const (
+	ConditionEvaluated = "Evaluated"
+	ReasonEvaluated    = "Evaluated"
+	ReasonFailed       = "EvaluationFailed"
+)
+
+// StatusFromReport builds the status of a successful evaluation.
+func StatusFromReport(rep *drift.Report, obs []drift.Observation, generation int64, revision string, now time.Time, prev *Status) Status {
+	byRef := map[string]drift.Observation{}
+	for _, o := range obs {
+		byRef[o.Ref] = o
+	}
+	s := Status{
+		LastEvaluatedAt:    now.UTC().Format(time.RFC3339),
+		LastEvaluatedEpoch: now.Unix(),
+		ObservedGeneration: generation,
+		ObservedRevision:   revision,
+		Gate:               rep.Gate,
+		BlockingCount:      rep.BlockingCount,
+		Summary:            rep.Summary,
+		CountsByRisk:       map[string]int64{},
+		CountsByClass:      map[string]int64{},
+		Findings:           []StatusFinding{},
+	}
+	worst := -1
+	for _, f := range rep.Findings {
+		o := byRef[f.ResourceRef]
+		s.Findings = append(s.Findings, StatusFinding{Finding: f, Group: o.Group, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name})
+		s.CountsByRisk[string(f.Risk)]++
+		s.CountsByClass[string(f.DriftClass)]++
+		if !f.DriftClass.Expected() && f.AcceptedBy == "" && f.Risk.Level() > worst {
+			worst = f.Risk.Level()
+			s.WorstRisk = string(f.Risk)
+		}
+	}
+	// Blocking findings first, so the health message and `kubectl get` show what matters.
+	sort.SliceStable(s.Findings, func(i, j int) bool {
+		if s.Findings[i].Blocking != s.Findings[j].Blocking {
+			return s.Findings[i].Blocking
+		}
+		return s.Findings[i].Risk.Level() > s.Findings[j].Risk.Level()
+	})
+	s.Conditions = setCondition(prevConditions(prev), Condition{
+		Type: ConditionEvaluated, Status: "True", Reason: ReasonEvaluated, Message: rep.Summary, ObservedGeneration: generation,
+	}, now)
+	return s
+}
+
+// StatusFromError keeps the last findings but marks the evaluation failed, so health turns
+// Degraded ("drift is unknown") instead of keeping a stale Healthy.
+func StatusFromError(err error, generation int64, now time.Time, prev *Status) Status {
+	s := Status{Findings: []StatusFinding{}}
+	if prev != nil {
+		s = *prev
+	}
+	if s.LastEvaluatedEpoch == 0 {
+		// Never evaluated: the health check needs a time to report the failure against.
+		s.LastEvaluatedAt, s.LastEvaluatedEpoch = now.UTC().Format(time.RFC3339), now.Unix()
+	}
+	s.Conditions = setCondition(prevConditions(prev), Condition{
+		Type: ConditionEvaluated, Status: "False", Reason: ReasonFailed, Message: err.Error(), ObservedGeneration: generation,
+	}, now)
+	return s
+}
+
+func prevConditions(prev *Status) []Condition {
+	if prev == nil {
+		return nil
+	}
+	return prev.Conditions
+}
+
+// setCondition replaces a condition of the same type, keeping its transition time unless its
+// status changed.
+func setCondition(conds []Condition, c Condition, now time.Time) []Condition {
+	out := make([]Condition, 0, len(conds)+1)
+	c.LastTransitionTime = now.UTC().Format(time.RFC3339)
+	for _, old := range conds {
+		if old.Type != c.Type {
+			out = append(out, old)
+			continue
+		}
+		if old.Status == c.Status && old.LastTransitionTime != "" {
+			c.LastTransitionTime = old.LastTransitionTime
+		}
+	}
+	return append(out, c)
+}
+
+// Transition is an event-worthy change of an application's blocking drift.
+type Transition struct {
+	Type    string // Warning or Normal
+	Reason  string
+	Message string
+}
+
+// Transitions compares two statuses: new blocking findings raise a warning naming them, and the
+// last blocking finding clearing raises a normal event.
+func Transitions(prev *Status, next Status) []Transition {
+	before := map[string]bool{}
+	if prev != nil {
+		for _, f := range prev.Findings {
+			if f.Blocking {
+				before[f.FindingID] = true
+			}
+		}
+	}
+	var appeared []string
+	for _, f := range next.Findings {
+		if f.Blocking && !before[f.FindingID] {
+			what := f.ResourceRef
+			if f.Kind != "" {
+				what = f.Kind + "/" + f.Name
+			}
+			appeared = append(appeared, what+" "+string(f.DriftClass)+" "+string(f.Risk)+" "+strings.Join(f.ChangedFields, ","))
+		}
+	}
+	var out []Transition
+	if len(appeared) > 0 {
+		out = append(out, Transition{Type: "Warning", Reason: "DriftBlocking",
+			Message: "Unaccepted drift at or above gate " + next.Gate + ": " + strings.Join(appeared, "; ")})
+	}
+	if len(before) > 0 && next.BlockingCount == 0 {
+		out = append(out, Transition{Type: "Normal", Reason: "DriftCleared", Message: "No unaccepted drift at or above gate " + next.Gate})
+	}
+	return out
+}
