@@ -1,6 +1,7 @@
 // Command argocd-driftplane is driftplane's Argo CD plugin.
 //
 //	argocd-driftplane generate [DIR]   render an application for Argo CD (run by argocd-cmp-server)
+//	argocd-driftplane report [flags]   evaluate applications' drift into their DriftReports
 //	argocd-driftplane version
 package main
 
@@ -21,7 +22,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: argocd-driftplane generate [DIR] | version")
+		fmt.Fprintln(stderr, "usage: argocd-driftplane generate [DIR] | report [flags] | version")
 		return 2
 	}
 	switch args[0] {
@@ -38,6 +39,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		if _, err := stdout.Write(out); err != nil {
 			fmt.Fprintf(stderr, "argocd-driftplane generate: writing output: %v\n", err)
+			return 1
+		}
+		return 0
+	case "report":
+		if err := report(args[1:], stderr); err != nil {
+			fmt.Fprintf(stderr, "argocd-driftplane report: %v\n", err)
 			return 1
 		}
 		return 0

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
+)
+
+func report(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.String("argocd-server", "https://argocd-server.argocd.svc", "Argo CD API URL")
+	tokenFile := fs.String("argocd-token-file", "/var/run/secrets/driftplane/argocd-token", "file holding an Argo CD API token (mounted from a Secret); $ARGOCD_AUTH_TOKEN wins when set")
+	insecure := fs.Bool("argocd-insecure", false, "skip TLS verification of the Argo CD API (its default self-signed certificate)")
+	namespace := fs.String("namespace", "argocd", "namespace of the Applications to watch (empty: all)")
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig (empty: in-cluster)")
+	resync := fs.Duration("resync", 3*time.Minute, "re-evaluate every application this often")
+	workers := fs.Int("workers", 2, "applications evaluated in parallel")
+	auditLog := fs.String("audit-log", "", "kube-apiserver audit log naming who changed what (optional)")
+	metricsAddr := fs.String("metrics-addr", ":8080", "address of /metrics and /healthz")
+	leaderElect := fs.Bool("leader-elect", true, "run only while holding the Lease (for more than one replica)")
+	leaseNamespace := fs.String("lease-namespace", "argocd", "namespace of the leader-election Lease")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	token := os.Getenv("ARGOCD_AUTH_TOKEN")
+	if token == "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return fmt.Errorf("no Argo CD token: set ARGOCD_AUTH_TOKEN or mount it at %s: %w", *tokenFile, err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	cfg, _, err := kube.ClientConfig(*kubeconfig, "")
+	if err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	kc, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	ctrl := reporter.NewController(reporter.Config{
+		Dynamic: dyn, Kube: kc, Argo: reporter.NewArgoClient(*server, token, *insecure),
+		Namespace: *namespace, Resync: *resync, AuditLogPath: *auditLog, Metrics: reporter.NewMetrics(reg), Log: log,
+	})
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	srv := &http.Server{Addr: *metricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server", "err", err)
+			stop()
+		}
+	}()
+	defer func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	log.Info("reporter starting", "argocd", *server, "namespace", *namespace, "resync", resync.String())
+	if *leaderElect {
+		host, _ := os.Hostname()
+		return reporter.RunWithLeaderElection(ctx, ctrl, kc, *leaseNamespace, host+"_"+uuid.NewString(), *workers)
+	}
+	return ctrl.Run(ctx, *workers)
+}
