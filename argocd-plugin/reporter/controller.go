@@ -139,7 +139,7 @@ func (c *Controller) next(ctx context.Context) bool {
 func (c *Controller) Sync(ctx context.Context, key string) error {
 	ns, name, err := cache.SplitMetaNamespaceKey(key)
 	if err != nil {
-		return nil
+		return fmt.Errorf("bad queue key %q: %w", key, err)
 	}
 	obj, exists, err := c.informer.GetIndexer().GetByKey(key)
 	if err != nil || !exists {

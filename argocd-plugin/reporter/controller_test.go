@@ -53,7 +53,7 @@ func TestControllerLiveCluster(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	installCRDs(t, c, dyn)
+	installCRDs(t, dyn)
 	c.KubectlAs("admin", []string{"system:masters"}, "create", "namespace", "argocd")
 
 	// The application's rendered manifests, exactly as the plugin produces them.
@@ -217,7 +217,7 @@ func labelValue(m *dto.Metric, name string) string {
 	return ""
 }
 
-func installCRDs(t *testing.T, c *kubetest.Cluster, dyn dynamic.Interface) {
+func installCRDs(t *testing.T, dyn dynamic.Interface) {
 	t.Helper()
 	out, err := exec.Command("go", "mod", "download", "-json", "github.com/argoproj/argo-cd/v3@v3.2.12").Output()
 	if err != nil {
