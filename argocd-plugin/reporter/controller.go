@@ -163,6 +163,11 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	next, evalErr := c.evaluate(ctx, app, dr, ns, name, prev, start)
 	if evalErr != nil {
 		c.cfg.Metrics.Failed(key)
+		freshness, _, _ := unstructured.NestedInt64(dr.Object, "spec", "freshnessSeconds")
+		if freshness <= 0 {
+			freshness = 900
+		}
+		c.cfg.Metrics.Stale(key, prev == nil || start.Unix()-prev.LastEvaluatedEpoch > freshness)
 	} else {
 		c.cfg.Metrics.Evaluated(key, next, c.cfg.Now().Sub(start), start)
 	}
