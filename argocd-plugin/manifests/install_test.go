@@ -245,6 +245,9 @@ func TestOverlayAcceptedByAPIServer(t *testing.T) {
 			"sensitive_fields": []any{}, "recommended_action": "INCIDENT_AND_REVERT", "auto_heal_allowed": false, "accepted_by": "", "actor": "alice",
 			"actor_detail": map[string]any{"username": "alice", "groups": []any{"devs"}, "user_agent": "kubectl", "time": "2026-11-22T09:59:00Z", "manager": "kubectl-set", "kind": "human"},
 			"evidence":     "sha256:00", "rule": "image-patched-prod", "deleted": false, "blocking": true, "explanation": "x"}},
+		"autoHeal": map[string]any{"at": "2026-11-22T10:00:00Z", "skipped": []any{"x: no AutoHealPolicy applies to ConfigMap"},
+			"healed": []any{map[string]any{"group": "apps", "kind": "Deployment", "namespace": "web", "name": "web", "policy": "labels-only",
+				"findings": []any{"drift-2"}, "paths": []any{"/metadata/labels/tier"}}}},
 		"conditions": []any{map[string]any{"type": "Evaluated", "status": "True", "reason": "Evaluated", "message": "ok", "lastTransitionTime": "2026-11-22T10:00:00Z"}},
 	}
 	created.Object["status"] = status

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,6 +40,11 @@ type ManagedResourcesGetter interface {
 	ManagedResources(ctx context.Context, app, appNamespace string) ([]ResourceDiff, error)
 }
 
+// Healer asks Argo CD to sync chosen objects back to Git.
+type Healer interface {
+	SyncResources(ctx context.Context, app, appNamespace string, targets []HealTarget) error
+}
+
 // Config wires a Controller.
 type Config struct {
 	Dynamic dynamic.Interface
@@ -51,9 +57,12 @@ type Config struct {
 	Resync time.Duration
 	// AuditLogPath, when set, names people behind changes.
 	AuditLogPath string
-	Metrics      *Metrics
-	Log          *slog.Logger
-	Now          func() time.Time
+	// AutoHeal enables bounded auto-heal through Healer; off by default.
+	AutoHeal bool
+	Healer   Healer
+	Metrics  *Metrics
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // Controller evaluates applications that carry a DriftReport.
@@ -160,7 +169,10 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	}
 	prev := currentStatus(dr)
 	start := c.cfg.Now()
-	next, evalErr := c.evaluate(ctx, app, dr, ns, name, prev, start)
+	next, policy, evalErr := c.evaluate(ctx, app, dr, ns, name, prev, start)
+	if evalErr == nil && c.cfg.AutoHeal && c.cfg.Healer != nil {
+		c.heal(ctx, app, policy, &next, ns, name, start)
+	}
 	if evalErr != nil {
 		c.cfg.Metrics.Failed(key)
 		freshness, _, _ := unstructured.NestedInt64(dr.Object, "spec", "freshnessSeconds")
@@ -185,8 +197,10 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	return evalErr
 }
 
-func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstructured, ns, name string, prev *Status, now time.Time) (Status, error) {
-	fail := func(err error) (Status, error) { return StatusFromError(err, dr.GetGeneration(), now, prev), err }
+func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstructured, ns, name string, prev *Status, now time.Time) (Status, *Policy, error) {
+	fail := func(err error) (Status, *Policy, error) {
+		return StatusFromError(err, dr.GetGeneration(), now, prev), nil, err
+	}
 	spec, _, _ := unstructured.NestedMap(dr.Object, "spec")
 	policy, err := PolicyFromSpec(spec)
 	if err != nil {
@@ -207,7 +221,27 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 		return fail(err)
 	}
 	revision, _, _ := unstructured.NestedString(app.Object, "status", "sync", "revision")
-	return StatusFromReport(rep, obs, dr.GetGeneration(), revision, now, prev), nil
+	return StatusFromReport(rep, obs, dr.GetGeneration(), revision, now, prev), policy, nil
+}
+
+// heal runs the bounded auto-heal and records it in the status and as an Event.
+func (c *Controller) heal(ctx context.Context, app *unstructured.Unstructured, policy *Policy, st *Status, ns, name string, now time.Time) {
+	health, _, _ := unstructured.NestedString(app.Object, "status", "health", "status")
+	plan := PlanHeal(policy, *st, health == "Healthy")
+	rec := &HealRecord{At: now.UTC().Format(time.RFC3339), Skipped: plan.Skipped}
+	if len(plan.Targets) > 0 {
+		if err := c.cfg.Healer.SyncResources(ctx, name, ns, plan.Targets); err != nil {
+			rec.Error = err.Error()
+		} else {
+			rec.Healed = plan.Targets
+			var what []string
+			for _, t := range plan.Targets {
+				what = append(what, t.Kind+"/"+t.Name+" "+strings.Join(t.Paths, ","))
+			}
+			c.recorder.Event(app, corev1.EventTypeNormal, "DriftHealed", "Synced back to Git under AutoHealPolicy: "+strings.Join(what, "; "))
+		}
+	}
+	st.AutoHeal = rec
 }
 
 // driftReportOf finds the application's DriftReport among the resources Argo CD manages for it.

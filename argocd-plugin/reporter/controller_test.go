@@ -3,6 +3,7 @@ package reporter
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -29,7 +30,7 @@ import (
 const unitYAML = `apiVersion: drift.driftplane.io/v1alpha1
 kind: DriftManagedUnit
 metadata: {name: web-prod}
-spec: {owner: team-web, environment: prod, riskTier: high, gate: high, breakGlassGroups: [sre-breakglass]}
+spec: {owner: team-web, environment: prod, riskTier: high, gate: high, autoHeal: true, breakGlassGroups: [sre-breakglass]}
 ---
 apiVersion: drift.driftplane.io/v1alpha1
 kind: DriftOwnershipRule
@@ -37,6 +38,14 @@ metadata: {name: hpa}
 spec:
   resource: {group: apps, kind: Deployment}
   controllerOwned: [{path: /spec/replicas, owner: horizontal-pod-autoscaler}]
+---
+apiVersion: drift.driftplane.io/v1alpha1
+kind: AutoHealPolicy
+metadata: {name: labels-only}
+spec:
+  appliesTo: {kinds: [Deployment]}
+  allowedPaths: [/metadata/labels]
+  maxObjectsPerReconcile: 3
 `
 
 // TestControllerLiveCluster runs the reporter against a real kube-apiserver holding the
@@ -54,6 +63,8 @@ func TestControllerLiveCluster(t *testing.T) {
 	defer cancel()
 
 	installCRDs(t, dyn)
+	// Someone relabels the Deployment by hand: low risk, and the policy lets it heal.
+	c.KubectlAs("dave", []string{kubetest.WritersGroup}, "-n", kubetest.Namespace, "label", "deployment", "web", "app=web-hand-edited", "--overwrite")
 	c.KubectlAs("admin", []string{"system:masters"}, "create", "namespace", "argocd")
 
 	// The application's rendered manifests, exactly as the plugin produces them.
@@ -87,6 +98,7 @@ spec:
   source: {repoURL: "https://git.example.com/web.git", path: web, plugin: {name: driftplane-v1}}
   destination: {server: "https://kubernetes.default.svc", namespace: web}
 status:
+  health: {status: Healthy}
   sync: {status: OutOfSync, revision: 0123abc}
   resources:
   - {group: drift.driftplane.io, version: v1alpha1, kind: DriftReport, namespace: web, name: web}
@@ -99,7 +111,14 @@ status:
 	}
 
 	var asked []string
+	var synced []string
 	argo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			b, _ := io.ReadAll(r.Body)
+			synced = append(synced, r.URL.Path+" "+string(b))
+			_, _ = w.Write([]byte(`{}`))
+			return
+		}
 		asked = append(asked, r.URL.Path+"?"+r.URL.RawQuery)
 		var items []ResourceDiff
 		for _, d := range docs {
@@ -123,7 +142,7 @@ status:
 
 	reg := prometheus.NewRegistry()
 	ctrl := NewController(Config{Dynamic: dyn, Kube: kc, Argo: NewArgoClient(argo.URL, "tok", false), Namespace: "argocd",
-		Resync: time.Hour, AuditLogPath: c.AuditLog, Metrics: NewMetrics(reg)})
+		Resync: time.Hour, AuditLogPath: c.AuditLog, Metrics: NewMetrics(reg), AutoHeal: true, Healer: NewArgoClient(argo.URL, "tok", false)})
 	done := make(chan error, 1)
 	go func() { done <- RunWithLeaderElection(ctx, ctrl, kc, "argocd", "test-replica", 1) }()
 
@@ -163,13 +182,26 @@ status:
 				events = append(events, e.Type+" "+e.Reason+": "+e.Message)
 			}
 		}
-		if len(events) > 0 {
+		if len(events) > 1 {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if len(events) != 1 || !strings.HasPrefix(events[0], "Warning DriftBlocking: ") || !strings.Contains(events[0], "Deployment/web UNAUTHORIZED_RUNTIME_DRIFT HIGH") {
+	joined := strings.Join(events, "\n")
+	if !strings.Contains(joined, "Warning DriftBlocking: ") || !strings.Contains(joined, "Deployment/web UNAUTHORIZED_RUNTIME_DRIFT HIGH") ||
+		!strings.Contains(joined, "Normal DriftHealed: Synced back to Git under AutoHealPolicy: Deployment/web /metadata/labels/app") {
 		t.Errorf("events on the Application: %v", events)
+	}
+	// Bounded auto-heal: only the label, under the policy that allows it; the image is not healed.
+	if st.AutoHeal == nil || len(st.AutoHeal.Healed) != 1 || st.AutoHeal.Healed[0].Name != "web" ||
+		strings.Join(st.AutoHeal.Healed[0].Paths, ",") != "/metadata/labels/app" {
+		t.Errorf("auto-heal record %+v", st.AutoHeal)
+	}
+	if len(synced) != 1 || !strings.Contains(synced[0], `"resources":[{"group":"apps","kind":"Deployment","namespace":"web","name":"web"}]`) {
+		t.Errorf("sync requests %v", synced)
+	}
+	if st.AutoHeal != nil && !strings.Contains(strings.Join(st.AutoHeal.Skipped, "\n"), "/spec/template/spec/containers/name=app/image: AutoHealPolicy labels-only does not allow /spec/template/spec/containers/name=app/image") {
+		t.Errorf("the image change must be skipped with its reason: %v", st.AutoHeal.Skipped)
 	}
 	if lease, err := kc.CoordinationV1().Leases("argocd").Get(ctx, "argocd-driftplane-reporter", metav1.GetOptions{}); err != nil || *lease.Spec.HolderIdentity != "test-replica" {
 		t.Errorf("lease: %v %v", lease, err)

@@ -43,6 +43,17 @@ type Status struct {
 	CountsByClass      map[string]int64 `json:"countsByClass,omitempty"`
 	Findings           []StatusFinding  `json:"findings"`
 	Conditions         []Condition      `json:"conditions,omitempty"`
+	// AutoHeal records the last bounded auto-heal: what was synced back to Git and why the rest
+	// was not.
+	AutoHeal *HealRecord `json:"autoHeal,omitempty"`
+}
+
+// HealRecord is one auto-heal decision and its outcome.
+type HealRecord struct {
+	At      string       `json:"at"`
+	Healed  []HealTarget `json:"healed,omitempty"`
+	Skipped []string     `json:"skipped,omitempty"`
+	Error   string       `json:"error,omitempty"`
 }
 
 // Condition types and reasons.

@@ -37,6 +37,7 @@ func report(args []string, stderr io.Writer) error {
 	workers := fs.Int("workers", 2, "applications evaluated in parallel")
 	auditLog := fs.String("audit-log", "", "kube-apiserver audit log naming who changed what (optional)")
 	metricsAddr := fs.String("metrics-addr", ":8080", "address of /metrics and /healthz")
+	autoHeal := fs.Bool("auto-heal", false, "sync back to Git the drift an AutoHealPolicy allows (bounded; never identity, network, data or secrets)")
 	leaderElect := fs.Bool("leader-elect", true, "run only while holding the Lease (for more than one replica)")
 	leaseNamespace := fs.String("lease-namespace", "argocd", "namespace of the leader-election Lease")
 	if err := fs.Parse(args); err != nil {
@@ -65,8 +66,9 @@ func report(args []string, stderr io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	argo := reporter.NewArgoClient(*server, token, *insecure)
 	ctrl := reporter.NewController(reporter.Config{
-		Dynamic: dyn, Kube: kc, Argo: reporter.NewArgoClient(*server, token, *insecure),
+		Dynamic: dyn, Kube: kc, Argo: argo, AutoHeal: *autoHeal, Healer: argo,
 		Namespace: *namespace, Resync: *resync, AuditLogPath: *auditLog, Metrics: reporter.NewMetrics(reg), Log: log,
 	})
 
