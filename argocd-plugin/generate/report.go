@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
 
 // KindDriftReport is the kind of the object the plugin adds to every application.
@@ -81,15 +82,7 @@ func driftReport(p *drift.Bundle, opts Options, stripped []StrippedField) (map[s
 }
 
 func toMap(v any) (map[string]any, error) {
-	js, err := drift.CanonicalJSON(v)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := yamlJSONUnmarshal(js, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return kube.ToObject(v)
 }
 
 // dnsLabel makes an application name a valid object name (Argo CD allows names Kubernetes may not).

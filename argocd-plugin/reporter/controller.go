@@ -275,17 +275,7 @@ func currentStatus(dr *unstructured.Unstructured) *Status {
 }
 
 func toUnstructured(s Status) (map[string]any, error) {
-	js, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	dec := json.NewDecoder(bytesReader(js))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	return numbersToInt64(m).(map[string]any), nil
+	return kube.ToObject(s)
 }
 
 // RunWithLeaderElection runs the controller only while this replica holds the Lease, so more

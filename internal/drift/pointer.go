@@ -2,6 +2,7 @@ package drift
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -141,4 +142,21 @@ func prefixesOverlap(a, b Pointer) bool {
 		return false
 	}
 	return prefixesOverlap(a[1:], b[1:])
+}
+
+// UnionPointers merges pointer lists without duplicates, sorted, so sources report sensitive
+// paths deterministically.
+func UnionPointers(lists ...[]Pointer) []Pointer {
+	seen := map[string]bool{}
+	var out []Pointer
+	for _, l := range lists {
+		for _, p := range l {
+			if s := p.String(); !seen[s] {
+				seen[s] = true
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
 }

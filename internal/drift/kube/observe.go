@@ -1,7 +1,9 @@
 package kube
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -135,7 +137,7 @@ func Compare(desired, live map[string]any, opts ...CompareOption) (drift.Observa
 	}
 	nl := Normalize(live)
 	obs.Actual = Prune(nl.Object, nd.Object, managers)
-	obs.SensitivePaths = unionPointers(nd.SensitivePaths, nl.SensitivePaths)
+	obs.SensitivePaths = drift.UnionPointers(nd.SensitivePaths, nl.SensitivePaths)
 	obs.FieldOwner = func(p drift.Pointer) (string, string) {
 		owner, ok := managers.Owner(p)
 		if !ok {
@@ -167,19 +169,6 @@ func splitAPIVersion(av string) (group, version string) {
 	return "", av
 }
 
-func unionPointers(a, b []drift.Pointer) []drift.Pointer {
-	seen := map[string]bool{}
-	var out []drift.Pointer
-	for _, p := range append(append([]drift.Pointer{}, a...), b...) {
-		if s := p.String(); !seen[s] {
-			seen[s] = true
-			out = append(out, p)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out
-}
-
 // withImplicitOwners adds owners the API server does not record: the rules of an aggregated
 // ClusterRole are written by kube-controller-manager's clusterrole-aggregation controller, which
 // old servers (and objects copied without managedFields) do not show.
@@ -196,4 +185,41 @@ func withImplicitOwners(group, kind string, desired map[string]any, ms Managers)
 func Resource(group, kind string) string {
 	plural, _ := meta.UnsafeGuessKindToResource(schema.GroupVersionKind{Group: group, Kind: kind})
 	return plural.Resource
+}
+
+// ToObject converts a Go value to the JSON-shaped map an unstructured object holds, with integers
+// as int64 as the API machinery expects (encoding/json would give float64).
+func ToObject(v any) (map[string]any, error) {
+	// Through JSON first, so custom marshalling and omitempty apply exactly as in canonical JSON.
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, err
+	}
+	return numbersToInt64(raw).(map[string]any), nil
+}
+
+func numbersToInt64(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbersToInt64(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = numbersToInt64(e)
+		}
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
 }

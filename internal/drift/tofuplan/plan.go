@@ -170,7 +170,7 @@ func observe(rd *tfjson.ResourceChange, rc *lazyResourceChange, normalPlan bool)
 	recorded, sb := drift.Redact(rd.Change.Before, rd.Change.BeforeSensitive)
 	actual, sa := drift.Redact(rd.Change.After, rd.Change.AfterSensitive)
 	obs.Recorded, obs.Actual = recorded, actual
-	obs.SensitivePaths = mergePointers(sb, sa)
+	obs.SensitivePaths = drift.UnionPointers(sb, sa)
 	switch {
 	case a.Delete():
 		obs.Deleted = true
@@ -232,17 +232,4 @@ func unknownPaths(mask any, at drift.Pointer) []drift.Pointer {
 		return out
 	}
 	return nil
-}
-
-func mergePointers(a, b []drift.Pointer) []drift.Pointer {
-	seen := map[string]bool{}
-	var out []drift.Pointer
-	for _, p := range append(append([]drift.Pointer{}, a...), b...) {
-		if s := p.String(); !seen[s] {
-			seen[s] = true
-			out = append(out, p)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out
 }
