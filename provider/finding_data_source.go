@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/cloudtrail"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/tofuplan"
 )
@@ -33,6 +34,7 @@ type findingDSModel struct {
 	Exceptions     []string         `tfsdk:"exceptions"`
 	PlanJSONPath   types.String     `tfsdk:"plan_json_path"`
 	Kubernetes     *kubernetesModel `tfsdk:"kubernetes"`
+	CloudTrailPath types.String     `tfsdk:"cloudtrail_path"`
 	EvaluationTime types.String     `tfsdk:"evaluation_time"`
 	EnforceGate    types.Bool       `tfsdk:"enforce_gate"`
 	Status         types.String     `tfsdk:"status"`
@@ -98,6 +100,9 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"plan_json_path": schema.StringAttribute{Optional: true, MarkdownDescription: "Path to `tofu show -json` output of a " +
 				"saved plan, refresh-only (`tofu plan -refresh-only -out=drift.plan`) or normal. For `opentofu-stack` units; " +
 				"set this or the `kubernetes` block."},
+			"cloudtrail_path": schema.StringAttribute{Optional: true, MarkdownDescription: "CloudTrail log file or folder (the " +
+				"`.json.gz` files a trail delivers, or plain JSON). Each drifted resource is attributed to the principal of the last " +
+				"write call that names its ID, ARN or name; roles in the unit's `break_glass_groups` make `EMERGENCY_DRIFT`."},
 			"evaluation_time": schema.StringAttribute{Optional: true, MarkdownDescription: "RFC 3339 time at which exception " +
 				"expiry is judged; defaults to now. Set it to replay a past evaluation exactly."},
 			"enforce_gate": schema.BoolAttribute{Optional: true, MarkdownDescription: "Fail the plan on blocking findings " +
@@ -311,6 +316,14 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 			return nil, false
 		}
 		obs, detectedAt = plan.Observations, plan.Timestamp
+		if p := m.CloudTrailPath.ValueString(); p != "" {
+			trail, err := cloudtrail.ReadPath(p)
+			if err != nil {
+				diags.AddAttributeError(path.Root("cloudtrail_path"), "Cannot read CloudTrail logs", err.Error())
+				return nil, false
+			}
+			trail.Attribute(obs)
+		}
 	} else {
 		var err error
 		obs, err = observeKubernetes(ctx, m.Kubernetes, unit)

@@ -213,3 +213,36 @@ func TestAccFindingBadPlanFiles(t *testing.T) {
 	}
 	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
 }
+
+// CloudTrail names who opened the security group: a break-glass role, so the drift is emergency
+// drift, still blocking without an exception.
+func TestAccFindingCloudTrail(t *testing.T) {
+	requireTofu(t)
+	plan, _ := filepath.Abs("testdata/network-plan.json")
+	trail, _ := filepath.Abs("testdata/cloudtrail")
+	cfg := strings.Replace(unitHCL("critical"), `gate        = "critical"`, `gate        = "critical"
+  break_glass_groups = ["sre-breakglass"]`, 1) + fmt.Sprintf(`
+data "drift_finding" "f" {
+  unit            = data.drift_managed_unit.u.policy_json
+  plan_json_path  = %q
+  cloudtrail_path = %q
+  enforce_gate    = false
+}
+`, plan, trail)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("data.drift_finding.f", "findings.2.resource_ref", "module.net.aws_security_group.web"),
+				resource.TestCheckResourceAttr("data.drift_finding.f", "findings.2.actor", "arn:aws:sts::123456789012:assumed-role/sre-breakglass/bob@example.com"),
+				resource.TestCheckResourceAttr("data.drift_finding.f", "findings.2.drift_class", "EMERGENCY_DRIFT"),
+				resource.TestCheckResourceAttr("data.drift_finding.f", "findings.2.actor_groups.0", "sre-breakglass"),
+				resource.TestCheckResourceAttr("data.drift_finding.f", "findings.0.actor", ""),
+			),
+		}, {
+			Config:      strings.Replace(cfg, trail, "/nonexistent/trail", 1),
+			ExpectError: diagRE("Cannot read CloudTrail logs", "cloudtrail logs /nonexistent/trail do not exist"),
+		}},
+	})
+}
