@@ -15,6 +15,7 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/cloudtrail"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/tofuplan"
 )
@@ -35,12 +36,18 @@ type findingDSModel struct {
 	PlanJSONPath   types.String     `tfsdk:"plan_json_path"`
 	Kubernetes     *kubernetesModel `tfsdk:"kubernetes"`
 	CloudTrailPath types.String     `tfsdk:"cloudtrail_path"`
+	Evidence       *evidenceModel   `tfsdk:"evidence"`
+	EvidenceLoc    types.String     `tfsdk:"evidence_location"`
 	EvaluationTime types.String     `tfsdk:"evaluation_time"`
 	EnforceGate    types.Bool       `tfsdk:"enforce_gate"`
 	Status         types.String     `tfsdk:"status"`
 	Findings       types.List       `tfsdk:"findings"`
 	BlockingCount  types.Int64      `tfsdk:"blocking_count"`
 	Summary        types.String     `tfsdk:"summary"`
+}
+
+type evidenceModel struct {
+	Dir types.String `tfsdk:"dir"`
 }
 
 type kubernetesModel struct {
@@ -107,9 +114,10 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				"expiry is judged; defaults to now. Set it to replay a past evaluation exactly."},
 			"enforce_gate": schema.BoolAttribute{Optional: true, MarkdownDescription: "Fail the plan on blocking findings " +
 				"(default `true`). With `false`, blocking findings are warnings and only the attributes report them."},
-			"status":         str("`clean` when no finding needs attention (only controller-owned drift and provider read noise), else `drifted`."),
-			"blocking_count": schema.Int64Attribute{Computed: true, MarkdownDescription: "Unaccepted findings at or above the gate."},
-			"summary":        str("One line for humans, e.g. `2 finding(s), unaccepted: 1 CRITICAL; 1 blocking at gate high`."),
+			"evidence_location": str("Where the evidence record of this evaluation was written (with an `evidence` block)."),
+			"status":            str("`clean` when no finding needs attention (only controller-owned drift and provider read noise), else `drifted`."),
+			"blocking_count":    schema.Int64Attribute{Computed: true, MarkdownDescription: "Unaccepted findings at or above the gate."},
+			"summary":           str("One line for humans, e.g. `2 finding(s), unaccepted: 1 CRITICAL; 1 blocking at gate high`."),
 			"findings": schema.ListNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "One entry per resource and ownership group, sorted by `resource_ref`.",
@@ -142,6 +150,14 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			},
 		},
 		Blocks: map[string]schema.Block{
+			"evidence": schema.SingleNestedBlock{
+				MarkdownDescription: "Write an evidence record of the evaluation: input digests, the normalized diff (sensitive " +
+					"values only as digests), the policy and exception digests, the decision, tool version and times. Records are " +
+					"content-addressed (`<unit>/<time>-<digest>.json`) and never overwritten.",
+				Attributes: map[string]schema.Attribute{
+					"dir": schema.StringAttribute{Optional: true, MarkdownDescription: "Local folder for the records."},
+				},
+			},
 			"kubernetes": schema.SingleNestedBlock{
 				MarkdownDescription: "Evaluate a `kubernetes` unit: the desired objects are the rendered manifests, the actual ones are " +
 					"read live with client-go (never modified). Changed list elements are named by their merge key, e.g. " +
@@ -189,9 +205,18 @@ func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		}
 		now = t
 	}
-	rep, ok := d.evaluate(ctx, &m, unit, exceptions, now, &resp.Diagnostics)
+	rep, inputs, ok := d.evaluate(ctx, &m, unit, exceptions, now, &resp.Diagnostics)
 	if !ok {
 		return
+	}
+	m.EvidenceLoc = types.StringValue("")
+	if m.Evidence != nil && m.Evidence.Dir.ValueString() != "" {
+		loc, err := writeEvidence(evidence.Dir(m.Evidence.Dir.ValueString()), unit, exceptions, inputs, rep, now)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("evidence").AtName("dir"), "Cannot write evidence", err.Error())
+			return
+		}
+		m.EvidenceLoc = types.StringValue(loc)
 	}
 	for _, w := range rep.Warnings {
 		resp.Diagnostics.AddAttributeWarning(path.Root("exceptions"), "Exception ignored", w)
@@ -285,16 +310,16 @@ func nonNil(s []string) []string {
 
 // evaluate reads the unit's planes from the configured source and evaluates them.
 func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, unit *drift.ManagedUnit, exceptions []*drift.Exception,
-	now time.Time, diags *diag.Diagnostics) (*drift.Report, bool) {
+	now time.Time, diags *diag.Diagnostics) (*drift.Report, []evidence.Input, bool) {
 	hasPlan := !m.PlanJSONPath.IsNull() && m.PlanJSONPath.ValueString() != ""
 	hasKube := m.Kubernetes != nil
 	switch {
 	case hasPlan && hasKube:
 		diags.AddError("Conflicting drift sources", "set plan_json_path (an opentofu-stack unit) or the kubernetes block (a kubernetes unit), not both")
-		return nil, false
+		return nil, nil, false
 	case !hasPlan && !hasKube:
 		diags.AddError("No drift source", "set plan_json_path (an opentofu-stack unit) or the kubernetes block (a kubernetes unit): with no source, drift is unknown")
-		return nil, false
+		return nil, nil, false
 	}
 	want := drift.UnitOpenTofuStack
 	if hasKube {
@@ -303,24 +328,26 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 	if unit.Spec.Kind != want {
 		diags.AddAttributeError(path.Root("unit"), "Unit kind does not match the drift source",
 			fmt.Sprintf("unit %q is of kind %q, but this source evaluates %s units", unit.Metadata.Name, unit.Spec.Kind, want))
-		return nil, false
+		return nil, nil, false
 	}
 	var (
 		obs        []drift.Observation
 		detectedAt string
+		inputs     []evidence.Input
 	)
 	if hasPlan {
 		plan, err := tofuplan.ReadFile(m.PlanJSONPath.ValueString())
 		if err != nil {
 			diags.AddAttributeError(path.Root("plan_json_path"), "Cannot read plan: drift is unknown", err.Error())
-			return nil, false
+			return nil, nil, false
 		}
 		obs, detectedAt = plan.Observations, plan.Timestamp
+		inputs = append(inputs, evidence.Input{Name: "plan_json_path " + plan.Path, Digest: plan.Digest, Bytes: plan.Size})
 		if p := m.CloudTrailPath.ValueString(); p != "" {
 			trail, err := cloudtrail.ReadPath(p)
 			if err != nil {
 				diags.AddAttributeError(path.Root("cloudtrail_path"), "Cannot read CloudTrail logs", err.Error())
-				return nil, false
+				return nil, nil, false
 			}
 			trail.Attribute(obs)
 		}
@@ -329,16 +356,17 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 		obs, err = observeKubernetes(ctx, m.Kubernetes, unit)
 		if err != nil {
 			diags.AddAttributeError(path.Root("kubernetes"), "Cannot read the cluster: drift is unknown", err.Error())
-			return nil, false
+			return nil, nil, false
 		}
 		detectedAt = now.UTC().Format(time.RFC3339)
+		inputs = append(inputs, evidence.Input{Name: "kubernetes " + m.Kubernetes.ManifestsPath.ValueString(), Digest: observationsDigest(obs)})
 	}
 	rep, err := drift.Evaluate(unit, exceptions, obs, drift.WithNow(now), drift.WithDetectedAt(detectedAt))
 	if err != nil {
 		diags.AddError("Drift evaluation failed", err.Error())
-		return nil, false
+		return nil, nil, false
 	}
-	return rep, true
+	return rep, inputs, true
 }
 
 func observeKubernetes(ctx context.Context, k *kubernetesModel, unit *drift.ManagedUnit) ([]drift.Observation, error) {
@@ -369,4 +397,33 @@ func observeKubernetes(ctx context.Context, k *kubernetesModel, unit *drift.Mana
 		src.Audit = audit
 	}
 	return src.Observe(ctx, manifests)
+}
+
+// observationsDigest digests what was compared (desired and live, normalized and redacted), the
+// Kubernetes plane's equivalent of a plan file's digest.
+func observationsDigest(obs []drift.Observation) string {
+	type entry struct {
+		Ref      string `json:"ref"`
+		Recorded any    `json:"recorded"`
+		Actual   any    `json:"actual"`
+		Deleted  bool   `json:"deleted,omitempty"`
+	}
+	entries := make([]entry, len(obs))
+	for i, o := range obs {
+		entries[i] = entry{o.Ref, o.Recorded, o.Actual, o.Deleted}
+	}
+	js, _ := drift.CanonicalJSON(entries)
+	return evidence.Digest(js)
+}
+
+func writeEvidence(store evidence.Store, unit *drift.ManagedUnit, exceptions []*drift.Exception, inputs []evidence.Input, rep *drift.Report, now time.Time) (string, error) {
+	rec, err := evidence.New("terraform-provider-drift", Version, unit, exceptions, inputs, rep, now)
+	if err != nil {
+		return "", err
+	}
+	key, data, err := rec.Encode()
+	if err != nil {
+		return "", err
+	}
+	return store.Put(key, data)
 }

@@ -246,3 +246,47 @@ data "drift_finding" "f" {
 		}},
 	})
 }
+
+// Evidence: a record per evaluation, content-addressed, sensitive values only as digests.
+func TestAccFindingEvidence(t *testing.T) {
+	requireTofu(t)
+	plan, _ := filepath.Abs("testdata/network-plan.json")
+	dir := t.TempDir()
+	cfg := unitHCL("critical") + fmt.Sprintf(`
+data "drift_finding" "f" {
+  unit            = data.drift_managed_unit.u.policy_json
+  plan_json_path  = %q
+  enforce_gate    = false
+  evaluation_time = "2026-11-22T10:00:00Z"
+  evidence {
+    dir = %q
+  }
+}
+`, plan, dir)
+	checkRecord := func(s *terraform.State) error {
+		loc := s.RootModule().Resources["data.drift_finding.f"].Primary.Attributes["evidence_location"]
+		data, err := os.ReadFile(loc)
+		if err != nil {
+			return fmt.Errorf("evidence_location %q: %w", loc, err)
+		}
+		switch {
+		case strings.Contains(string(data), "s3cr3t"):
+			return fmt.Errorf("sensitive value in evidence %s", loc)
+		case !strings.Contains(string(data), `"schema_version":"driftplane.evidence/v1"`),
+			!strings.Contains(string(data), `"path":"/ingress/0/cidr_blocks/1","before":null,"after":"0.0.0.0/0"`):
+			return fmt.Errorf("evidence record lacks its schema or diff: %s", data)
+		}
+		return nil
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestMatchResourceAttr("data.drift_finding.f", "evidence_location",
+					regexp.MustCompile(regexp.QuoteMeta(dir)+`/payments-prod-network/20261122T100000Z-[0-9a-f]{24}\.json$`)),
+				checkRecord,
+			),
+		}},
+	})
+}

@@ -19,8 +19,12 @@ type DriftProvider struct {
 	version string
 }
 
+// Version is the running provider's version, recorded in evidence.
+var Version = "dev"
+
 // New returns a provider factory for providerserver.
 func New(version string) func() provider.Provider {
+	Version = version
 	return func() provider.Provider { return &DriftProvider{version: version} }
 }
 

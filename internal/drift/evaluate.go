@@ -388,6 +388,7 @@ func (ev *evaluator) finding(obs *Observation, domain string, g group) Finding {
 		}
 	}
 	f.Evidence = evidenceDigest(obs.Ref, f.Deleted, g.changes)
+	f.Changes = g.changes
 	f.FindingID = findingID(f.Unit, f.ResourceRef, f.ChangedFields, f.Evidence)
 	ev.apply(&f, d, obs)
 	if len(g.owners) > 0 {

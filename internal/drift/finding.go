@@ -40,6 +40,9 @@ type Finding struct {
 	Blocking bool `json:"blocking"`
 	// Explanation says why the finding was or was not accepted, and who owns expected drift.
 	Explanation string `json:"explanation,omitempty"`
+	// Changes are the normalized before/after values behind the finding (sensitive ones as
+	// digests). They go only into evidence records, never into attributes or diagnostics.
+	Changes []Change `json:"-"`
 }
 
 // Report is the outcome of evaluating one unit.

@@ -6,6 +6,8 @@ package tofuplan
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +33,9 @@ type Plan struct {
 	// not known from it.
 	RefreshOnly  bool
 	Observations []drift.Observation
+	// Digest is sha256:<hex> of the file's bytes and Size their count, for evidence records.
+	Digest string
+	Size   int64
 }
 
 // presence records that a key exists without keeping (or copying) its value.
@@ -122,7 +127,10 @@ func Read(name string, data []byte) (*Plan, error) {
 	if doc.Errored {
 		return nil, fmt.Errorf("plan file %s is from a plan that errored; its drift is unknown, not clean — fix the plan errors and plan again", name)
 	}
+	sum := sha256.Sum256(data)
 	p := &Plan{
+		Digest:           "sha256:" + hex.EncodeToString(sum[:]),
+		Size:             int64(len(data)),
 		Path:             name,
 		FormatVersion:    doc.FormatVersion,
 		TerraformVersion: doc.TerraformVersion,

@@ -1,0 +1,144 @@
+// Package evidence writes a record of every evaluation that an auditor can read and a machine can
+// verify: digests of the inputs, the normalized diff (sensitive values only as digests), the
+// policy and exceptions that decided, the decision, the tool version and the times. Records are
+// content-addressed and never overwritten.
+package evidence
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
+)
+
+// SchemaVersion identifies the record format.
+const SchemaVersion = "driftplane.evidence/v1"
+
+// Input is one input that was evaluated, by digest.
+type Input struct {
+	Name   string `json:"name"`
+	Digest string `json:"digest"`
+	Bytes  int64  `json:"bytes,omitempty"`
+}
+
+// Change is one normalized difference.
+type Change struct {
+	Path   string `json:"path"`
+	Before any    `json:"before"`
+	After  any    `json:"after"`
+}
+
+// FindingRecord is a finding with the diff that produced it.
+type FindingRecord struct {
+	drift.Finding
+	Changes []Change `json:"changes"`
+}
+
+// Record is one evaluation.
+type Record struct {
+	SchemaVersion string `json:"schema_version"`
+	Tool          struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	} `json:"tool"`
+	Unit             string            `json:"unit"`
+	PolicyDigest     string            `json:"policy_digest"`
+	ExceptionDigests map[string]string `json:"exception_digests,omitempty"`
+	Inputs           []Input           `json:"inputs"`
+	EvaluatedAt      string            `json:"evaluated_at"`
+	Decision         struct {
+		Status        string `json:"status"`
+		Gate          string `json:"gate"`
+		BlockingCount int    `json:"blocking_count"`
+		Summary       string `json:"summary"`
+	} `json:"decision"`
+	Findings []FindingRecord `json:"findings"`
+}
+
+// New builds the record of an evaluation.
+func New(tool, version string, unit *drift.ManagedUnit, exceptions []*drift.Exception, inputs []Input, rep *drift.Report, at time.Time) (*Record, error) {
+	r := &Record{SchemaVersion: SchemaVersion, Unit: unit.Metadata.Name, Inputs: inputs, EvaluatedAt: at.UTC().Format(time.RFC3339), Findings: []FindingRecord{}}
+	r.Tool.Name, r.Tool.Version = tool, version
+	pj, err := drift.CanonicalJSON(unit)
+	if err != nil {
+		return nil, err
+	}
+	r.PolicyDigest = Digest(pj)
+	for _, e := range exceptions {
+		ej, err := drift.CanonicalJSON(e)
+		if err != nil {
+			return nil, err
+		}
+		if r.ExceptionDigests == nil {
+			r.ExceptionDigests = map[string]string{}
+		}
+		r.ExceptionDigests[e.ID()] = Digest(ej)
+	}
+	r.Decision.Status, r.Decision.Gate, r.Decision.BlockingCount, r.Decision.Summary = rep.Status, rep.Gate, rep.BlockingCount, rep.Summary
+	for _, f := range rep.Findings {
+		fr := FindingRecord{Finding: f, Changes: []Change{}}
+		for _, c := range f.Changes {
+			fr.Changes = append(fr.Changes, Change{Path: c.Path.String(), Before: c.Before, After: c.After})
+		}
+		r.Findings = append(r.Findings, fr)
+	}
+	return r, nil
+}
+
+// Digest is "sha256:<hex>" of data.
+func Digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Encode serialises a record canonically and returns it with its content-addressed key,
+// <unit>/<evaluated_at>-<digest>.json, so a record can never replace a different one.
+func (r *Record) Encode() (key string, data []byte, err error) {
+	data, err = drift.CanonicalJSON(r)
+	if err != nil {
+		return "", nil, err
+	}
+	sum := sha256.Sum256(data)
+	stamp := strings.NewReplacer(":", "", "-", "").Replace(r.EvaluatedAt)
+	return r.Unit + "/" + stamp + "-" + hex.EncodeToString(sum[:12]) + ".json", data, nil
+}
+
+// Store keeps records without ever overwriting one.
+type Store interface {
+	// Put writes data at key; writing the same bytes again is a no-op, different bytes an error.
+	Put(key string, data []byte) (location string, err error)
+}
+
+// Dir is a Store in a local folder.
+type Dir string
+
+// Put creates the file exclusively.
+func (d Dir) Put(key string, data []byte) (string, error) {
+	p := filepath.Join(string(d), filepath.FromSlash(key))
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return "", fmt.Errorf("evidence folder %s: %w", d, err)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o440)
+	if errors.Is(err, fs.ErrExist) {
+		old, rerr := os.ReadFile(p)
+		if rerr == nil && string(old) == string(data) {
+			return p, nil
+		}
+		return "", fmt.Errorf("evidence record %s exists with other content; records are never overwritten", p)
+	}
+	if err != nil {
+		return "", fmt.Errorf("evidence record %s: %w", p, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return "", fmt.Errorf("evidence record %s: %w", p, err)
+	}
+	return p, f.Close()
+}
