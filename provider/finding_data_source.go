@@ -14,20 +14,33 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/cloudtrail"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/tofuplan"
 )
 
-var _ datasource.DataSource = &FindingDataSource{}
+var (
+	_ datasource.DataSource              = &FindingDataSource{}
+	_ datasource.DataSourceWithConfigure = &FindingDataSource{}
+)
 
 // NewFindingDataSource is the drift_finding factory.
 func NewFindingDataSource() datasource.DataSource { return &FindingDataSource{} }
 
 // FindingDataSource evaluates a unit's drift and fails the plan on unaccepted findings at or
 // above the unit's gate.
-type FindingDataSource struct{}
+type FindingDataSource struct {
+	s3 blob.S3Options
+}
+
+// Configure receives the provider's S3 options.
+func (d *FindingDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, _ *datasource.ConfigureResponse) {
+	if o, ok := req.ProviderData.(*blob.S3Options); ok && o != nil {
+		d.s3 = *o
+	}
+}
 
 type findingDSModel struct {
 	ID             types.String     `tfsdk:"id"`
@@ -48,6 +61,7 @@ type findingDSModel struct {
 
 type evidenceModel struct {
 	Dir types.String `tfsdk:"dir"`
+	S3  types.String `tfsdk:"s3_url"`
 }
 
 type kubernetesModel struct {
@@ -155,7 +169,8 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 					"values only as digests), the policy and exception digests, the decision, tool version and times. Records are " +
 					"content-addressed (`<unit>/<time>-<digest>.json`) and never overwritten.",
 				Attributes: map[string]schema.Attribute{
-					"dir": schema.StringAttribute{Optional: true, MarkdownDescription: "Local folder for the records."},
+					"dir":    schema.StringAttribute{Optional: true, MarkdownDescription: "Local folder for the records."},
+					"s3_url": schema.StringAttribute{Optional: true, MarkdownDescription: "`s3://bucket/prefix` for the records (conditional writes; see the provider's `s3` block)."},
 				},
 			},
 			"kubernetes": schema.SingleNestedBlock{
@@ -210,10 +225,33 @@ func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return
 	}
 	m.EvidenceLoc = types.StringValue("")
-	if m.Evidence != nil && m.Evidence.Dir.ValueString() != "" {
-		loc, err := writeEvidence(evidence.Dir(m.Evidence.Dir.ValueString()), unit, exceptions, inputs, rep, now)
+	if m.Evidence != nil {
+		var store evidence.Store
+		switch dir, url := m.Evidence.Dir.ValueString(), m.Evidence.S3.ValueString(); {
+		case dir != "" && url != "":
+			resp.Diagnostics.AddAttributeError(path.Root("evidence"), "Conflicting evidence locations", "set dir or s3_url, not both")
+			return
+		case dir != "":
+			store = evidence.Dir(dir)
+		case url != "":
+			bucket, prefix, err := blob.ParseS3(url)
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("evidence").AtName("s3_url"), "Invalid evidence location", err.Error())
+				return
+			}
+			c, err := blob.Client(ctx, d.s3)
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("evidence").AtName("s3_url"), "Cannot reach S3", err.Error())
+				return
+			}
+			store = blob.S3Store{Client: c, Bucket: bucket, Prefix: prefix}
+		default:
+			resp.Diagnostics.AddAttributeError(path.Root("evidence"), "No evidence location", "set dir or s3_url")
+			return
+		}
+		loc, err := writeEvidence(store, unit, exceptions, inputs, rep, now)
 		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("evidence").AtName("dir"), "Cannot write evidence", err.Error())
+			resp.Diagnostics.AddAttributeError(path.Root("evidence"), "Cannot write evidence", err.Error())
 			return
 		}
 		m.EvidenceLoc = types.StringValue(loc)
@@ -336,7 +374,18 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 		inputs     []evidence.Input
 	)
 	if hasPlan {
-		plan, err := tofuplan.ReadFile(m.PlanJSONPath.ValueString())
+		var plan *tofuplan.Plan
+		var err error
+		if loc := m.PlanJSONPath.ValueString(); blob.IsS3(loc) {
+			var data []byte
+			if data, err = blob.ReadAll(ctx, loc, d.s3); err == nil {
+				plan, err = tofuplan.Read(loc, data)
+			} else {
+				err = fmt.Errorf("plan file %w", err)
+			}
+		} else {
+			plan, err = tofuplan.ReadFile(loc)
+		}
 		if err != nil {
 			diags.AddAttributeError(path.Root("plan_json_path"), "Cannot read plan: drift is unknown", err.Error())
 			return nil, nil, false

@@ -9,6 +9,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 )
 
 var _ provider.Provider = &DriftProvider{}
@@ -36,11 +39,42 @@ func (p *DriftProvider) Metadata(_ context.Context, _ provider.MetadataRequest, 
 func (p *DriftProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The drift provider declares drift policy in HCL and fails `tofu plan` on unaccepted " +
-			"drift at or above a unit's gate. It has no configuration.",
+			"drift at or above a unit's gate. Its only configuration is how to reach S3 for `s3://` locations.",
+		Blocks: map[string]schema.Block{
+			"s3": schema.SingleNestedBlock{
+				MarkdownDescription: "S3 access for `s3://bucket/key` locations (plans, evidence). Credentials and region come from " +
+					"the standard AWS chain; set these for S3-compatible stores.",
+				Attributes: map[string]schema.Attribute{
+					"endpoint":       schema.StringAttribute{Optional: true, MarkdownDescription: "Endpoint URL of an S3-compatible store."},
+					"region":         schema.StringAttribute{Optional: true, MarkdownDescription: "Region, when the AWS chain does not give one."},
+					"use_path_style": schema.BoolAttribute{Optional: true, MarkdownDescription: "Path-style addressing (`endpoint/bucket/key`)."},
+				},
+			},
+		},
 	}
 }
 
-func (p *DriftProvider) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {
+type s3Model struct {
+	Endpoint     types.String `tfsdk:"endpoint"`
+	Region       types.String `tfsdk:"region"`
+	UsePathStyle types.Bool   `tfsdk:"use_path_style"`
+}
+
+type providerModel struct {
+	S3 *s3Model `tfsdk:"s3"`
+}
+
+func (p *DriftProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var o blob.S3Options
+	if m.S3 != nil {
+		o = blob.S3Options{Endpoint: m.S3.Endpoint.ValueString(), Region: m.S3.Region.ValueString(), PathStyle: m.S3.UsePathStyle.ValueBool()}
+	}
+	resp.DataSourceData = &o
 }
 
 func (p *DriftProvider) Resources(context.Context) []func() resource.Resource { return nil }

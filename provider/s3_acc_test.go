@@ -1,0 +1,92 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
+)
+
+// The plan comes from, and the evidence goes to, an S3-compatible server (gofakes3) on 127.0.0.1.
+func TestAccFindingS3(t *testing.T) {
+	requireTofu(t)
+	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	defer srv.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	ctx := context.Background()
+	c, err := blob.Client(ctx, blob.S3Options{Endpoint: srv.URL, PathStyle: true, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := os.ReadFile("testdata/network-plan.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"plans", "evidence"} {
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("plans"), Key: aws.String("prod/drift-plan.json"), Body: bytes.NewReader(plan)}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(planURL string) string {
+		return fmt.Sprintf(`
+provider "drift" {
+  s3 {
+    endpoint       = %q
+    region         = "us-east-1"
+    use_path_style = true
+  }
+}
+`, srv.URL) + unitHCL("critical") + fmt.Sprintf(`
+data "drift_finding" "f" {
+  unit            = data.drift_managed_unit.u.policy_json
+  plan_json_path  = %q
+  enforce_gate    = false
+  evaluation_time = "2026-11-22T10:00:00Z"
+  evidence {
+    s3_url = "s3://evidence/prod"
+  }
+}
+`, planURL)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg("s3://plans/prod/drift-plan.json"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.drift_finding.f", "findings.#", "3"),
+					resource.TestCheckResourceAttr("data.drift_finding.f", "blocking_count", "2"),
+					resource.TestMatchResourceAttr("data.drift_finding.f", "evidence_location",
+						regexp.MustCompile(`^s3://evidence/prod/payments-prod-network/20261122T100000Z-[0-9a-f]{24}\.json$`)),
+				),
+			},
+			{
+				Config:      cfg("s3://plans/prod/missing.json"),
+				ExpectError: diagRE("Cannot read plan: drift is unknown", `s3://plans/prod/missing.json: key "prod/missing.json" does not exist in bucket "plans"`),
+			},
+		},
+	})
+	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("evidence")})
+	if err != nil || len(list.Contents) != 1 {
+		t.Errorf("evidence bucket holds %v (%v), want one record however often the plan was read", list, err)
+	}
+}
