@@ -78,8 +78,8 @@ func TestS3WithoutCredentials(t *testing.T) {
 	o := startS3(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	os.Unsetenv("AWS_ACCESS_KEY_ID")
-	os.Unsetenv("AWS_SECRET_ACCESS_KEY")
+	_ = os.Unsetenv("AWS_ACCESS_KEY_ID") // t.Setenv above restores it
+	_ = os.Unsetenv("AWS_SECRET_ACCESS_KEY")
 	_, err := ReadAll(context.Background(), "s3://plans/x.json", o)
 	if err == nil || !strings.Contains(err.Error(), "s3://plans/x.json") || !strings.Contains(err.Error(), "credentials") {
 		t.Errorf("error %v should name the location and the missing credentials", err)
