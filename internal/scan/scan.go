@@ -1,0 +1,259 @@
+// Package scan is `driftplane scan`: the scheduled drift job over a registry of OpenTofu units.
+// Each unit's stack gets a refresh-only plan with a timeout; a plan that fails or times out is
+// UNKNOWN, never clean.
+package scan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/tofuplan"
+)
+
+// Unit is one registry entry: a unit's policy and where its stack lives.
+type Unit struct {
+	Policy     *drift.ManagedUnit
+	Exceptions []*drift.Exception
+	StackDir   string
+	Source     string // the registry file
+}
+
+// Result is one unit's outcome.
+type Result struct {
+	Unit     string          `json:"unit"`
+	Stack    string          `json:"stack"`
+	Status   string          `json:"status"` // clean | drifted | unknown
+	Blocking int             `json:"blocking_count"`
+	Summary  string          `json:"summary"`
+	Error    string          `json:"error,omitempty"`
+	Evidence string          `json:"evidence,omitempty"`
+	Findings []drift.Finding `json:"findings"`
+	Took     time.Duration   `json:"took_ns"`
+}
+
+// StatusUnknown is a unit whose drift could not be observed.
+const StatusUnknown = "unknown"
+
+// Options configure a scan.
+type Options struct {
+	Tofu        string
+	Parallelism int
+	Timeout     time.Duration
+	Shard       int
+	Shards      int
+	Evidence    evidence.Store
+	Version     string
+	Progress    io.Writer
+	Env         []string
+	Now         func() time.Time
+}
+
+// LoadRegistry reads every policy file of a registry folder: each file holds one unit (an
+// opentofu-stack whose spec.source is its stack folder, relative to the file) and its exceptions.
+func LoadRegistry(dir string) ([]Unit, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: %w", dir, err)
+	}
+	var units []Unit
+	seen := map[string]string{}
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+			continue
+		}
+		f := filepath.Join(dir, e.Name())
+		b, err := drift.LoadPolicy(f)
+		if err != nil {
+			return nil, fmt.Errorf("registry: %w", err)
+		}
+		u := b.Unit
+		if u.Spec.Kind != drift.UnitOpenTofuStack {
+			continue // Kubernetes units are the Argo CD plugin's
+		}
+		if u.Spec.Source == "" {
+			return nil, fmt.Errorf("registry %s: unit %q has no spec.source (its stack folder)", f, u.Metadata.Name)
+		}
+		if prev, ok := seen[u.Metadata.Name]; ok {
+			return nil, fmt.Errorf("registry %s: unit %q is also declared in %s", f, u.Metadata.Name, prev)
+		}
+		seen[u.Metadata.Name] = f
+		stack := u.Spec.Source
+		if !filepath.IsAbs(stack) {
+			stack = filepath.Join(dir, stack)
+		}
+		units = append(units, Unit{Policy: u, Exceptions: b.Exceptions, StackDir: stack, Source: f})
+	}
+	sort.Slice(units, func(i, j int) bool { return units[i].Policy.Metadata.Name < units[j].Policy.Metadata.Name })
+	return units, nil
+}
+
+// Shard keeps the units of shard index (0-based) of count, by position in name order, so every
+// pod of an Indexed Job agrees on the split without talking to the others.
+func Shard(units []Unit, index, count int) []Unit {
+	if count <= 1 {
+		return units
+	}
+	var out []Unit
+	for i, u := range units {
+		if i%count == index {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// Run scans the units with bounded parallelism; results come back in unit order.
+func Run(ctx context.Context, units []Unit, o Options) []Result {
+	if o.Parallelism < 1 {
+		o.Parallelism = 1
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	results := make([]Result, len(units))
+	sem := make(chan struct{}, o.Parallelism)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for i := range units {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = scanOne(ctx, units[i], o)
+			mu.Lock()
+			done++
+			if o.Progress != nil {
+				r := results[i]
+				fmt.Fprintf(o.Progress, "[%d/%d] %s: %s (%s)\n", done, len(units), r.Unit, r.Status, r.Took.Round(time.Millisecond))
+			}
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
+	return results
+}
+
+func scanOne(ctx context.Context, u Unit, o Options) Result {
+	start := o.Now()
+	r := Result{Unit: u.Policy.Metadata.Name, Stack: u.StackDir, Findings: []drift.Finding{}}
+	defer func() { r.Took = o.Now().Sub(start) }()
+	unknown := func(err error) Result {
+		r.Status, r.Error = StatusUnknown, err.Error()
+		r.Summary = "drift unknown: " + err.Error()
+		r.Took = o.Now().Sub(start)
+		return r
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	work, err := os.MkdirTemp("", "driftplane-scan-")
+	if err != nil {
+		return unknown(err)
+	}
+	defer func() { _ = os.RemoveAll(work) }()
+	planFile := filepath.Join(work, "drift.plan")
+	if _, err := tofu(ctx, o, u.StackDir, "init", "-input=false", "-no-color"); err != nil {
+		return unknown(fmt.Errorf("tofu init: %w", err))
+	}
+	code, err := tofu(ctx, o, u.StackDir, "plan", "-refresh-only", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false", "-out="+planFile)
+	if err != nil && code != 2 {
+		return unknown(fmt.Errorf("tofu plan -refresh-only: %w", err))
+	}
+	js, err := tofuOutput(ctx, o, u.StackDir, "show", "-json", planFile)
+	if err != nil {
+		return unknown(fmt.Errorf("tofu show -json: %w", err))
+	}
+	plan, err := tofuplan.Read(u.StackDir+" (refresh-only plan)", js)
+	if err != nil {
+		return unknown(err)
+	}
+	now := o.Now()
+	rep, err := drift.Evaluate(u.Policy, u.Exceptions, plan.Observations, drift.WithNow(now), drift.WithDetectedAt(plan.Timestamp))
+	if err != nil {
+		return unknown(err)
+	}
+	r.Status, r.Blocking, r.Summary, r.Findings = rep.Status, rep.BlockingCount, rep.Summary, rep.Findings
+	if o.Evidence != nil {
+		rec, err := evidence.New("driftplane scan", o.Version, u.Policy, u.Exceptions,
+			[]evidence.Input{{Name: "refresh-only plan of " + u.StackDir, Digest: plan.Digest, Bytes: plan.Size}}, rep, now)
+		if err == nil {
+			var key string
+			var data []byte
+			if key, data, err = rec.Encode(); err == nil {
+				r.Evidence, err = o.Evidence.Put(key, data)
+			}
+		}
+		if err != nil {
+			return unknown(fmt.Errorf("evidence: %w", err))
+		}
+	}
+	return r
+}
+
+func tofu(ctx context.Context, o Options, dir string, args ...string) (int, error) {
+	cmd := exec.CommandContext(ctx, o.Tofu, args...)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), o.Env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return -1, fmt.Errorf("timed out: %w", ctx.Err())
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), fmt.Errorf("exit %d: %s", ee.ExitCode(), lastLines(out.String(), 6))
+	}
+	return 0, err
+}
+
+func tofuOutput(ctx context.Context, o Options, dir string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, o.Tofu, args...)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), o.Env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", err, lastLines(stderr.String(), 6))
+	}
+	return out, nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// ExitCode is the scan's verdict: 0 when every unit is clean or drifts below its gate, 2 when a
+// unit has blocking drift, 3 when a unit's drift is unknown (which wins: unknown is never clean).
+func ExitCode(results []Result) int {
+	code := 0
+	for _, r := range results {
+		switch {
+		case r.Status == StatusUnknown:
+			return 3
+		case r.Blocking > 0:
+			code = 2
+		}
+	}
+	return code
+}
