@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -122,7 +123,7 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				"saved plan, refresh-only (`tofu plan -refresh-only -out=drift.plan`) or normal. For `opentofu-stack` units; " +
 				"set this or the `kubernetes` block."},
 			"cloudtrail_path": schema.StringAttribute{Optional: true, MarkdownDescription: "CloudTrail log file or folder (the " +
-				"`.json.gz` files a trail delivers, or plain JSON). Each drifted resource is attributed to the principal of the last " +
+				"`.json.gz` files a trail delivers, or plain JSON), or `s3://bucket/prefix` of the trail's bucket. Each drifted resource is attributed to the principal of the last " +
 				"write call that names its ID, ARN or name; roles in the unit's `break_glass_groups` make `EMERGENCY_DRIFT`."},
 			"evaluation_time": schema.StringAttribute{Optional: true, MarkdownDescription: "RFC 3339 time at which exception " +
 				"expiry is judged; defaults to now. Set it to replay a past evaluation exactly."},
@@ -393,7 +394,15 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 		obs, detectedAt = plan.Observations, plan.Timestamp
 		inputs = append(inputs, evidence.Input{Name: "plan_json_path " + plan.Path, Digest: plan.Digest, Bytes: plan.Size})
 		if p := m.CloudTrailPath.ValueString(); p != "" {
-			trail, err := cloudtrail.ReadPath(p)
+			var trail *cloudtrail.Trail
+			if blob.IsS3(p) {
+				var c *s3.Client
+				if c, err = blob.Client(ctx, d.s3); err == nil {
+					trail, err = cloudtrail.ReadS3(ctx, c, p)
+				}
+			} else {
+				trail, err = cloudtrail.ReadPath(p)
+			}
 			if err != nil {
 				diags.AddAttributeError(path.Root("cloudtrail_path"), "Cannot read CloudTrail logs", err.Error())
 				return nil, nil, false
@@ -408,7 +417,7 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 			return nil, nil, false
 		}
 		detectedAt = now.UTC().Format(time.RFC3339)
-		inputs = append(inputs, evidence.Input{Name: "kubernetes " + m.Kubernetes.ManifestsPath.ValueString(), Digest: observationsDigest(obs)})
+		inputs = append(inputs, evidence.Input{Name: "kubernetes " + m.Kubernetes.ManifestsPath.ValueString(), Digest: evidence.ObservationsDigest(obs)})
 	}
 	rep, err := drift.Evaluate(unit, exceptions, obs, drift.WithNow(now), drift.WithDetectedAt(detectedAt))
 	if err != nil {
@@ -446,23 +455,6 @@ func observeKubernetes(ctx context.Context, k *kubernetesModel, unit *drift.Mana
 		src.Audit = audit
 	}
 	return src.Observe(ctx, manifests)
-}
-
-// observationsDigest digests what was compared (desired and live, normalized and redacted), the
-// Kubernetes plane's equivalent of a plan file's digest.
-func observationsDigest(obs []drift.Observation) string {
-	type entry struct {
-		Ref      string `json:"ref"`
-		Recorded any    `json:"recorded"`
-		Actual   any    `json:"actual"`
-		Deleted  bool   `json:"deleted,omitempty"`
-	}
-	entries := make([]entry, len(obs))
-	for i, o := range obs {
-		entries[i] = entry{o.Ref, o.Recorded, o.Actual, o.Deleted}
-	}
-	js, _ := drift.CanonicalJSON(entries)
-	return evidence.Digest(js)
 }
 
 func writeEvidence(store evidence.Store, unit *drift.ManagedUnit, exceptions []*drift.Exception, inputs []evidence.Input, rep *drift.Report, now time.Time) (string, error) {

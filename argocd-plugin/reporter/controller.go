@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
 
@@ -57,6 +58,10 @@ type Config struct {
 	Resync time.Duration
 	// AuditLogPath, when set, names people behind changes.
 	AuditLogPath string
+	// Evidence, when set, receives a record of every successful evaluation.
+	Evidence evidence.Store
+	// Version is recorded in evidence.
+	Version string
 	// AutoHeal enables bounded auto-heal through Healer; off by default.
 	AutoHeal bool
 	Healer   Healer
@@ -108,6 +113,9 @@ func NewController(cfg Config) *Controller {
 	c.stop = broadcaster.Shutdown
 	return c
 }
+
+// SetEvidence sends a record of every successful evaluation to store.
+func (c *Controller) SetEvidence(store evidence.Store) { c.cfg.Evidence = store }
 
 // Run processes applications until ctx ends, then drains and stops.
 func (c *Controller) Run(ctx context.Context, workers int) error {
@@ -219,6 +227,20 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	rep, obs, err := Evaluate(policy, resources, audit, now)
 	if err != nil {
 		return fail(err)
+	}
+	if c.cfg.Evidence != nil {
+		rec, err := evidence.New("argocd-driftplane report", c.cfg.Version, policy.Unit, policy.Exceptions,
+			[]evidence.Input{{Name: "managed resources of application " + ns + "/" + name, Digest: evidence.ObservationsDigest(obs)}}, rep, now)
+		if err == nil {
+			var key string
+			var data []byte
+			if key, data, err = rec.Encode(); err == nil {
+				_, err = c.cfg.Evidence.Put(key, data)
+			}
+		}
+		if err != nil {
+			return fail(fmt.Errorf("evidence: %w", err))
+		}
 	}
 	revision, _, _ := unstructured.NestedString(app.Object, "status", "sync", "revision")
 	return StatusFromReport(rep, obs, dr.GetGeneration(), revision, now, prev), policy, nil

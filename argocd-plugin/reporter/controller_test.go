@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/generate"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube/kubetest"
 )
@@ -140,9 +141,11 @@ status:
 	}))
 	defer argo.Close()
 
+	evidenceDir := t.TempDir()
 	reg := prometheus.NewRegistry()
 	ctrl := NewController(Config{Dynamic: dyn, Kube: kc, Argo: NewArgoClient(argo.URL, "tok", false), Namespace: "argocd",
-		Resync: time.Hour, AuditLogPath: c.AuditLog, Metrics: NewMetrics(reg), AutoHeal: true, Healer: NewArgoClient(argo.URL, "tok", false)})
+		Resync: time.Hour, AuditLogPath: c.AuditLog, Metrics: NewMetrics(reg), AutoHeal: true, Healer: NewArgoClient(argo.URL, "tok", false),
+		Evidence: evidence.Dir(evidenceDir)})
 	done := make(chan error, 1)
 	go func() { done <- RunWithLeaderElection(ctx, ctrl, kc, "argocd", "test-replica", 1) }()
 
@@ -205,6 +208,9 @@ status:
 	}
 	if lease, err := kc.CoordinationV1().Leases("argocd").Get(ctx, "argocd-driftplane-reporter", metav1.GetOptions{}); err != nil || *lease.Spec.HolderIdentity != "test-replica" {
 		t.Errorf("lease: %v %v", lease, err)
+	}
+	if records, _ := filepath.Glob(filepath.Join(evidenceDir, "web-prod", "*.json")); len(records) == 0 {
+		t.Error("no evidence record of the evaluation")
 	}
 	if v := gauge(t, reg, "driftplane_blocking_findings", "argocd/web"); v != 1 {
 		t.Errorf("driftplane_blocking_findings = %v", v)

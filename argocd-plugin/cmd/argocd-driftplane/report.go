@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
 
@@ -37,6 +38,7 @@ func report(args []string, stderr io.Writer) error {
 	workers := fs.Int("workers", 2, "applications evaluated in parallel")
 	auditLog := fs.String("audit-log", "", "kube-apiserver audit log naming who changed what (optional)")
 	metricsAddr := fs.String("metrics-addr", ":8080", "address of /metrics and /healthz")
+	evidenceDir := fs.String("evidence", "", "folder for evidence records of every evaluation (content-addressed, never overwritten)")
 	autoHeal := fs.Bool("auto-heal", false, "sync back to Git the drift an AutoHealPolicy allows (bounded; never identity, network, data or secrets)")
 	leaderElect := fs.Bool("leader-elect", true, "run only while holding the Lease (for more than one replica)")
 	leaseNamespace := fs.String("lease-namespace", "argocd", "namespace of the leader-election Lease")
@@ -68,10 +70,13 @@ func report(args []string, stderr io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	argo := reporter.NewArgoClient(*server, token, *insecure)
 	ctrl := reporter.NewController(reporter.Config{
-		Dynamic: dyn, Kube: kc, Argo: argo, AutoHeal: *autoHeal, Healer: argo,
+		Dynamic: dyn, Kube: kc, Argo: argo, AutoHeal: *autoHeal, Healer: argo, Version: version,
 		Namespace: *namespace, Resync: *resync, AuditLogPath: *auditLog, Metrics: reporter.NewMetrics(reg), Log: log,
 	})
 
+	if *evidenceDir != "" {
+		ctrl.SetEvidence(evidence.Dir(*evidenceDir))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	mux := http.NewServeMux()

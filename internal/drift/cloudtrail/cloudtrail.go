@@ -5,6 +5,7 @@ package cloudtrail
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 )
@@ -102,22 +106,61 @@ func ReadPath(path string) (*Trail, error) {
 	return t, nil
 }
 
+// ReadS3 reads every log object under s3://bucket/prefix, as a trail delivers them.
+func ReadS3(ctx context.Context, c *s3.Client, location string) (*Trail, error) {
+	rest := strings.TrimPrefix(location, "s3://")
+	bucket, prefix, _ := strings.Cut(rest, "/")
+	t := &Trail{byID: map[string][]event{}}
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	n := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("cloudtrail logs %s: %w", location, err)
+		}
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			if !strings.HasSuffix(key, ".json") && !strings.HasSuffix(key, ".json.gz") {
+				continue
+			}
+			obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+			if err != nil {
+				return nil, fmt.Errorf("cloudtrail log s3://%s/%s: %w", bucket, key, err)
+			}
+			err = t.addReader("s3://"+bucket+"/"+key, obj.Body)
+			_ = obj.Body.Close()
+			if err != nil {
+				return nil, err
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("cloudtrail logs %s: no .json or .json.gz objects", location)
+	}
+	t.sort()
+	return t, nil
+}
+
 func (t *Trail) addFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("cloudtrail log %s: %w", path, err)
 	}
 	defer func() { _ = f.Close() }()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		gz, err := gzip.NewReader(f)
+	return t.addReader(path, f)
+}
+
+func (t *Trail) addReader(name string, r io.Reader) error {
+	if strings.HasSuffix(name, ".gz") {
+		gz, err := gzip.NewReader(r)
 		if err != nil {
-			return fmt.Errorf("cloudtrail log %s: not gzip: %w", path, err)
+			return fmt.Errorf("cloudtrail log %s: not gzip: %w", name, err)
 		}
 		defer func() { _ = gz.Close() }()
 		r = gz
 	}
-	return t.Add(path, r)
+	return t.Add(name, r)
 }
 
 // Add reads one log document ({"Records": [...]}). name is used in messages.

@@ -3,12 +3,20 @@ package cloudtrail
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 )
 
 func TestReadFixtures(t *testing.T) {
@@ -152,5 +160,45 @@ func TestAttributeAndClassify(t *testing.T) {
 		if inst.DriftClass != drift.ClassUnauthorizedRuntime || !strings.HasSuffix(inst.Actor, "/carol") || inst.ActorDetail.Kind != drift.ActorHuman {
 			t.Errorf("instance: %+v", inst)
 		}
+	}
+}
+
+// The trail's own bucket, on an S3-compatible server on 127.0.0.1.
+func TestReadS3(t *testing.T) {
+	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	defer srv.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctx := context.Background()
+	c, err := blob.Client(ctx, blob.S3Options{Endpoint: srv.URL, PathStyle: true, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("trail")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"iam.json.gz", "sg.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/21/" + f
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("trail"), Key: aws.String(key), Body: bytes.NewReader(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trail, err := ReadS3(ctx, c, "s3://trail/AWSLogs/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := trail.LastWrite("payments-app"); a == nil || a.Username != "alice" {
+		t.Errorf("gzipped log from S3: %+v", a)
+	}
+	if a := trail.LastWrite("sg-0a1b2c3d4e5f"); a == nil || !strings.Contains(a.Username, "sre-breakglass") {
+		t.Errorf("plain log from S3: %+v", a)
+	}
+	if _, err := ReadS3(ctx, c, "s3://trail/nothing-here/"); err == nil || !strings.Contains(err.Error(), "no .json or .json.gz objects") {
+		t.Errorf("empty prefix: %v", err)
 	}
 }

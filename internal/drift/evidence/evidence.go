@@ -142,3 +142,20 @@ func (d Dir) Put(key string, data []byte) (string, error) {
 	}
 	return p, f.Close()
 }
+
+// ObservationsDigest digests what was compared (desired and live, normalized and redacted): the
+// Kubernetes plane's equivalent of a plan file's digest.
+func ObservationsDigest(obs []drift.Observation) string {
+	type entry struct {
+		Ref      string `json:"ref"`
+		Recorded any    `json:"recorded"`
+		Actual   any    `json:"actual"`
+		Deleted  bool   `json:"deleted,omitempty"`
+	}
+	entries := make([]entry, len(obs))
+	for i, o := range obs {
+		entries[i] = entry{o.Ref, o.Recorded, o.Actual, o.Deleted}
+	}
+	js, _ := drift.CanonicalJSON(entries)
+	return Digest(js)
+}

@@ -1,0 +1,695 @@
+// Package e2e runs driftplane against a real Argo CD: etcd, kube-apiserver and
+// kube-controller-manager, Redis, argocd-repo-server with the driftplane CMP sidecar,
+// argocd-application-controller and argocd-server, all on 127.0.0.1, with a Git repository served
+// by git daemon. It proves the whole path: the plugin renders the application and its
+// DriftReport, the reporter classifies a human's change, and Argo CD shows it as the
+// application's health.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/kube/kubetest"
+)
+
+const (
+	argoNS        = "argocd"
+	appName       = "web"
+	adminPassword = "e2e-admin-password"
+	argoCDModule  = "github.com/argoproj/argo-cd/v3@v3.2.12"
+)
+
+var deploymentsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+
+const deploymentYAML = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: web
+  labels: {app: web}
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/web:1.0
+`
+
+const unitYAML = `apiVersion: drift.driftplane.io/v1alpha1
+kind: DriftManagedUnit
+metadata: { name: web }
+spec: { kind: kubernetes, owner: team-web, environment: prod, riskTier: high, gate: high, autoHeal: true }
+---
+apiVersion: drift.driftplane.io/v1alpha1
+kind: DriftOwnershipRule
+metadata: { name: replicas }
+spec:
+  resource: { group: apps, kind: Deployment }
+  controllerOwned: [{ path: /spec/replicas, owner: kube-controller-manager }]
+---
+apiVersion: drift.driftplane.io/v1alpha1
+kind: AutoHealPolicy
+metadata: { name: labels-only }
+spec:
+  appliesTo: { kinds: [Deployment] }
+  allowedPaths: [/metadata/labels]
+  maxObjectsPerReconcile: 5
+  requireHealthyBeforeHeal: true
+`
+
+func TestArgoCDEndToEnd(t *testing.T) {
+	root := repoRoot(t)
+	tools := toolPaths(t, root)
+	kcm := requireFile(t, tools["KUBE_CONTROLLER_MANAGER"])
+	argocd := requireFile(t, tools["ARGOCD"])
+	redis := requireCommand(t, "redis-server")
+	git := requireCommand(t, "git")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	work := t.TempDir()
+	procs := &procs{t: t, dir: filepath.Join(work, "logs")}
+	if err := os.MkdirAll(procs.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	var c *kubetest.Cluster
+	step(t, "etcd + kube-apiserver", func() { c = kubetest.Start(t) })
+	admin := c.RESTConfig("e2e-admin", "system:masters")
+	dyn := must(dynamic.NewForConfig(admin))
+
+	step(t, "kube-controller-manager", func() {
+		// Credentials are the manager's own kubeconfig, not per-controller service accounts, so no
+		// token signing key is needed; without it a Deployment would never get a ReplicaSet or status.
+		procs.start("kube-controller-manager", kcm, nil,
+			"--kubeconfig", c.Kubeconfig("system:kube-controller-manager", "system:masters"),
+			"--controllers=*", "--use-service-account-credentials=false", "--leader-elect=false",
+			"--secure-port=0")
+	})
+
+	redisAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	step(t, "redis", func() {
+		_, port, _ := net.SplitHostPort(redisAddr)
+		procs.start("redis", redis, nil, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+		waitTCP(t, redisAddr)
+	})
+
+	step(t, "Argo CD CRDs and configuration", func() {
+		installArgoCDConfig(t, c, root, argocd, work)
+	})
+
+	var repoURL string
+	step(t, "git repository + git daemon", func() { repoURL = serveGitRepo(t, procs, git, work) })
+
+	serverURL := ""
+	step(t, "Argo CD components", func() {
+		serverURL = startArgoCD(t, c, procs, root, argocd, redisAddr, work)
+	})
+
+	var adminToken string
+	step(t, "admin login", func() {
+		body := argoPost(t, serverURL, "", "/api/v1/session",
+			map[string]string{"username": "admin", "password": adminPassword})
+		adminToken = jsonField(t, body, "token")
+	})
+
+	apps := dyn.Resource(reporter.ApplicationsGVR).Namespace(argoNS)
+	step(t, "create Application and sync", func() {
+		app := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+			"metadata": map[string]any{"name": appName, "namespace": argoNS},
+			"spec": map[string]any{
+				"project": "default",
+				"source": map[string]any{
+					"repoURL": repoURL, "path": "app", "targetRevision": "HEAD",
+					"plugin": map[string]any{"name": "driftplane-v1"},
+				},
+				"destination": map[string]any{"server": "https://kubernetes.default.svc", "namespace": "web"},
+			},
+		}}
+		if _, err := apps.Create(ctx, app, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// The sync API refuses an application whose manifests were never generated, so wait for
+		// the first comparison before asking.
+		waitFor(t, 3*time.Minute, "first comparison", func() (bool, string) {
+			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			s, _, _ := unstructured.NestedString(a.Object, "status", "sync", "status")
+			return s == "OutOfSync" || s == "Synced", summarize(a)
+		})
+		argoPost(t, serverURL, adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{})
+		waitFor(t, 3*time.Minute, "Synced", func() (bool, string) {
+			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			s, _, _ := unstructured.NestedString(a.Object, "status", "sync", "status")
+			phase, _, _ := unstructured.NestedString(a.Object, "status", "operationState", "phase")
+			return s == "Synced" && phase == "Succeeded", summarize(a)
+		})
+		// Deployment health is only as good as its status, which kube-controller-manager writes.
+		waitFor(t, time.Minute, "kube-controller-manager to observe the Deployment", func() (bool, string) {
+			d, err := dyn.Resource(deploymentsGVR).Namespace("web").Get(ctx, "web", metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			observed, _, _ := unstructured.NestedInt64(d.Object, "status", "observedGeneration")
+			return observed == d.GetGeneration(), fmt.Sprint(d.Object["status"])
+		})
+	})
+
+	step(t, "driftplane reporter", func() {
+		body := argoPost(t, serverURL, adminToken, "/api/v1/account/driftplane-reporter/token", map[string]any{})
+		argo := reporter.NewArgoClient(serverURL, jsonField(t, body, "token"), false)
+		cfg := c.RESTConfig("driftplane", "system:masters")
+		logFile := must(os.Create(filepath.Join(procs.dir, "reporter.log")))
+		t.Cleanup(func() {
+			_ = logFile.Close()
+			if t.Failed() {
+				t.Logf("--- reporter log tail:\n%s", tail(logFile.Name(), 30))
+			}
+		})
+		ctrl := reporter.NewController(reporter.Config{
+			Dynamic: must(dynamic.NewForConfig(cfg)), Kube: must(kubernetes.NewForConfig(cfg)),
+			Argo: argo, Healer: argo, AutoHeal: true,
+			Namespace: argoNS, Resync: 5 * time.Second, AuditLogPath: c.AuditLog,
+			Log: slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		})
+		done := make(chan struct{})
+		go func() { defer close(done); _ = ctrl.Run(ctx, 1) }()
+		t.Cleanup(func() { cancel(); <-done })
+	})
+
+	// No scheduler or kubelet runs, so the Deployment's pod stays Pending and Argo CD calls it
+	// Progressing. A controller scaling it to zero through the scale subresource is what an HPA
+	// does; the ownership rule gives /spec/replicas to that controller, so it is not drift.
+	step(t, "controller scales to 0 -> Healthy", func() {
+		scaler := must(dynamic.NewForConfig(c.RESTConfig("system:kube-controller-manager", "system:masters")))
+		_, err := scaler.Resource(deploymentsGVR).Namespace("web").Patch(ctx, "web", types.MergePatchType,
+			[]byte(`{"spec":{"replicas":0}}`), metav1.PatchOptions{FieldManager: "kube-controller-manager"}, "scale")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 2*time.Minute, "application Healthy with an evaluated DriftReport", func() (bool, string) {
+			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			h, _, _ := unstructured.NestedString(a.Object, "status", "health", "status")
+			rh, _ := reportHealth(a)
+			return h == "Healthy" && rh == "Healthy", summarize(a)
+		})
+	})
+
+	step(t, "alice changes the image -> Degraded", func() {
+		c.KubectlAs("e2e-admin", []string{"system:masters"}, "-n", "web", "create", "role", "deploy-editor",
+			"--verb=get,list,patch,update", "--resource=deployments.apps")
+		c.KubectlAs("e2e-admin", []string{"system:masters"}, "-n", "web", "create", "rolebinding", "alice",
+			"--role=deploy-editor", "--user=alice")
+		c.KubectlAs("alice", nil, "-n", "web", "set", "image", "deployment/web", "app=registry.example.com/web:1.1-hotfix")
+		want := []string{"Deployment/web", "UNAUTHORIZED_RUNTIME_DRIFT", "/spec/template/spec/containers/name=app/image"}
+		waitFor(t, 2*time.Minute, "application Degraded naming the drift", func() (bool, string) {
+			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			h, _, _ := unstructured.NestedString(a.Object, "status", "health", "status")
+			// Argo CD v3 keeps no application-level message, so the report's own health carries it.
+			msg, _, _ := unstructured.NestedString(a.Object, "status", "health", "message")
+			if _, rm := reportHealth(a); msg == "" {
+				msg = rm
+			}
+			for _, w := range want {
+				if !strings.Contains(msg, w) {
+					return false, summarize(a)
+				}
+			}
+			t.Logf("health %s: %s", h, msg)
+			return h == "Degraded", summarize(a)
+		})
+	})
+
+	appHealthy := func() (bool, string) {
+		a, err := apps.Get(ctx, appName, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		h, _, _ := unstructured.NestedString(a.Object, "status", "health", "status")
+		rh, _ := reportHealth(a)
+		return h == "Healthy" && rh == "Healthy", summarize(a)
+	}
+	liveDeployment := func() *unstructured.Unstructured {
+		return must(dyn.Resource(deploymentsGVR).Namespace("web").Get(ctx, "web", metav1.GetOptions{}))
+	}
+
+	// The image change is not healable (the policy allows labels only), so a person syncs.
+	step(t, "sync restores Git's image -> Healthy", func() {
+		argoPost(t, serverURL, adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{})
+		waitFor(t, 2*time.Minute, "Git's image back and the application Healthy", func() (bool, string) {
+			containers, _, _ := unstructured.NestedSlice(liveDeployment().Object, "spec", "template", "spec", "containers")
+			if len(containers) != 1 || containers[0].(map[string]any)["image"] != "registry.example.com/web:1.0" {
+				return false, fmt.Sprint(containers)
+			}
+			return appHealthy()
+		})
+	})
+
+	step(t, "alice relabels -> auto-healed", func() {
+		c.KubectlAs("alice", nil, "-n", "web", "label", "deployment/web", "app=hacked", "--overwrite")
+		// Nothing else syncs (automated sync is off), so a restored label is the reporter's heal. The
+		// report's status.autoHeal only holds the latest evaluation, which after a heal has nothing
+		// left to heal, so the DriftHealed Event is the lasting record of what was healed.
+		kube := must(kubernetes.NewForConfig(admin))
+		waitFor(t, 2*time.Minute, "the reporter to sync the label back to Git's", func() (bool, string) {
+			labels := liveDeployment().GetLabels()
+			events, err := kube.CoreV1().Events(argoNS).List(ctx, metav1.ListOptions{FieldSelector: "reason=DriftHealed"})
+			if err != nil {
+				return false, err.Error()
+			}
+			for _, e := range events.Items {
+				if labels["app"] == "web" && strings.Contains(e.Message, "Deployment/web /metadata/labels") {
+					t.Logf("event DriftHealed: %s", e.Message)
+					return true, ""
+				}
+			}
+			return false, fmt.Sprintf("labels %v, %d DriftHealed events", labels, len(events.Items))
+		})
+		waitFor(t, time.Minute, "application Healthy after the heal", appHealthy)
+	})
+}
+
+// step runs one stage and logs how long it took, so a slow component shows up in the test output.
+func step(t *testing.T, name string, fn func()) {
+	t.Helper()
+	start := time.Now()
+	fn()
+	t.Logf("step %-45s %s", name, time.Since(start).Round(time.Millisecond))
+}
+
+// installArgoCDConfig installs what Argo CD's install.yaml would, minus the workloads: CRDs,
+// namespaces, argocd-cm / argocd-rbac-cm / argocd-secret with driftplane's additions, the default
+// project, and driftplane's DriftReport CRD.
+func installArgoCDConfig(t *testing.T, c *kubetest.Cluster, root, argocd, work string) {
+	t.Helper()
+	out, err := exec.Command("go", "mod", "download", "-json", argoCDModule).Output()
+	if err != nil {
+		t.Fatalf("go mod download %s: %v", argoCDModule, err)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
+		t.Fatalf("go mod download %s: no directory in %s", argoCDModule, out)
+	}
+	kubectl := func(args ...string) { c.KubectlAs("e2e-admin", []string{"system:masters"}, args...) }
+	// The Application CRD is larger than the last-applied annotation allows, hence server-side.
+	for _, crd := range []string{"application-crd.yaml", "appproject-crd.yaml"} {
+		kubectl("apply", "--server-side", "-f", filepath.Join(mod.Dir, "manifests", "crds", crd))
+	}
+	kubectl("apply", "--server-side", "-f", filepath.Join(root, "argocd-plugin", "manifests", "base", "crd-driftreport.yaml"))
+	kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/applications.argoproj.io",
+		"crd/appprojects.argoproj.io", "crd/driftreports.drift.driftplane.io")
+
+	hash, err := exec.Command(argocd, "account", "bcrypt", "--password", adminPassword).Output()
+	if err != nil {
+		t.Fatalf("argocd account bcrypt: %v", err)
+	}
+	lua := string(must(os.ReadFile(filepath.Join(root, "argocd-plugin", "manifests", "base", "health.lua"))))
+	// The settings manager only sees objects with this label.
+	labels := func(name string) map[string]any {
+		return map[string]any{"name": name, "namespace": argoNS,
+			"labels": map[string]any{"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "argocd"}}
+	}
+	objects := []map[string]any{
+		{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": argoNS}},
+		{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "web"}},
+		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": labels("argocd-cm"), "data": map[string]any{
+			"accounts.driftplane-reporter":                                   "apiKey",
+			"resource.customizations.health.drift.driftplane.io_DriftReport": lua,
+			"timeout.reconciliation":                                         "30s",
+		}},
+		{"apiVersion": "v1", "kind": "ConfigMap", "metadata": labels("argocd-rbac-cm"), "data": map[string]any{
+			"policy.driftplane.csv": "p, driftplane-reporter, applications, get, */*, allow\np, driftplane-reporter, applications, sync, */*, allow",
+		}},
+		{"apiVersion": "v1", "kind": "Secret", "metadata": labels("argocd-secret"), "type": "Opaque", "stringData": map[string]any{
+			"admin.password":      strings.TrimSpace(string(hash)),
+			"admin.passwordMtime": time.Now().UTC().Format(time.RFC3339),
+			"server.secretkey":    "e2e-server-secret-key-0123456789",
+		}},
+		{"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject", "metadata": map[string]any{"name": "default", "namespace": argoNS},
+			"spec": map[string]any{
+				"sourceRepos":              []any{"*"},
+				"destinations":             []any{map[string]any{"server": "*", "namespace": "*"}},
+				"clusterResourceWhitelist": []any{map[string]any{"group": "*", "kind": "*"}},
+			}},
+	}
+	dir := filepath.Join(work, "argocd-config")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range objects {
+		// Namespaces go first: kubectl applies a directory in file-name order.
+		writeFile(t, filepath.Join(dir, fmt.Sprintf("%02d.json", i)), string(must(json.Marshal(o))))
+	}
+	kubectl("apply", "-f", dir)
+}
+
+// serveGitRepo commits the application to a repository and serves it over git://.
+func serveGitRepo(t *testing.T, p *procs, git, work string) string {
+	t.Helper()
+	base := filepath.Join(work, "git")
+	repo := filepath.Join(base, "web")
+	writeFile(t, filepath.Join(repo, "app", "deployment.yaml"), deploymentYAML)
+	writeFile(t, filepath.Join(repo, "app", ".drift", "unit.yaml"), unitYAML)
+	for _, args := range [][]string{
+		{"init", "-q", "-b", "main"},
+		{"add", "."},
+		{"-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "commit", "-q", "-m", "web"},
+	} {
+		cmd := exec.Command(git, args...)
+		cmd.Dir = repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	port := freePort(t)
+	p.start("git-daemon", git, nil, "daemon", "--export-all", "--reuseaddr", "--informative-errors",
+		"--base-path="+base, fmt.Sprintf("--port=%d", port), "--listen=127.0.0.1", base)
+	waitTCP(t, fmt.Sprintf("127.0.0.1:%d", port))
+	return fmt.Sprintf("git://127.0.0.1:%d/web", port)
+}
+
+// startArgoCD runs the CMP server, repo-server, application controller and API server and returns
+// the API server's URL once it answers.
+func startArgoCD(t *testing.T, c *kubetest.Cluster, p *procs, root, argocd, redisAddr, work string) string {
+	t.Helper()
+	// The plugin binary is built from this checkout, so the test exercises the code under review.
+	bin := filepath.Join(work, "bin")
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "argocd-driftplane"), "./argocd-plugin/cmd/argocd-driftplane")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building argocd-driftplane: %v\n%s", err, out)
+	}
+
+	// Unix socket paths are capped at 108 bytes, which t.TempDir() paths can exceed.
+	sockDir, err := os.MkdirTemp("", "cmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(sockDir) })
+	configDir := filepath.Join(work, "cmp-config")
+	writeFile(t, filepath.Join(configDir, "plugin.yaml"),
+		string(must(os.ReadFile(filepath.Join(root, "argocd-plugin", "manifests", "base", "plugin.yaml")))))
+	cmpWork := filepath.Join(work, "cmp-work")
+	if err := os.MkdirAll(cmpWork, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p.start("argocd-cmp-server", argocd, []string{
+		"ARGOCD_BINARY_NAME=argocd-cmp-server",
+		"ARGOCD_PLUGINSOCKFILEPATH=" + sockDir,
+		"ARGOCD_CMP_WORKDIR=" + cmpWork,
+		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+	}, "--config-dir-path", configDir, "--logformat", "text")
+	waitFile(t, filepath.Join(sockDir, "driftplane-v1.sock"))
+
+	// Everything that would live under /app/config or /home/argocd in a container goes to work.
+	for _, d := range []string{"ssh", "tls", "gpg"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repoAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	_, repoPort, _ := net.SplitHostPort(repoAddr)
+	p.start("argocd-repo-server", argocd, []string{
+		"ARGOCD_BINARY_NAME=argocd-repo-server",
+		"ARGOCD_PLUGINSOCKFILEPATH=" + sockDir,
+		"ARGOCD_GPG_ENABLED=false",
+		"ARGOCD_SSH_DATA_PATH=" + filepath.Join(work, "ssh"),
+		"ARGOCD_TLS_DATA_PATH=" + filepath.Join(work, "tls"),
+		"ARGOCD_GNUPGHOME=" + filepath.Join(work, "gpg"),
+	}, "--address", "127.0.0.1", "--port", repoPort, "--disable-tls",
+		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(freePort(t)),
+		"--redis", redisAddr, "--logformat", "text")
+	waitTCP(t, repoAddr)
+
+	// https://kubernetes.default.svc means "the cluster I run in"; out of a cluster Argo CD takes
+	// that cluster from KUBECONFIG when ARGOCD_FAKE_IN_CLUSTER is set.
+	kubeconfig := c.Kubeconfig(kubetest.ApplierUser, "system:masters")
+	inCluster := []string{"KUBECONFIG=" + kubeconfig, "ARGOCD_FAKE_IN_CLUSTER=true",
+		"ARGOCD_SSH_DATA_PATH=" + filepath.Join(work, "ssh"), "ARGOCD_TLS_DATA_PATH=" + filepath.Join(work, "tls")}
+	p.start("argocd-application-controller", argocd, append([]string{"ARGOCD_BINARY_NAME=argocd-application-controller"}, inCluster...),
+		"--kubeconfig", kubeconfig, "--namespace", argoNS,
+		"--repo-server", repoAddr, "--repo-server-plaintext", "--redis", redisAddr,
+		"--metrics-port", fmt.Sprint(freePort(t)), "--persist-resource-health",
+		"--status-processors", "2", "--operation-processors", "2", "--logformat", "text")
+
+	serverPort := freePort(t)
+	p.start("argocd-server", argocd, append([]string{"ARGOCD_BINARY_NAME=argocd-server"}, inCluster...),
+		"--insecure", "--address", "127.0.0.1", "--port", fmt.Sprint(serverPort),
+		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(freePort(t)),
+		"--kubeconfig", kubeconfig, "--namespace", argoNS,
+		"--repo-server", repoAddr, "--repo-server-plaintext", "--redis", redisAddr,
+		"--staticassets", filepath.Join(work, "static"), "--logformat", "text")
+	serverURL := fmt.Sprintf("http://127.0.0.1:%d", serverPort)
+	waitFor(t, time.Minute, "argocd-server /healthz", func() (bool, string) {
+		resp, err := http.Get(serverURL + "/healthz")
+		if err != nil {
+			return false, err.Error()
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status
+	})
+	return serverURL
+}
+
+// reportHealth is the DriftReport's health as the application controller recorded it.
+func reportHealth(app *unstructured.Unstructured) (status, message string) {
+	resources, _, _ := unstructured.NestedSlice(app.Object, "status", "resources")
+	for _, r := range resources {
+		m, _ := r.(map[string]any)
+		if m["kind"] == "DriftReport" {
+			status, _, _ = unstructured.NestedString(m, "health", "status")
+			message, _, _ = unstructured.NestedString(m, "health", "message")
+		}
+	}
+	return status, message
+}
+
+// summarize is what a timeout reports about the application, to say where it got stuck.
+func summarize(app *unstructured.Unstructured) string {
+	status, _, _ := unstructured.NestedMap(app.Object, "status")
+	delete(status, "history")
+	return string(must(json.Marshal(status)))
+}
+
+// argoPost calls argocd-server's REST API; every call the test makes is a POST.
+func argoPost(t *testing.T, serverURL, token, path string, body any) []byte {
+	t.Helper()
+	const method = http.MethodPost
+	req := must(http.NewRequest(method, serverURL+path, bytes.NewReader(must(json.Marshal(body)))))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %s: %s", method, path, resp.Status, out)
+	}
+	return out
+}
+
+func jsonField(t *testing.T, body []byte, field string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("%s: %v", body, err)
+	}
+	s, _ := m[field].(string)
+	if s == "" {
+		t.Fatalf("no %q in %s", field, body)
+	}
+	return s
+}
+
+// procs runs background programs with their output in per-program log files, shown when the test
+// fails, and stops them when it ends.
+type procs struct {
+	t   *testing.T
+	dir string
+}
+
+func (p *procs) start(name, bin string, env []string, args ...string) {
+	p.t.Helper()
+	logPath := filepath.Join(p.dir, name+".log")
+	logFile := must(os.Create(logPath))
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		p.t.Fatalf("starting %s: %v", name, err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	p.t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		_ = logFile.Close()
+		if p.t.Failed() {
+			p.t.Logf("--- %s log tail:\n%s", name, tail(logPath, 30))
+		}
+	})
+}
+
+func tail(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		var ok bool
+		if ok, last = cond(); ok {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %s waiting for %s; last: %s", timeout, what, last)
+}
+
+func waitTCP(t *testing.T, addr string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, addr, func() (bool, string) {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return false, err.Error()
+		}
+		_ = conn.Close()
+		return true, ""
+	})
+}
+
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, path, func() (bool, string) {
+		_, err := os.Stat(path)
+		return err == nil, fmt.Sprint(err)
+	})
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func toolPaths(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out, err := exec.Command("bash", filepath.Join(root, "scripts", "tools.sh"), "paths").Output()
+	if err != nil {
+		t.Fatalf("scripts/tools.sh paths: %v", err)
+	}
+	paths := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			paths[k] = v
+		}
+	}
+	return paths
+}
+
+// missing skips outside CI and fails in CI, where a skipped end-to-end test proves nothing.
+func missing(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is missing: run `make tools` (and install redis-server and git)", what)
+	}
+	t.Skipf("%s is missing: run `make tools` (and install redis-server and git)", what)
+}
+
+func requireFile(t *testing.T, path string) string {
+	t.Helper()
+	if _, err := os.Stat(path); path == "" || err != nil {
+		missing(t, path)
+	}
+	return path
+}
+
+func requireCommand(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, name)
+	}
+	return p
+}
