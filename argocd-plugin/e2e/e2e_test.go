@@ -256,6 +256,22 @@ func TestArgoCDEndToEnd(t *testing.T) {
 			t.Logf("health %s: %s", h, msg)
 			return h == "Degraded", summarize(a)
 		})
+		// Record Argo CD's real managed-resources answer for the reporter's unit tests
+		// (DRIFTPLANE_RECORD_ARGO_DIR=argocd-plugin/reporter/testdata).
+		if dir := os.Getenv("DRIFTPLANE_RECORD_ARGO_DIR"); dir != "" {
+			req := must(http.NewRequest(http.MethodGet, serverURL+"/api/v1/applications/"+appName+"/managed-resources", nil))
+			req.Header.Set("Authorization", "Bearer "+adminToken)
+			resp := must(http.DefaultClient.Do(req))
+			body := must(io.ReadAll(resp.Body))
+			_ = resp.Body.Close()
+			var pretty bytes.Buffer
+			if err := json.Indent(&pretty, body, "", "  "); err != nil {
+				t.Fatalf("managed-resources answer is not JSON: %v", err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "managed-resources-image-patched.json"), pretty.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	})
 
 	appHealthy := func() (bool, string) {

@@ -3,6 +3,7 @@ package reporter
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -207,5 +208,55 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 		if !exported[base] {
 			t.Errorf("dashboard queries %s, which the reporter does not export", n)
 		}
+	}
+}
+
+// TestRecordedArgoAnswer evaluates a managed-resources answer recorded from a real argocd-server
+// (the end-to-end test writes it with DRIFTPLANE_RECORD_ARGO_DIR): alice patched the image after
+// the Deployment was scaled to 0 through its scale subresource. Only the image is drift; the
+// replicas Git does not declare (the plugin stripped them) and no manager owns are not.
+func TestRecordedArgoAnswer(t *testing.T) {
+	raw, err := os.ReadFile("testdata/managed-resources-image-patched.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		Items []ResourceDiff `json:"items"`
+	}
+	if err := json.Unmarshal(raw, &answer); err != nil {
+		t.Fatal(err)
+	}
+	var spec map[string]any
+	for _, r := range answer.Items {
+		if r.Kind == "DriftReport" {
+			var report map[string]any
+			if err := json.Unmarshal([]byte(r.TargetState), &report); err != nil {
+				t.Fatal(err)
+			}
+			spec = report["spec"].(map[string]any)
+		}
+	}
+	policy, err := PolicyFromSpec(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, obs, err := Evaluate(policy, answer.Items, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := StatusFromReport(rep, obs, 1, "", time.Now(), nil)
+	var got []string
+	for _, f := range st.Findings {
+		manager := ""
+		if f.ActorDetail != nil {
+			manager = f.ActorDetail.Manager
+		}
+		got = append(got, fmt.Sprintf("%s %s %s %s blocking=%v manager=%s", f.Kind, f.DriftClass, f.Risk, strings.Join(f.ChangedFields, ","), f.Blocking, manager))
+	}
+	want := []string{
+		"Deployment UNAUTHORIZED_RUNTIME_DRIFT HIGH /spec/template/spec/containers/name=app/image blocking=true manager=kubectl-set",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings from the recorded answer:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -17,7 +17,7 @@ end
 if status.conditions ~= nil then
   for _, c in ipairs(status.conditions) do
     if c.type == "Evaluated" and c.status == "False" then
-      hs.status = "Degraded"
+      hs.status = "Unknown"
       hs.message = "Drift evaluation failed, so drift is unknown: " .. (c.message or c.reason or "no reason given")
       return hs
     end
