@@ -261,9 +261,15 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		if dir := os.Getenv("DRIFTPLANE_RECORD_ARGO_DIR"); dir != "" {
 			req := must(http.NewRequest(http.MethodGet, serverURL+"/api/v1/applications/"+appName+"/managed-resources", nil))
 			req.Header.Set("Authorization", "Bearer "+adminToken)
-			resp := must(http.DefaultClient.Do(req))
-			body := must(io.ReadAll(resp.Body))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
 			_ = resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
 			var pretty bytes.Buffer
 			if err := json.Indent(&pretty, body, "", "  "); err != nil {
 				t.Fatalf("managed-resources answer is not JSON: %v", err)
