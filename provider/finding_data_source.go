@@ -50,6 +50,7 @@ type findingDSModel struct {
 	PlanJSONPath   types.String     `tfsdk:"plan_json_path"`
 	Kubernetes     *kubernetesModel `tfsdk:"kubernetes"`
 	CloudTrailPath types.String     `tfsdk:"cloudtrail_path"`
+	StatePath      types.String     `tfsdk:"state_path"`
 	Evidence       *evidenceModel   `tfsdk:"evidence"`
 	EvidenceLoc    types.String     `tfsdk:"evidence_location"`
 	EvaluationTime types.String     `tfsdk:"evaluation_time"`
@@ -125,6 +126,9 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"cloudtrail_path": schema.StringAttribute{Optional: true, MarkdownDescription: "CloudTrail log file or folder (the " +
 				"`.json.gz` files a trail delivers, or plain JSON), or `s3://bucket/prefix` of the trail's bucket. Each drifted resource is attributed to the principal of the last " +
 				"write call that names its ID, ARN or name; roles in the unit's `break_glass_groups` make `EMERGENCY_DRIFT`."},
+			"state_path": schema.StringAttribute{Optional: true, MarkdownDescription: "JSON of the stack's state (`tofu show -json` " +
+				"without a plan file), local or `s3://bucket/key`: the resource IDs, ARNs and names CloudTrail calls are matched by, " +
+				"for resources the plan does not carry them for."},
 			"evaluation_time": schema.StringAttribute{Optional: true, MarkdownDescription: "RFC 3339 time at which exception " +
 				"expiry is judged; defaults to now. Set it to replay a past evaluation exactly."},
 			"enforce_gate": schema.BoolAttribute{Optional: true, MarkdownDescription: "Fail the plan on blocking findings " +
@@ -407,7 +411,23 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 				diags.AddAttributeError(path.Root("cloudtrail_path"), "Cannot read CloudTrail logs", err.Error())
 				return nil, nil, false
 			}
-			trail.Attribute(obs)
+			var state []map[string]map[string]any
+			if sp := m.StatePath.ValueString(); sp != "" {
+				data, err := blob.ReadAll(ctx, sp, d.s3)
+				var ids map[string]map[string]any
+				if err == nil {
+					ids, err = tofuplan.StateIDs(sp, data)
+				} else {
+					err = fmt.Errorf("state file %w", err)
+				}
+				if err != nil {
+					diags.AddAttributeError(path.Root("state_path"), "Cannot read state", err.Error())
+					return nil, nil, false
+				}
+				state = append(state, ids)
+				inputs = append(inputs, evidence.Input{Name: "state_path " + sp, Digest: evidence.Digest(data), Bytes: int64(len(data))})
+			}
+			trail.Attribute(obs, state...)
 		}
 	} else {
 		var err error

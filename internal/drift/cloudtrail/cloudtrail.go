@@ -312,11 +312,17 @@ func collect(v any, ids *[]string) {
 var stateIDKeys = []string{"id", "arn", "name", "unique_id", "role_name", "group_id", "instance_id", "bucket"}
 
 // Attribute sets the actor of every observation whose resource (found by its ID, ARN or name in
-// the recorded state) a write call touched.
-func (t *Trail) Attribute(obs []drift.Observation) {
+// the recorded state, or in state by address when given) a write call touched.
+func (t *Trail) Attribute(obs []drift.Observation, state ...map[string]map[string]any) {
 	for i := range obs {
 		var ids []string
-		for _, v := range []any{obs[i].Recorded, obs[i].Actual} {
+		sources := []any{obs[i].Recorded, obs[i].Actual}
+		for _, s := range state {
+			if v, ok := s[obs[i].Ref]; ok {
+				sources = append(sources, v)
+			}
+		}
+		for _, v := range sources {
 			m, ok := v.(map[string]any)
 			if !ok {
 				continue
