@@ -34,7 +34,7 @@ func StateIDs(name string, data []byte) (map[string]map[string]any, error) {
 			if len(r.SensitiveValues) > 0 {
 				_ = json.Unmarshal(r.SensitiveValues, &mask)
 			}
-			redacted, _ := drift.Redact(map[string]any(r.AttributeValues), mask)
+			redacted, _ := drift.Redact(r.AttributeValues, mask)
 			out[r.Address], _ = redacted.(map[string]any)
 		}
 		for _, c := range m.ChildModules {
