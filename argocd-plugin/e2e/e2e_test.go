@@ -293,6 +293,65 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		return must(dyn.Resource(deploymentsGVR).Namespace("web").Get(ctx, "web", metav1.GetOptions{}))
 	}
 
+	// The on-call accepts the hotfix: an exception lands in Git, Argo CD re-renders, and only the
+	// DriftReport is synced so the patched image stays as alice left it.
+	step(t, "live exception for the image -> Healthy, finding accepted", func() {
+		repo := filepath.Join(work, "git", "web")
+		writeFile(t, filepath.Join(repo, "app", ".drift", "exceptions.yaml"), `apiVersion: drift.driftplane.io/v1alpha1
+kind: DriftException
+metadata: { name: EXC-E2E }
+spec:
+  unit: web
+  resource: apps/v1/Deployment/web/web
+  paths: [/spec/template/spec/containers/name=app/image]
+  driftClass: UNAUTHORIZED_RUNTIME_DRIFT
+  reason: hotfix 1.1 until the release lands in Git
+  ticket: CHG-1001
+  approvedBy: web-lead
+  expiresAt: "2099-01-01T00:00:00Z"
+`)
+		for _, args := range [][]string{{"add", "."}, {"-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "commit", "-q", "-m", "accept hotfix"}} {
+			cmd := exec.Command(git, args...)
+			cmd.Dir = repo
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("git %v: %v\n%s", args, err, out)
+			}
+		}
+		refresh := must(http.NewRequest(http.MethodGet, serverURL+"/api/v1/applications/"+appName+"?refresh=hard", nil))
+		refresh.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := http.DefaultClient.Do(refresh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		argoPost(t, serverURL, adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{
+			"resources": []map[string]any{{"group": "drift.driftplane.io", "kind": "DriftReport", "name": appName, "namespace": "web"}},
+		})
+		reports := dyn.Resource(schema.GroupVersionResource{Group: "drift.driftplane.io", Version: "v1alpha1", Resource: "driftreports"}).Namespace("web")
+		waitFor(t, 2*time.Minute, "the image finding accepted and the application Healthy", func() (bool, string) {
+			r, err := reports.Get(ctx, appName, metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			findings, _, _ := unstructured.NestedSlice(r.Object, "status", "findings")
+			accepted := false
+			for _, f := range findings {
+				m, _ := f.(map[string]any)
+				if m["accepted_by"] == "EXC-E2E" && m["drift_class"] == "UNAUTHORIZED_RUNTIME_DRIFT" {
+					accepted = true
+				}
+			}
+			if !accepted {
+				return false, fmt.Sprint(findings)
+			}
+			containers, _, _ := unstructured.NestedSlice(liveDeployment().Object, "spec", "template", "spec", "containers")
+			if len(containers) != 1 || containers[0].(map[string]any)["image"] != "registry.example.com/web:1.1-hotfix" {
+				return false, "the partial sync touched the Deployment: " + fmt.Sprint(containers)
+			}
+			return appHealthy()
+		})
+	})
+
 	// The image change is not healable (the policy allows labels only), so a person syncs.
 	step(t, "sync restores Git's image -> Healthy", func() {
 		argoPost(t, serverURL, adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{})
