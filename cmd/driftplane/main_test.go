@@ -171,6 +171,14 @@ spec: {kind: opentofu-stack, owner: team, environment: prod, riskTier: critical,
 	if !strings.Contains(stdout.String(), `"ruleId": "STATE_DRIFT"`) || !strings.Contains(stdout.String(), `"level": "error"`) {
 		t.Errorf("sarif:\n%s", stdout.String())
 	}
+	// A unit over its time limit is unknown, never clean.
+	stdout.Reset()
+	if code := run([]string{"scan", "--registry", registry, "--tofu", tofu, "--format", "json", "--timeout", "1ms"}, &stdout, &stderr); code != 3 {
+		t.Errorf("timeout: exit %d, want 3", code)
+	}
+	if !strings.Contains(stdout.String(), "timed out") || !strings.Contains(stdout.String(), `"status": "unknown"`) {
+		t.Errorf("timeout results:\n%s", stdout.String())
+	}
 	// Shard 1 of 2 holds only the second unit in name order.
 	stdout.Reset()
 	if code := run([]string{"scan", "--registry", registry, "--tofu", tofu, "--format", "markdown", "--shard", "1/2"}, &stdout, &stderr); code != 2 {

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
@@ -38,7 +39,9 @@ func report(args []string, stderr io.Writer) error {
 	workers := fs.Int("workers", 2, "applications evaluated in parallel")
 	auditLog := fs.String("audit-log", "", "kube-apiserver audit log naming who changed what (optional)")
 	metricsAddr := fs.String("metrics-addr", ":8080", "address of /metrics and /healthz")
-	evidenceDir := fs.String("evidence", "", "folder for evidence records of every evaluation (content-addressed, never overwritten)")
+	evidenceAt := fs.String("evidence", "", "folder or s3://bucket/prefix for evidence records of every evaluation (content-addressed, never overwritten)")
+	s3Endpoint := fs.String("s3-endpoint", "", "S3-compatible endpoint for s3:// evidence")
+	s3PathStyle := fs.Bool("s3-path-style", false, "path-style S3 addressing")
 	autoHeal := fs.Bool("auto-heal", false, "sync back to Git the drift an AutoHealPolicy allows (bounded; never identity, network, data or secrets)")
 	leaderElect := fs.Bool("leader-elect", true, "run only while holding the Lease (for more than one replica)")
 	leaseNamespace := fs.String("lease-namespace", "argocd", "namespace of the leader-election Lease")
@@ -74,8 +77,19 @@ func report(args []string, stderr io.Writer) error {
 		Namespace: *namespace, Resync: *resync, AuditLogPath: *auditLog, Metrics: reporter.NewMetrics(reg), Log: log,
 	})
 
-	if *evidenceDir != "" {
-		ctrl.SetEvidence(evidence.Dir(*evidenceDir))
+	switch {
+	case blob.IsS3(*evidenceAt):
+		bucket, prefix, err := blob.ParseS3(*evidenceAt)
+		if err != nil {
+			return err
+		}
+		c, err := blob.Client(context.Background(), blob.S3Options{Endpoint: *s3Endpoint, PathStyle: *s3PathStyle})
+		if err != nil {
+			return err
+		}
+		ctrl.SetEvidence(blob.S3Store{Client: c, Bucket: bucket, Prefix: prefix})
+	case *evidenceAt != "":
+		ctrl.SetEvidence(evidence.Dir(*evidenceAt))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
