@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/driftplane/terraform-provider-drift/internal/testtools"
 )
 
 // realStack is a throwaway OpenTofu stack managing one local_file, applied with the real
@@ -21,13 +23,7 @@ type realStack struct {
 func newRealStack(t *testing.T) *realStack {
 	t.Helper()
 	tofu := requireTofu(t)
-	mirror := toolPaths(t)["LOCAL_MIRROR"]
-	if _, err := os.Stat(mirror); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("hashicorp/local mirror not found at %s: run `make tools`", mirror)
-		}
-		t.Skipf("hashicorp/local mirror not found at %s: run `make tools`", mirror)
-	}
+	mirror := testtools.Require(t, "LOCAL_MIRROR")
 	dir := t.TempDir()
 	cli := filepath.Join(dir, "cli.tfrc")
 	cfg := fmt.Sprintf(`provider_installation {

@@ -2,15 +2,15 @@ package provider
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+
+	"github.com/driftplane/terraform-provider-drift/internal/testtools"
 )
 
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
@@ -27,27 +27,11 @@ func diagRE(fragments ...string) *regexp.Regexp {
 	return regexp.MustCompile(`(?s)` + strings.Join(parts, ".*"))
 }
 
-// repoRoot is the module root, where scripts/tools.sh caches the real programs in .tools/.
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(file))
-}
+// repoRoot is the module root.
+func repoRoot() string { return testtools.Root() }
 
-// toolPaths asks scripts/tools.sh where the cached programs live, so versions are named once.
-func toolPaths(t *testing.T) map[string]string {
-	t.Helper()
-	out, err := exec.Command("bash", filepath.Join(repoRoot(), "scripts", "tools.sh"), "paths").Output()
-	if err != nil {
-		t.Fatalf("scripts/tools.sh paths: %v", err)
-	}
-	m := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			m[k] = v
-		}
-	}
-	return m
-}
+// toolPaths are the programs scripts/tools.sh builds.
+func toolPaths(t *testing.T) map[string]string { return testtools.Paths(t) }
 
 // requireTofu points terraform-plugin-testing at the OpenTofu built by `make tools`, and never
 // lets it download anything. Outside CI a missing binary skips; in CI it fails, because an
@@ -56,13 +40,7 @@ func requireTofu(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if bin == "" {
-		bin = toolPaths(t)["TOFU"]
-	}
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("OpenTofu not found at %q: run `make tools`", bin)
-		}
-		t.Skipf("OpenTofu not found at %q: run `make tools` (or set TF_ACC_TERRAFORM_PATH)", bin)
+		bin = testtools.Require(t, "TOFU")
 	}
 	t.Setenv("TF_ACC_TERRAFORM_PATH", bin)
 	t.Setenv("TF_ACC_PROVIDER_HOST", "registry.opentofu.org")

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,24 +12,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob/s3test"
 )
 
 // The plan comes from, and the evidence goes to, an S3-compatible server (gofakes3) on 127.0.0.1.
 func TestAccFindingS3(t *testing.T) {
 	requireTofu(t)
-	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
-	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	s3o := s3test.Start(t)
 	ctx := context.Background()
-	c, err := blob.Client(ctx, blob.S3Options{Endpoint: srv.URL, PathStyle: true, Region: "us-east-1"})
+	c, err := blob.Client(ctx, s3o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +61,7 @@ provider "drift" {
     use_path_style = true
   }
 }
-`, srv.URL) + unitHCL("critical") + fmt.Sprintf(`
+`, s3o.Endpoint) + unitHCL("critical") + fmt.Sprintf(`
 data "drift_finding" "f" {
   unit            = data.drift_managed_unit.u.policy_json
   plan_json_path  = %q

@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube/kubetest"
+	"github.com/driftplane/terraform-provider-drift/internal/testtools"
 )
 
 const (
@@ -84,12 +84,11 @@ spec:
 `
 
 func TestArgoCDEndToEnd(t *testing.T) {
-	root := repoRoot(t)
-	tools := toolPaths(t, root)
-	kcm := requireFile(t, tools["KUBE_CONTROLLER_MANAGER"])
-	argocd := requireFile(t, tools["ARGOCD"])
-	redis := requireCommand(t, "redis-server")
-	git := requireCommand(t, "git")
+	root := testtools.Root()
+	kcm := testtools.Require(t, "KUBE_CONTROLLER_MANAGER")
+	argocd := testtools.Require(t, "ARGOCD")
+	redis := testtools.Command(t, "redis-server")
+	git := testtools.Command(t, "git")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -726,51 +725,4 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
-func toolPaths(t *testing.T, root string) map[string]string {
-	t.Helper()
-	out, err := exec.Command("bash", filepath.Join(root, "scripts", "tools.sh"), "paths").Output()
-	if err != nil {
-		t.Fatalf("scripts/tools.sh paths: %v", err)
-	}
-	paths := map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			paths[k] = v
-		}
-	}
-	return paths
-}
-
-// missing skips outside CI and fails in CI, where a skipped end-to-end test proves nothing.
-func missing(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is missing: run `make tools` (and install redis-server and git)", what)
-	}
-	t.Skipf("%s is missing: run `make tools` (and install redis-server and git)", what)
-}
-
-func requireFile(t *testing.T, path string) string {
-	t.Helper()
-	if _, err := os.Stat(path); path == "" || err != nil {
-		missing(t, path)
-	}
-	return path
-}
-
-func requireCommand(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		missing(t, name)
-	}
-	return p
 }

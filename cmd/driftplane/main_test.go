@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,49 +13,20 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob/s3test"
 	"github.com/driftplane/terraform-provider-drift/internal/scan"
+	"github.com/driftplane/terraform-provider-drift/internal/testtools"
 )
-
-func tools(t *testing.T) (tofu, mirror string) {
-	t.Helper()
-	out, err := exec.Command("bash", "../../scripts/tools.sh", "paths").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(l, "TOFU="); ok {
-			tofu = v
-		}
-		if v, ok := strings.CutPrefix(l, "LOCAL_MIRROR="); ok {
-			mirror = v
-		}
-	}
-	for _, p := range []string{tofu, mirror} {
-		if _, err := os.Stat(p); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s missing: run `make tools`", p)
-			}
-			t.Skipf("%s missing: run `make tools`", p)
-		}
-	}
-	return tofu, mirror
-}
 
 // TestScanRealStacks: three real OpenTofu stacks — clean, drifted (state in an S3-compatible
 // server), broken — scanned by `driftplane scan`. Unknown must win the exit code, the broken stack
 // must be reported unknown, and evidence must be written for the others.
 func TestScanRealStacks(t *testing.T) {
-	tofu, mirror := tools(t)
-	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
-	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	c, err := blob.Client(context.Background(), blob.S3Options{Endpoint: srv.URL, PathStyle: true, Region: "us-east-1"})
+	tofu, mirror := testtools.Require(t, "TOFU"), testtools.Require(t, "LOCAL_MIRROR")
+	s3o := s3test.Start(t)
+	c, err := blob.Client(context.Background(), s3o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +69,7 @@ func TestScanRealStacks(t *testing.T) {
     skip_region_validation      = true
   }
 }
-`, srv.URL)
+`, s3o.Endpoint)
 	clean := stack("clean", "", file)
 	drifted := stack("drifted", s3Backend, file)
 	stack("broken", "", `resource "local_file" "conf" {

@@ -11,6 +11,8 @@ import (
 	"github.com/argoproj/argo-cd/v3/cmpserver/apiclient"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/driftplane/terraform-provider-drift/internal/testtools"
 )
 
 const root = "../.."
@@ -63,29 +65,13 @@ func TestHealthLua(t *testing.T) {
 	}
 }
 
-// argocdBinary finds the argocd built by scripts/tools.sh. Outside CI a missing binary skips;
-// in CI it fails.
+// argocdBinary is the argocd scripts/tools.sh builds, or $DRIFTPLANE_ARGOCD.
 func argocdBinary(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("DRIFTPLANE_ARGOCD")
-	if bin == "" {
-		out, err := exec.Command("bash", filepath.Join(root, "scripts/tools.sh"), "paths").Output()
-		if err != nil {
-			t.Fatalf("scripts/tools.sh paths: %v", err)
-		}
-		for _, line := range strings.Split(string(out), "\n") {
-			if v, ok := strings.CutPrefix(line, "ARGOCD="); ok {
-				bin = v
-			}
-		}
+	if bin := os.Getenv("DRIFTPLANE_ARGOCD"); bin != "" {
+		return bin
 	}
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("argocd not found at %q: run `make tools`", bin)
-		}
-		t.Skipf("argocd not found at %q: run `make tools`", bin)
-	}
-	return bin
+	return testtools.Require(t, "ARGOCD")
 }
 
 // TestCMPWithRealServer: the real argocd-cmp-server loads our plugin.yaml and, driven through

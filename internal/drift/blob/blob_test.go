@@ -1,39 +1,23 @@
-package blob
+package blob_test
 
 import (
 	"bytes"
 	"context"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob/s3test"
 )
 
-// startS3 runs gofakes3, an S3-compatible server, on 127.0.0.1 and points the AWS chain at
-// throwaway credentials.
-func startS3(t *testing.T) S3Options {
-	t.Helper()
-	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
-	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	return S3Options{Endpoint: srv.URL, PathStyle: true}
-}
-
 func TestS3ReadAndEvidence(t *testing.T) {
-	o := startS3(t)
+	o := s3test.Start(t)
 	ctx := context.Background()
-	c, err := Client(ctx, o)
+	c, err := blob.Client(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +28,7 @@ func TestS3ReadAndEvidence(t *testing.T) {
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("plans"), Key: aws.String("prod/drift-plan.json"), Body: bytes.NewReader(plan)}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadAll(ctx, "s3://plans/prod/drift-plan.json", o)
+	got, err := blob.ReadAll(ctx, "s3://plans/prod/drift-plan.json", o)
 	if err != nil || !bytes.Equal(got, plan) {
 		t.Fatalf("read %q, %v", got, err)
 	}
@@ -54,11 +38,11 @@ func TestS3ReadAndEvidence(t *testing.T) {
 		"s3://plans":                "no key",
 		"s3:///key":                 "no bucket",
 	} {
-		if _, err := ReadAll(ctx, loc, o); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := blob.ReadAll(ctx, loc, o); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", loc, err, want)
 		}
 	}
-	store := S3Store{Client: c, Bucket: "plans", Prefix: "evidence"}
+	store := blob.S3Store{Client: c, Bucket: "plans", Prefix: "evidence"}
 	loc, err := store.Put("unit/rec.json", []byte(`{"a":1}`))
 	if err != nil || loc != "s3://plans/evidence/unit/rec.json" {
 		t.Fatalf("put: %s %v", loc, err)
@@ -69,18 +53,18 @@ func TestS3ReadAndEvidence(t *testing.T) {
 	if _, err := store.Put("unit/rec.json", []byte(`{"a":2}`)); err == nil || !strings.Contains(err.Error(), "never overwritten") {
 		t.Errorf("overwrite: %v", err)
 	}
-	if got, _ := ReadAll(ctx, loc, o); string(got) != `{"a":1}` {
+	if got, _ := blob.ReadAll(ctx, loc, o); string(got) != `{"a":1}` {
 		t.Errorf("record changed: %s", got)
 	}
 }
 
 func TestS3WithoutCredentials(t *testing.T) {
-	o := startS3(t)
+	o := s3test.Start(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
 	_ = os.Unsetenv("AWS_ACCESS_KEY_ID") // t.Setenv above restores it
 	_ = os.Unsetenv("AWS_SECRET_ACCESS_KEY")
-	_, err := ReadAll(context.Background(), "s3://plans/x.json", o)
+	_, err := blob.ReadAll(context.Background(), "s3://plans/x.json", o)
 	if err == nil || !strings.Contains(err.Error(), "s3://plans/x.json") || !strings.Contains(err.Error(), "credentials") {
 		t.Errorf("error %v should name the location and the missing credentials", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,11 +11,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob/s3test"
 )
 
 func TestReadFixtures(t *testing.T) {
@@ -165,13 +163,8 @@ func TestAttributeAndClassify(t *testing.T) {
 
 // The trail's own bucket, on an S3-compatible server on 127.0.0.1.
 func TestReadS3(t *testing.T) {
-	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
-	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	ctx := context.Background()
-	c, err := blob.Client(ctx, blob.S3Options{Endpoint: srv.URL, PathStyle: true, Region: "us-east-1"})
+	c, err := blob.Client(ctx, s3test.Start(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -29,6 +28,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/driftplane/terraform-provider-drift/internal/testtools"
 )
 
 // Cluster is a running etcd + kube-apiserver pair.
@@ -46,32 +47,10 @@ type Cluster struct {
 // Binaries are the programs a Cluster runs.
 type Binaries struct{ Etcd, APIServer, Kubectl string }
 
-// FindBinaries asks scripts/tools.sh where it caches the programs. Outside CI a missing binary
-// skips the test; in CI it fails, because skipped integration tests prove nothing.
+// FindBinaries finds the programs scripts/tools.sh builds (see testtools for skip and fail).
 func FindBinaries(t testing.TB) Binaries {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..", "..", "..")
-	out, err := exec.Command("bash", filepath.Join(root, "scripts", "tools.sh"), "paths").Output()
-	if err != nil {
-		t.Fatalf("scripts/tools.sh paths: %v", err)
-	}
-	paths := map[string]string{}
-	for _, line := range strings.Split(string(out), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			paths[k] = v
-		}
-	}
-	b := Binaries{Etcd: paths["ETCD"], APIServer: paths["KUBE_APISERVER"], Kubectl: paths["KUBECTL"]}
-	for _, p := range []string{b.Etcd, b.APIServer, b.Kubectl} {
-		if _, err := os.Stat(p); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is missing: run `make tools`", p)
-			}
-			t.Skipf("%s is missing: run `make tools`", p)
-		}
-	}
-	return b
+	return Binaries{Etcd: testtools.Require(t, "ETCD"), APIServer: testtools.Require(t, "KUBE_APISERVER"), Kubectl: testtools.Require(t, "KUBECTL")}
 }
 
 const auditPolicy = `apiVersion: audit.k8s.io/v1

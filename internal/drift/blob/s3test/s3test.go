@@ -1,0 +1,28 @@
+// Package s3test runs an S3-compatible server (gofakes3) on 127.0.0.1 for tests, with the AWS
+// chain pointed at throwaway credentials and nothing else.
+package s3test
+
+import (
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
+)
+
+// Start runs the server until the test ends and returns the options that reach it.
+func Start(t testing.TB) blob.S3Options {
+	t.Helper()
+	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	return blob.S3Options{Endpoint: srv.URL, PathStyle: true, Region: "us-east-1"}
+}
