@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
@@ -99,7 +100,7 @@ func (d *ExceptionDataSource) Read(ctx context.Context, req datasource.ReadReque
 	}
 	expired := e.Expired(now)
 	if expired {
-		resp.Diagnostics.AddAttributeWarning(pathRoot("expires_at"), "Expired drift exception",
+		resp.Diagnostics.AddAttributeWarning(path.Root("expires_at"), "Expired drift exception",
 			"exception "+e.ID()+" expired at "+e.Spec.ExpiresAt+"; it accepts nothing. Renew it with a new approval or remove it.")
 	}
 	m.JSON = types.StringValue(string(js))

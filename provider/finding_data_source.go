@@ -295,9 +295,9 @@ func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-func findingsList(fs []drift.Finding) (types.List, diagDiags) {
+func findingsList(fs []drift.Finding) (types.List, diag.Diagnostics) {
 	objType := types.ObjectType{AttrTypes: findingAttrTypes}
-	var all diagDiags
+	var all diag.Diagnostics
 	elems := make([]attr.Value, 0, len(fs))
 	for _, f := range fs {
 		changed, d := types.ListValueFrom(context.Background(), types.StringType, f.ChangedFields)

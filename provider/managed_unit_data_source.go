@@ -6,6 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
@@ -168,7 +169,7 @@ func (d *ManagedUnitDataSource) Read(ctx context.Context, req datasource.ReadReq
 	if f := m.PolicyFile.ValueString(); f != "" {
 		bundle, err := drift.LoadPolicy(f)
 		if err != nil {
-			resp.Diagnostics.AddAttributeError(pathRoot("policy_file"), "Invalid policy file", err.Error())
+			resp.Diagnostics.AddAttributeError(path.Root("policy_file"), "Invalid policy file", err.Error())
 			return
 		}
 		u = m.overlay(bundle.Unit)
@@ -183,7 +184,7 @@ func (d *ManagedUnitDataSource) Read(ctx context.Context, req datasource.ReadReq
 	} else {
 		for attr, v := range map[string]types.String{"name": m.Name, "owner": m.Owner, "environment": m.Environment, "risk_tier": m.RiskTier} {
 			if v.IsNull() || v.ValueString() == "" {
-				resp.Diagnostics.AddAttributeError(pathRoot(attr), "Missing required argument",
+				resp.Diagnostics.AddAttributeError(path.Root(attr), "Missing required argument",
 					attr+" is required unless policy_file provides the unit")
 			}
 		}

@@ -208,6 +208,16 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		t.Cleanup(func() { cancel(); <-done })
 	})
 
+	appHealthy := func() (bool, string) {
+		a, err := apps.Get(ctx, appName, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		h, _, _ := unstructured.NestedString(a.Object, "status", "health", "status")
+		rh, _ := reportHealth(a)
+		return h == "Healthy" && rh == "Healthy", summarize(a)
+	}
+
 	// No scheduler or kubelet runs, so the Deployment's pod stays Pending and Argo CD calls it
 	// Progressing. A controller scaling it to zero through the scale subresource is what an HPA
 	// does; the ownership rule gives /spec/replicas to that controller, so it is not drift.
@@ -218,15 +228,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 2*time.Minute, "application Healthy with an evaluated DriftReport", func() (bool, string) {
-			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
-			if err != nil {
-				return false, err.Error()
-			}
-			h, _, _ := unstructured.NestedString(a.Object, "status", "health", "status")
-			rh, _ := reportHealth(a)
-			return h == "Healthy" && rh == "Healthy", summarize(a)
-		})
+		waitFor(t, 2*time.Minute, "application Healthy with an evaluated DriftReport", appHealthy)
 	})
 
 	step(t, "alice changes the image -> Degraded", func() {
@@ -279,15 +281,6 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		}
 	})
 
-	appHealthy := func() (bool, string) {
-		a, err := apps.Get(ctx, appName, metav1.GetOptions{})
-		if err != nil {
-			return false, err.Error()
-		}
-		h, _, _ := unstructured.NestedString(a.Object, "status", "health", "status")
-		rh, _ := reportHealth(a)
-		return h == "Healthy" && rh == "Healthy", summarize(a)
-	}
 	liveDeployment := func() *unstructured.Unstructured {
 		return must(dyn.Resource(deploymentsGVR).Namespace("web").Get(ctx, "web", metav1.GetOptions{}))
 	}
@@ -309,13 +302,7 @@ spec:
   approvedBy: web-lead
   expiresAt: "2099-01-01T00:00:00Z"
 `)
-		for _, args := range [][]string{{"add", "."}, {"-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "commit", "-q", "-m", "accept hotfix"}} {
-			cmd := exec.Command(git, args...)
-			cmd.Dir = repo
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("git %v: %v\n%s", args, err, out)
-			}
-		}
+		gitCommit(t, git, repo, "accept hotfix")
 		refresh := must(http.NewRequest(http.MethodGet, serverURL+"/api/v1/applications/"+appName+"?refresh=hard", nil))
 		refresh.Header.Set("Authorization", "Bearer "+adminToken)
 		resp, err := http.DefaultClient.Do(refresh)
@@ -462,23 +449,30 @@ func installArgoCDConfig(t *testing.T, c *kubetest.Cluster, root, argocd, work s
 }
 
 // serveGitRepo commits the application to a repository and serves it over git://.
+// gitCommit commits everything in repo.
+func gitCommit(t *testing.T, git, repo, msg string) {
+	t.Helper()
+	runGit(t, git, repo, "add", ".")
+	runGit(t, git, repo, "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "commit", "-q", "-m", msg)
+}
+
+func runGit(t *testing.T, git, repo string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(git, args...)
+	cmd.Dir = repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+}
+
 func serveGitRepo(t *testing.T, p *procs, git, work string) string {
 	t.Helper()
 	base := filepath.Join(work, "git")
 	repo := filepath.Join(base, "web")
 	writeFile(t, filepath.Join(repo, "app", "deployment.yaml"), deploymentYAML)
 	writeFile(t, filepath.Join(repo, "app", ".drift", "unit.yaml"), unitYAML)
-	for _, args := range [][]string{
-		{"init", "-q", "-b", "main"},
-		{"add", "."},
-		{"-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "commit", "-q", "-m", "web"},
-	} {
-		cmd := exec.Command(git, args...)
-		cmd.Dir = repo
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	runGit(t, git, repo, "init", "-q", "-b", "main")
+	gitCommit(t, git, repo, "web")
 	port := freePort(t)
 	p.start("git-daemon", git, nil, "daemon", "--export-all", "--reuseaddr", "--informative-errors",
 		"--base-path="+base, fmt.Sprintf("--port=%d", port), "--listen=127.0.0.1", base)

@@ -1,12 +1,9 @@
 package drift
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
-
-func asError[T error](err error, target *T) bool { return errors.As(err, target) }
 
 // FieldError is one problem with one field of a policy object. Field uses the YAML spelling
 // (spec.riskTier, spec.ownershipRules[0].controllerOwned[1].path); front ends translate it.

@@ -3,6 +3,7 @@ package drift
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -323,7 +324,7 @@ func strictUnmarshal(js []byte, v any) error {
 // cleanJSONError turns encoding/json's Go-flavoured messages into ones naming the field.
 func cleanJSONError(err error) error {
 	var te *json.UnmarshalTypeError
-	if ok := asError(err, &te); ok {
+	if errors.As(err, &te) {
 		field := te.Field
 		if field == "" {
 			field = "(document)"

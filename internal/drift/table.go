@@ -74,12 +74,12 @@ type When struct {
 
 // Decision is a row's outcome.
 type Decision struct {
-	Class        Class  `json:"class"`
-	Risk         Risk   `json:"risk"`
-	RiskMin      Risk   `json:"risk_min,omitempty"`
-	Action       Action `json:"action"`
-	AutoHeal     bool   `json:"auto_heal,omitempty"`
-	Overrideable bool   `json:"overridable,omitempty"`
+	Class       Class  `json:"class"`
+	Risk        Risk   `json:"risk"`
+	RiskMin     Risk   `json:"risk_min,omitempty"`
+	Action      Action `json:"action"`
+	AutoHeal    bool   `json:"auto_heal,omitempty"`
+	Overridable bool   `json:"overridable,omitempty"`
 	// Rule is the id of the row that decided; filled in by Decide.
 	Rule string `json:"-"`
 }
@@ -361,7 +361,7 @@ func (t *Table) Decide(in Input, overrides []DomainOverride) Decision {
 		if d.RiskMin != "" && d.Risk.Level() < d.RiskMin.Level() {
 			d.Risk = d.RiskMin
 		}
-		if d.Overrideable {
+		if d.Overridable {
 			for _, o := range overrides {
 				if o.Domain != in.Domain {
 					continue

@@ -43,7 +43,7 @@ gate. ` + "`auto_heal`" + ` marks drift that *may* heal itself; it does only whe
 			heal = "yes"
 		}
 		desc := r.Description
-		if r.Then.Overrideable {
+		if r.Then.Overridable {
 			desc += " *(a unit's `domain_override` applies)*"
 		}
 		fmt.Fprintf(&b, "| %d | `%s` | %s | `%s` | %s | `%s` | %s | %s |\n",
