@@ -287,7 +287,7 @@ func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	for i, f := range rep.Findings {
 		ids[i] = f.FindingID
 	}
-	m.ID = types.StringValue(string(drift.HashValue(strings.Join(ids, ","))))
+	m.ID = types.StringValue(drift.ContentDigest(strings.Join(ids, ",")))
 	m.Status = types.StringValue(rep.Status)
 	m.BlockingCount = types.Int64Value(int64(rep.BlockingCount))
 	m.Summary = types.StringValue(rep.Summary)

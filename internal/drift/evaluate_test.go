@@ -221,7 +221,7 @@ func TestEvaluateDecisionTable(t *testing.T) {
 		name: "secrets drift does not self-heal",
 		unit: testUnit(func(u *ManagedUnit) { u.Spec.AutoHeal = true; u.Spec.RiskTier = "high" }),
 		obs: Observation{Ref: "aws_ssm_parameter.p", Type: "aws_ssm_parameter", DesiredKnown: true,
-			Recorded: map[string]any{"value": HashValue("a")}, Actual: map[string]any{"value": HashValue("b")}, Desired: map[string]any{"value": HashValue("a")},
+			Recorded: map[string]any{"value": testDigester.Digest("a")}, Actual: map[string]any{"value": testDigester.Digest("b")}, Desired: map[string]any{"value": testDigester.Digest("a")},
 			SensitivePaths: []Pointer{MustPointer("/value")}},
 		wants: []want{{class: ClassUnauthorizedRuntime, risk: RiskHigh, action: ActionRuntimeRevert, rule: "sensitive-domain", fields: "/value"}},
 	}, {
@@ -350,8 +350,8 @@ func TestSensitiveValuesNeverLeave(t *testing.T) {
 	before := map[string]any{"password": secret, "name": "db", "nested": map[string]any{"token": "tok-" + secret}}
 	after := map[string]any{"password": secret + "-rotated", "name": "db", "nested": map[string]any{"token": "tok2-" + secret}}
 	mask := map[string]any{"password": true, "nested": map[string]any{"token": true}}
-	rec, sp1 := Redact(before, mask)
-	act, sp2 := Redact(after, mask)
+	rec, sp1 := testDigester.Redact(before, mask)
+	act, sp2 := testDigester.Redact(after, mask)
 	if len(sp1) != 2 || len(sp2) != 2 {
 		t.Fatalf("redacted paths %v %v", sp1, sp2)
 	}

@@ -113,7 +113,7 @@ func evidenceDigest(ref string, deleted bool, changes []Change) string {
 	for _, c := range changes {
 		doc.Changes = append(doc.Changes, entry{c.Path.String(), normalizeForEvidence(c.Before), normalizeForEvidence(c.After)})
 	}
-	return string(HashValue(doc))
+	return ContentDigest(doc)
 }
 
 // normalizeForEvidence makes JSON-document strings canonical so re-serialisation does not change

@@ -45,7 +45,7 @@ func TestRecordFromPlan(t *testing.T) {
 	}
 	s := string(data)
 	for _, want := range []string{`"schema_version":"driftplane.evidence/v1"`, `"exception_digests":{"EXC-1":"sha256:`, plan.Digest,
-		`"path":"/ingress/0/cidr_blocks/1","before":null,"after":"0.0.0.0/0"`, `"path":"/password","before":"sha256:`, `"accepted_by":"EXC-1"`} {
+		`"path":"/ingress/0/cidr_blocks/1","before":null,"after":"0.0.0.0/0"`, `"path":"/password","before":"hmac-sha256:`, `"accepted_by":"EXC-1"`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("record lacks %s", want)
 		}

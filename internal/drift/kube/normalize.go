@@ -46,7 +46,10 @@ type Normalized struct {
 // Normalize returns a normalized deep copy of obj: status and server-written metadata dropped,
 // lists keyed by their merge keys, quantities and int-or-string values canonical, and Secret
 // data replaced by digests (stringData folded into data first, as the API server does).
-func Normalize(obj map[string]any) Normalized {
+func Normalize(obj map[string]any) Normalized { return NormalizeWith(nil, obj) }
+
+// NormalizeWith is Normalize with Secret data digested by dg (the installation's key).
+func NormalizeWith(dg *drift.Digester, obj map[string]any) Normalized {
 	o := runtime.DeepCopyJSON(obj)
 	delete(o, "status")
 	if md, ok := o["metadata"].(map[string]any); ok {
@@ -66,7 +69,7 @@ func Normalize(obj map[string]any) Normalized {
 	gvk := gv.WithKind(str(o["kind"]))
 	var sensitive []drift.Pointer
 	if gvk.Group == "" && gvk.Kind == "Secret" {
-		sensitive = hashSecret(o)
+		sensitive = hashSecret(dg, o)
 	}
 	var meta strategicpatch.LookupPatchMeta
 	if typed, err := scheme.Scheme.New(gvk); err == nil {
@@ -82,7 +85,7 @@ func str(v any) string {
 	return s
 }
 
-func hashSecret(o map[string]any) []drift.Pointer {
+func hashSecret(dg *drift.Digester, o map[string]any) []drift.Pointer {
 	data, _ := o["data"].(map[string]any)
 	if sd, ok := o["stringData"].(map[string]any); ok {
 		if data == nil {
@@ -106,7 +109,7 @@ func hashSecret(o map[string]any) []drift.Pointer {
 		if err != nil {
 			raw = []byte(fmt.Sprint(v))
 		}
-		data[k] = drift.HashValue(string(raw))
+		data[k] = dg.Digest(string(raw))
 		paths = append(paths, drift.Pointer{"data", k})
 	}
 	o["data"] = data

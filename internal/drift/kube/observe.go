@@ -26,6 +26,7 @@ type Source struct {
 type compareOptions struct {
 	table    *drift.Table
 	appliers []string
+	digester *drift.Digester
 }
 
 // CompareOption configures Compare.
@@ -33,6 +34,9 @@ type CompareOption func(*compareOptions)
 
 // WithTable classifies field managers with t instead of the built-in table.
 func WithTable(t *drift.Table) CompareOption { return func(o *compareOptions) { o.table = t } }
+
+// WithDigester digests Secret data with the installation's key (see package digestkey).
+func WithDigester(d *drift.Digester) CompareOption { return func(o *compareOptions) { o.digester = d } }
 
 // WithAppliers adds field managers that apply Git's desired state (the unit's appliers).
 func WithAppliers(names ...string) CompareOption {
@@ -99,7 +103,7 @@ func Compare(desired, live map[string]any, opts ...CompareOption) (drift.Observa
 	}
 	table := o.table
 	kindOf := func(manager string) string { return table.ManagerKind(manager, o.appliers...) }
-	nd := Normalize(desired)
+	nd := NormalizeWith(o.digester, desired)
 	apiVersion, _ := desired["apiVersion"].(string)
 	kind, _ := desired["kind"].(string)
 	group, version := splitAPIVersion(apiVersion)
@@ -135,7 +139,7 @@ func Compare(desired, live map[string]any, opts ...CompareOption) (drift.Observa
 			}
 		}
 	}
-	nl := Normalize(live)
+	nl := NormalizeWith(o.digester, live)
 	obs.Actual = Prune(nl.Object, nd.Object, managers)
 	obs.SensitivePaths = drift.UnionPointers(nd.SensitivePaths, nl.SensitivePaths)
 	obs.FieldOwner = func(p drift.Pointer) (string, string) {

@@ -96,8 +96,20 @@ func ReadFile(path string) (*Plan, error) {
 	return Read(path, data)
 }
 
+// Option configures Read.
+type Option func(*options)
+
+type options struct{ digester *drift.Digester }
+
+// WithDigester digests sensitive values with the installation's key (see package digestkey).
+func WithDigester(d *drift.Digester) Option { return func(o *options) { o.digester = d } }
+
 // Read decodes plan JSON. name is used in messages.
-func Read(name string, data []byte) (*Plan, error) {
+func Read(name string, data []byte, opts ...Option) (*Plan, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("plan file %s is empty", name)
 	}
@@ -152,7 +164,7 @@ func Read(name string, data []byte) (*Plan, error) {
 		if rd.Mode != "" && rd.Mode != tfjson.ManagedResourceMode {
 			continue
 		}
-		obs, err := observe(rd, changes[rd.Address], !p.RefreshOnly)
+		obs, err := observe(o.digester, rd, changes[rd.Address], !p.RefreshOnly)
 		if err != nil {
 			return nil, fmt.Errorf("plan file %s: resource_drift[%d] (%s): %w", name, i, rd.Address, err)
 		}
@@ -164,7 +176,7 @@ func Read(name string, data []byte) (*Plan, error) {
 	return p, nil
 }
 
-func observe(rd *tfjson.ResourceChange, rc *lazyResourceChange, normalPlan bool) (*drift.Observation, error) {
+func observe(dg *drift.Digester, rd *tfjson.ResourceChange, rc *lazyResourceChange, normalPlan bool) (*drift.Observation, error) {
 	if rd.Address == "" {
 		return nil, fmt.Errorf("missing address")
 	}
@@ -175,8 +187,8 @@ func observe(rd *tfjson.ResourceChange, rc *lazyResourceChange, normalPlan bool)
 	}
 	// The recorded value may hold sensitive values in clear text in the plan file; redact before
 	// anything else sees it.
-	recorded, sb := drift.Redact(rd.Change.Before, rd.Change.BeforeSensitive)
-	actual, sa := drift.Redact(rd.Change.After, rd.Change.AfterSensitive)
+	recorded, sb := dg.Redact(rd.Change.Before, rd.Change.BeforeSensitive, rd.Change.AfterSensitive)
+	actual, sa := dg.Redact(rd.Change.After, rd.Change.BeforeSensitive, rd.Change.AfterSensitive)
 	obs.Recorded, obs.Actual = recorded, actual
 	obs.SensitivePaths = drift.UnionPointers(sb, sa)
 	switch {
@@ -205,7 +217,7 @@ func observe(rd *tfjson.ResourceChange, rc *lazyResourceChange, normalPlan bool)
 		}
 		if !rc.Change.Actions.Delete() || rc.Change.Actions.Replace() {
 			// Desired values are compared, never stored: redact them the same way.
-			desired, _ := drift.Redact(after, rd.Change.AfterSensitive)
+			desired, _ := dg.Redact(after, rd.Change.BeforeSensitive, rd.Change.AfterSensitive)
 			obs.Desired = desired
 			obs.DesiredKnown = true
 			obs.DesiredUnknown = unknownPaths(unknown, drift.Pointer{})

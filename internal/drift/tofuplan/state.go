@@ -5,14 +5,17 @@ import (
 	"fmt"
 
 	tfjson "github.com/hashicorp/terraform-json"
-
-	"github.com/driftplane/terraform-provider-drift/internal/drift"
 )
 
 // StateIDs reads the JSON of a state (`tofu show -json` without a plan file) and returns, per
 // resource address, the values CloudTrail calls name it by (id, arn, name, ...). name is used in
 // messages.
-func StateIDs(name string, data []byte) (map[string]map[string]any, error) {
+func StateIDs(name string, data []byte, opts ...Option) (map[string]map[string]any, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	dg := o.digester
 	var st tfjson.State
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("state file %s: not the JSON of a state (`tofu show -json`): %w", name, err)
@@ -34,7 +37,7 @@ func StateIDs(name string, data []byte) (map[string]map[string]any, error) {
 			if len(r.SensitiveValues) > 0 {
 				_ = json.Unmarshal(r.SensitiveValues, &mask)
 			}
-			redacted, _ := drift.Redact(r.AttributeValues, mask)
+			redacted, _ := dg.Redact(r.AttributeValues, mask)
 			out[r.Address], _ = redacted.(map[string]any)
 		}
 		for _, c := range m.ChildModules {
