@@ -37,6 +37,9 @@ type Observation struct {
 	// per changed path and wins over Actor.
 	Actor   *Actor
 	ActorOf func(Pointer) *Actor
+	// OwnershipNote, when set, qualifies ownership that came from FieldOwner (e.g. "ownership rests
+	// on field-manager names only: no audit log was given"); it is added to those findings.
+	OwnershipNote string
 }
 
 // Actor is who made a change, from an audit source (Kubernetes audit log, CloudTrail).
@@ -161,6 +164,8 @@ type group struct {
 	owners    []string
 	actor     *Actor
 	changes   []Change
+	// viaManager: some change's ownership came from the source's field managers, not a rule.
+	viaManager bool
 }
 
 func (ev *evaluator) observe(obs *Observation) []Finding {
@@ -184,7 +189,7 @@ func (ev *evaluator) observe(obs *Observation) []Finding {
 			noise.changes = append(noise.changes, c)
 			continue
 		}
-		kind, name := ev.ownerOf(obs, c.Path)
+		kind, name, viaManager := ev.ownerOf(obs, c.Path)
 		actor := ev.actorOf(obs, c.Path)
 		k := key{ownership: kind}
 		if actor != nil {
@@ -197,6 +202,7 @@ func (ev *evaluator) observe(obs *Observation) []Finding {
 			ownerNames[k] = map[string]bool{}
 		}
 		g.changes = append(g.changes, c)
+		g.viaManager = g.viaManager || viaManager
 		if name != "" {
 			ownerNames[k][name] = true
 		}
@@ -260,7 +266,7 @@ type ownerClaim struct {
 
 // ownerOf resolves who owns a path: the most specific matching rule path wins (Git on a tie,
 // because reporting drift is the safe side), then the source's field manager, then Git.
-func (ev *evaluator) ownerOf(obs *Observation, p Pointer) (kind, name string) {
+func (ev *evaluator) ownerOf(obs *Observation, p Pointer) (kind, name string, viaManager bool) {
 	var best *ownerClaim
 	consider := func(c ownerClaim) {
 		if !p.HasPrefix(c.pattern) {
@@ -287,17 +293,17 @@ func (ev *evaluator) ownerOf(obs *Observation, p Pointer) (kind, name string) {
 		}
 	}
 	if best != nil {
-		return best.kind, best.name
+		return best.kind, best.name, false
 	}
 	if obs.FieldOwner != nil {
 		switch owner, kind := obs.FieldOwner(p); kind {
 		case ActorController:
-			return OwnerController, owner
+			return OwnerController, owner, true
 		case ManagerApplier:
-			return OwnerApplier, owner
+			return OwnerApplier, owner, true
 		}
 	}
-	return OwnerGit, ""
+	return OwnerGit, "", false
 }
 
 func ruleMatches(m ResourceMatch, obs *Observation) bool {
@@ -396,6 +402,9 @@ func (ev *evaluator) finding(obs *Observation, domain string, g group) Finding {
 	}
 	if g.actor != nil {
 		f.Explanation = joinSentences(f.Explanation, describeActor(g.actor))
+	}
+	if g.viaManager && obs.OwnershipNote != "" {
+		f.Explanation = joinSentences(f.Explanation, obs.OwnershipNote)
 	}
 	if !f.DriftClass.Expected() {
 		ev.applyExceptions(&f, obs, domain, g)

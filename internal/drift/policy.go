@@ -67,10 +67,19 @@ type UnitSpec struct {
 	// BreakGlassGroups are the identity groups whose members make emergency changes.
 	BreakGlassGroups []string `json:"breakGlassGroups,omitempty"`
 	// Appliers are extra Kubernetes field managers that apply Git's desired state.
-	Appliers        []string          `json:"appliers,omitempty"`
-	OwnershipRules  []OwnershipRule   `json:"ownershipRules,omitempty"`
-	DomainOverrides []DomainOverride  `json:"domainOverrides,omitempty"`
-	ResourceDomains map[string]string `json:"resourceDomains,omitempty"`
+	Appliers []string `json:"appliers,omitempty"`
+	// ApplierIdentities are the audit-log usernames (globs) the GitOps applier writes as, e.g.
+	// system:serviceaccount:argocd:argocd-application-controller. With an audit log, a write under
+	// an applier's field-manager name by any other identity is a person's change, not a pending sync.
+	ApplierIdentities []string `json:"applierIdentities,omitempty"`
+	// ControllerIdentities maps a controller's field-manager name (glob) to the audit-log usernames
+	// (globs) it writes as. With an audit log, a field Git declares is controller-owned only when the
+	// write came from a service account or system identity, and, when the manager is listed here,
+	// from one of its identities.
+	ControllerIdentities map[string][]string `json:"controllerIdentities,omitempty"`
+	OwnershipRules       []OwnershipRule     `json:"ownershipRules,omitempty"`
+	DomainOverrides      []DomainOverride    `json:"domainOverrides,omitempty"`
+	ResourceDomains      map[string]string   `json:"resourceDomains,omitempty"`
 }
 
 // OwnershipRule says who owns which paths of the resources it matches. Paths not named by any
