@@ -174,12 +174,28 @@ type AutoHealPolicy struct {
 
 // AutoHealPolicySpec is the bound itself.
 type AutoHealPolicySpec struct {
-	AppliesTo              AutoHealScope `json:"appliesTo"`
-	AllowedPaths           []string      `json:"allowedPaths,omitempty"`
-	DeniedPaths            []string      `json:"deniedPaths,omitempty"`
-	MaxObjectsPerReconcile int           `json:"maxObjectsPerReconcile,omitempty"`
-	RequireHealthy         bool          `json:"requireHealthyBeforeHeal,omitempty"`
-	EvidenceRequired       bool          `json:"evidenceRequired,omitempty"`
+	AppliesTo    AutoHealScope `json:"appliesTo"`
+	AllowedPaths []string      `json:"allowedPaths,omitempty"`
+	DeniedPaths  []string      `json:"deniedPaths,omitempty"`
+	// MaxObjectsPerReconcile bounds how many objects one reconcile may heal: unset means
+	// DefaultMaxObjectsPerReconcile, 0 means heal nothing (never "unlimited").
+	MaxObjectsPerReconcile *int `json:"maxObjectsPerReconcile,omitempty"`
+	RequireHealthy         bool `json:"requireHealthyBeforeHeal,omitempty"`
+	EvidenceRequired       bool `json:"evidenceRequired,omitempty"`
+}
+
+// DefaultMaxObjectsPerReconcile bounds an AutoHealPolicy that sets no maxObjectsPerReconcile.
+const DefaultMaxObjectsPerReconcile = 5
+
+// MaxObjects is the policy's effective object bound per reconcile.
+func (p *AutoHealPolicy) MaxObjects() int {
+	if p == nil || p.Spec.MaxObjectsPerReconcile == nil {
+		return DefaultMaxObjectsPerReconcile
+	}
+	if n := *p.Spec.MaxObjectsPerReconcile; n > 0 {
+		return n
+	}
+	return 0
 }
 
 // AutoHealScope selects the objects an AutoHealPolicy applies to.

@@ -273,7 +273,7 @@ func (p *AutoHealPolicy) Validate() error {
 			v.add(fmt.Sprintf("spec.deniedPaths[%d]", i), "%v", err)
 		}
 	}
-	if p.Spec.MaxObjectsPerReconcile < 0 {
+	if p.Spec.MaxObjectsPerReconcile != nil && *p.Spec.MaxObjectsPerReconcile < 0 {
 		v.add("spec.maxObjectsPerReconcile", "must not be negative")
 	}
 	return v.result(fmt.Sprintf("%s %q", KindAutoHealPolicy, p.Metadata.Name))
