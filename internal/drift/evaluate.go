@@ -82,8 +82,12 @@ func (ev *evaluator) actorOf(obs *Observation, p Pointer) *Actor {
 // Options tune an evaluation.
 type Options struct {
 	Table *Table
-	// Now decides which exceptions have expired.
+	// Now is an explicit evaluation time. It may only move the evaluation later than Clock (to ask
+	// "will this still pass next week"), never earlier: an evaluation time in the past would
+	// revive expired exceptions.
 	Now time.Time
+	// Clock is the real clock; only tests of the core replace it.
+	Clock func() time.Time
 	// DetectedAt is stamped on every finding; sources pass their own observation time (the plan's
 	// timestamp) so the same input always yields the same bytes.
 	DetectedAt string
@@ -95,8 +99,25 @@ type Option func(*Options)
 // WithTable evaluates against a decision table other than the built-in one.
 func WithTable(t *Table) Option { return func(o *Options) { o.Table = t } }
 
-// WithNow fixes the clock used for exception expiry.
+// WithNow asks for the evaluation at t; a t before the real clock is ignored (see Options.Now).
 func WithNow(t time.Time) Option { return func(o *Options) { o.Now = t } }
+
+// WithClock replaces the real clock. Front ends never expose it: it exists so the core's own
+// tests can fix time.
+func WithClock(c func() time.Time) Option { return func(o *Options) { o.Clock = c } }
+
+// EvaluationTime is when exceptions are judged: the real clock, or the explicit time when later.
+func (o Options) EvaluationTime() time.Time {
+	clock := o.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	now := clock().UTC()
+	if o.Now.After(now) {
+		return o.Now.UTC()
+	}
+	return now
+}
 
 // WithDetectedAt stamps findings with the time the source observed the drift.
 func WithDetectedAt(ts string) Option { return func(o *Options) { o.DetectedAt = ts } }
@@ -104,10 +125,11 @@ func WithDetectedAt(ts string) Option { return func(o *Options) { o.DetectedAt =
 // Evaluate classifies every observation of a unit, applies its exceptions and gate, and returns
 // the report. It does not mutate its inputs.
 func Evaluate(unit *ManagedUnit, exceptions []*Exception, observations []Observation, opts ...Option) (*Report, error) {
-	o := Options{Table: DefaultTable(), Now: time.Now().UTC()}
+	o := Options{Table: DefaultTable()}
 	for _, opt := range opts {
 		opt(&o)
 	}
+	at := o.EvaluationTime()
 	if unit == nil {
 		return nil, fmt.Errorf("no unit to evaluate")
 	}
@@ -115,11 +137,11 @@ func Evaluate(unit *ManagedUnit, exceptions []*Exception, observations []Observa
 		return nil, err
 	}
 	for _, e := range exceptions {
-		if err := e.ValidateWith(o.Table); err != nil {
+		if err := e.ValidateIn(o.Table, unit, at); err != nil {
 			return nil, err
 		}
 	}
-	ev := &evaluator{opts: o, unit: unit}
+	ev := &evaluator{opts: o, unit: unit, at: at}
 	rep := &Report{Unit: unit.Metadata.Name, Gate: unit.Spec.Gate, Findings: []Finding{}}
 	var own []*Exception
 	for _, e := range exceptions {
@@ -154,6 +176,7 @@ func Evaluate(unit *ManagedUnit, exceptions []*Exception, observations []Observa
 
 type evaluator struct {
 	opts       Options
+	at         time.Time
 	unit       *ManagedUnit
 	exceptions []*Exception
 }
@@ -439,7 +462,7 @@ func (ev *evaluator) applyExceptions(f *Finding, obs *Observation, domain string
 			reasons = append(reasons, fmt.Sprintf("exception %s accepts %s, but this is %s", e.ID(), exClass, f.DriftClass))
 			continue
 		}
-		if e.Expired(ev.opts.Now) {
+		if e.Expired(ev.at) {
 			reasons = append(reasons, fmt.Sprintf("exception %s expired at %s", e.ID(), e.Spec.ExpiresAt))
 			continue
 		}

@@ -255,7 +255,7 @@ func TestEvaluateDecisionTable(t *testing.T) {
 	hit := map[string]bool{}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rep, err := Evaluate(tc.unit, tc.exc, []Observation{tc.obs}, WithNow(now))
+			rep, err := Evaluate(tc.unit, tc.exc, []Observation{tc.obs}, atNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -287,19 +287,19 @@ func TestEvaluateDecisionTable(t *testing.T) {
 func TestEvaluateStatusAndGate(t *testing.T) {
 	noise := Observation{Ref: "aws_iam_policy.p", Type: "aws_iam_policy",
 		Recorded: map[string]any{"policy": policyV1}, Actual: map[string]any{"policy": policyV1Reorder}}
-	rep, err := Evaluate(testUnit(), nil, []Observation{noise}, WithNow(now))
+	rep, err := Evaluate(testUnit(), nil, []Observation{noise}, atNow)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Status != StatusClean || rep.BlockingCount != 0 {
 		t.Errorf("noise only: status %s blocking %d, want clean 0", rep.Status, rep.BlockingCount)
 	}
-	rep, _ = Evaluate(testUnit(), nil, nil, WithNow(now))
+	rep, _ = Evaluate(testUnit(), nil, nil, atNow)
 	if rep.Status != StatusClean || rep.Summary != "no drift" || rep.Findings == nil {
 		t.Errorf("empty: %+v", rep)
 	}
 	open := Observation{Ref: "aws_security_group.x", Type: "aws_security_group", Recorded: sg("10.0.0.0/8"), Actual: sg("0.0.0.0/0")}
-	rep, _ = Evaluate(testUnit(func(u *ManagedUnit) { u.Spec.Gate = "none" }), nil, []Observation{open}, WithNow(now))
+	rep, _ = Evaluate(testUnit(func(u *ManagedUnit) { u.Spec.Gate = "none" }), nil, []Observation{open}, atNow)
 	if rep.Status != StatusDrifted || rep.BlockingCount != 0 {
 		t.Errorf("gate none: status %s blocking %d, want drifted 0", rep.Status, rep.BlockingCount)
 	}
@@ -308,7 +308,7 @@ func TestEvaluateStatusAndGate(t *testing.T) {
 	}
 	other := exception("EXC-9", "aws_security_group.x", "EMERGENCY_DRIFT", "2026-12-01T00:00:00Z", "/ingress")
 	other.Spec.Unit = "someone-else"
-	rep, _ = Evaluate(testUnit(), []*Exception{other}, []Observation{open}, WithNow(now))
+	rep, _ = Evaluate(testUnit(), []*Exception{other}, []Observation{open}, atNow)
 	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "someone-else") || rep.BlockingCount != 1 {
 		t.Errorf("foreign exception: warnings %v blocking %d", rep.Warnings, rep.BlockingCount)
 	}
@@ -324,7 +324,7 @@ func TestEvaluateIsDeterministic(t *testing.T) {
 	reversed := []Observation{obs[2], obs[1], obs[0]}
 	var outs [][]byte
 	for _, in := range [][]Observation{obs, reversed, obs} {
-		rep, err := Evaluate(testUnit(), nil, in, WithNow(now), WithDetectedAt("2026-11-22T10:00:00Z"))
+		rep, err := Evaluate(testUnit(), nil, in, atNow, WithDetectedAt("2026-11-22T10:00:00Z"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,7 +338,7 @@ func TestEvaluateIsDeterministic(t *testing.T) {
 	}
 	// A different value gives a different finding id.
 	obs[1].Actual.(map[string]any)["ami"] = "3"
-	rep1, _ := Evaluate(testUnit(), nil, obs, WithNow(now))
+	rep1, _ := Evaluate(testUnit(), nil, obs, atNow)
 	b, _ := CanonicalJSON(rep1)
 	if bytes.Equal(b, outs[0]) {
 		t.Fatal("changing a drifted value did not change the report")
@@ -356,7 +356,7 @@ func TestSensitiveValuesNeverLeave(t *testing.T) {
 		t.Fatalf("redacted paths %v %v", sp1, sp2)
 	}
 	rep, err := Evaluate(testUnit(), nil, []Observation{{Ref: "aws_db_instance.main", Type: "aws_db_instance",
-		Recorded: rec, Actual: act, SensitivePaths: sp1}}, WithNow(now))
+		Recorded: rec, Actual: act, SensitivePaths: sp1}}, atNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,3 +372,6 @@ func TestSensitiveValuesNeverLeave(t *testing.T) {
 		t.Errorf("Describe: %s", d)
 	}
 }
+
+// atNow fixes the core's clock for tests; front ends never can (see Options.Now).
+var atNow = WithClock(func() time.Time { return now })

@@ -66,6 +66,9 @@ type UnitSpec struct {
 	IncidentRequired bool `json:"incidentRequired,omitempty"`
 	// BreakGlassGroups are the identity groups whose members make emergency changes.
 	BreakGlassGroups []string `json:"breakGlassGroups,omitempty"`
+	// MaxExceptionDays bounds how far ahead of the evaluation an exception may expire (default
+	// 90, at most 365).
+	MaxExceptionDays int `json:"maxExceptionDays,omitempty"`
 	// Appliers are extra Kubernetes field managers that apply Git's desired state.
 	Appliers []string `json:"appliers,omitempty"`
 	// ApplierIdentities are the audit-log usernames (globs) the GitOps applier writes as, e.g.

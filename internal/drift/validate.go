@@ -82,6 +82,9 @@ func (u *ManagedUnit) Validate() error {
 			v.add(f+".autoHeal", "identity drift never heals silently")
 		}
 	}
+	if s.MaxExceptionDays < 0 || s.MaxExceptionDays > MaxExceptionDaysLimit {
+		v.add("spec.maxExceptionDays", "%d is outside 1..%d (0 or unset means %d)", s.MaxExceptionDays, MaxExceptionDaysLimit, DefaultMaxExceptionDays)
+	}
 	for pat, d := range s.ResourceDomains {
 		if !oneOf(d, Domains) {
 			v.add("spec.resourceDomains["+pat+"]", "%q is not one of %s", d, quoteList(Domains))
@@ -147,7 +150,16 @@ func (e *Exception) Normalize() {
 func (e *Exception) Validate() error { return e.ValidateWith(DefaultTable()) }
 
 // ValidateWith is Validate with a given decision table (for its domains and ticket paths).
-func (e *Exception) ValidateWith(t *Table) error {
+func (e *Exception) ValidateWith(t *Table) error { return e.validate(t, nil, time.Time{}) }
+
+// ValidateIn validates an exception as an evaluation of unit at time at sees it: its reference
+// must be of the unit's kind, the unit's own resource domains count for the ticket rule, and it
+// may not expire more than the unit's maxExceptionDays after at.
+func (e *Exception) ValidateIn(t *Table, unit *ManagedUnit, at time.Time) error {
+	return e.validate(t, unit, at)
+}
+
+func (e *Exception) validate(t *Table, unit *ManagedUnit, at time.Time) error {
 	e.Normalize()
 	v := &validator{}
 	if e.APIVersion != APIVersion {
@@ -171,6 +183,20 @@ func (e *Exception) ValidateWith(t *Table) error {
 	} else if cls.Expected() || cls == ClassUnknown {
 		v.add("spec.driftClass", "%s is never blocking and needs no exception; %s cannot be accepted", s.DriftClass, ClassUnknown)
 	}
+	resource := strings.TrimSpace(s.Resource)
+	kubernetes := IsKubernetesRef(resource)
+	switch {
+	case resource == "":
+		v.add("spec.resource", "is required: the address (or group/version/Kind/namespace/name) the exception accepts")
+	case resource == "*" || strings.Trim(resource, "*./") == "":
+		v.add("spec.resource", "%q matches every resource; an exception must be scoped to a resource", s.Resource)
+	case kubernetes && len(strings.Split(resource, "/")) != 5:
+		v.add("spec.resource", "%q is not a Kubernetes reference group/version/Kind/namespace/name (empty segments for the core group and cluster-scoped objects, e.g. /v1/Secret/web/db)", s.Resource)
+	case unit != nil && unit.Spec.Kind == UnitKubernetes && !kubernetes:
+		v.add("spec.resource", "%q is an OpenTofu address, but unit %q is a Kubernetes unit: name group/version/Kind/namespace/name", s.Resource, unit.Metadata.Name)
+	case unit != nil && unit.Spec.Kind == UnitOpenTofuStack && kubernetes:
+		v.add("spec.resource", "%q is a Kubernetes reference, but unit %q is an OpenTofu stack: name a resource address", s.Resource, unit.Metadata.Name)
+	}
 	var paths []Pointer
 	for i, p := range s.Paths {
 		f := fmt.Sprintf("spec.paths[%d]", i)
@@ -179,19 +205,11 @@ func (e *Exception) ValidateWith(t *Table) error {
 			v.add(f, "%v", err)
 			continue
 		}
-		if isUnscopedPath(ptr) {
-			v.add(f, "%q covers the whole object or its whole spec; name the fields the exception accepts", p)
+		if why := scopeError(ptr, kubernetes); why != "" {
+			v.add(f, "%q %s", p, why)
 			continue
 		}
 		paths = append(paths, ptr)
-	}
-	resource := strings.TrimSpace(s.Resource)
-	wild := resource == "" || resource == "*" || strings.Trim(resource, "*./") == ""
-	switch {
-	case resource == "":
-		v.add("spec.resource", "is required: the address (or group/kind/namespace/name) the exception accepts")
-	case wild:
-		v.add("spec.resource", "%q matches every resource; an exception must be scoped to a resource", s.Resource)
 	}
 	if len(s.Paths) == 0 {
 		// A deletion has no paths: STATE_DRIFT on one exactly-named resource is still scoped, because
@@ -210,42 +228,44 @@ func (e *Exception) ValidateWith(t *Table) error {
 		v.add("spec.expiresAt", "is required: every exception expires (RFC 3339, e.g. 2026-12-01T00:00:00Z)")
 	} else if _, err := time.Parse(time.RFC3339, s.ExpiresAt); err != nil {
 		v.add("spec.expiresAt", "%q is not an RFC 3339 time (e.g. 2026-12-01T00:00:00Z)", s.ExpiresAt)
+	} else if !at.IsZero() {
+		if why := e.LifetimeError(at, unit.MaxExceptionDays()); why != "" {
+			v.add("spec.expiresAt", "%s", why)
+		}
 	}
 	if strings.TrimSpace(s.Ticket) == "" && resource != "" {
-		domain := exceptionDomain(t, resource)
-		if domain == DomainIdentity || domain == DomainNetwork || strings.Contains(ResourceType(resource), "*") || t.NeedsTicket(domain, paths) {
-			what := "identity, network exposure or what runs (image, command, securityContext)"
-			if domain == DomainIdentity || domain == DomainNetwork {
-				what = domain + " (" + resource + ")"
-			}
+		if what := ticketReason(t, unit, resource, paths); what != "" {
 			v.add("spec.ticket", "is required: the exception touches %s", what)
 		}
 	}
 	return v.result(fmt.Sprintf("%s %q", KindException, e.Metadata.Name))
 }
 
-// isUnscopedPath rejects "" (the whole object), "/*", "/**" and the whole Kubernetes spec.
-func isUnscopedPath(p Pointer) bool {
-	if len(p) == 0 || p[0] == "**" {
-		return true
+// ticketReason says what makes an exception need a ticket, or "". A wildcard in a type, group
+// or kind is resolved to every domain it could match, and the most sensitive one decides.
+func ticketReason(t *Table, unit *ManagedUnit, resource string, paths []Pointer) string {
+	var unitDomains map[string]string
+	if unit != nil {
+		unitDomains = unit.Spec.ResourceDomains
 	}
-	if len(p) == 1 && (p[0] == "*" || p[0] == "spec") {
-		return true
+	pattern := exceptionTypePattern(resource)
+	if !IsKubernetesRef(resource) && strings.Contains(pattern, "*") {
+		return "resources of any type matching " + pattern
 	}
-	return false
-}
-
-// exceptionDomain finds the domain an exception's resource pattern falls in: an OpenTofu type,
-// or the group/Kind of a Kubernetes reference (group/version/kind/namespace/name).
-func exceptionDomain(t *Table, resource string) string {
-	if segs := strings.Split(resource, "/"); len(segs) >= 3 && !strings.Contains(resource, "[") {
-		group, kind := segs[0], segs[len(segs)-3]
-		if len(segs) == 5 {
-			kind = segs[2]
+	// The built-in table's domains count even when the unit maps the type elsewhere: a
+	// repository cannot move its own IAM resources out of the identity domain to dodge a ticket.
+	domains := append(t.domainsMatching(pattern, nil), t.domainsMatching(pattern, unitDomains)...)
+	for _, d := range domains {
+		if d == DomainIdentity || d == DomainNetwork {
+			return d + " (" + resource + ")"
 		}
-		return t.DomainFor(group+"/"+kind, nil)
 	}
-	return t.DomainFor(ResourceType(resource), nil)
+	for _, d := range domains {
+		if t.NeedsTicket(d, paths) {
+			return "identity, network exposure or what runs (image, command, securityContext)"
+		}
+	}
+	return ""
 }
 
 // Validate checks an AutoHealPolicy.
@@ -260,17 +280,22 @@ func (p *AutoHealPolicy) Validate() error {
 	if len(p.Spec.AllowedPaths) == 0 {
 		v.add("spec.allowedPaths", "is required: auto-heal names what it may touch")
 	}
+	// Auto-heal acts on Kubernetes objects only, so its allowed paths follow the Kubernetes scope
+	// rule of exceptions. Denied paths may be broad (denying more is safe), but must parse.
 	for i, s := range p.Spec.AllowedPaths {
 		ptr, err := ParsePointer(s)
 		if err != nil {
 			v.add(fmt.Sprintf("spec.allowedPaths[%d]", i), "%v", err)
-		} else if isUnscopedPath(ptr) {
-			v.add(fmt.Sprintf("spec.allowedPaths[%d]", i), "%q is the whole object or spec; name paths", s)
+		} else if why := scopeError(ptr, true); why != "" {
+			v.add(fmt.Sprintf("spec.allowedPaths[%d]", i), "%q %s", s, why)
 		}
 	}
 	for i, s := range p.Spec.DeniedPaths {
-		if _, err := ParsePointer(s); err != nil {
+		ptr, err := ParsePointer(s)
+		if err != nil {
 			v.add(fmt.Sprintf("spec.deniedPaths[%d]", i), "%v", err)
+		} else if len(ptr) == 0 {
+			v.add(fmt.Sprintf("spec.deniedPaths[%d]", i), "is empty; to heal nothing set maxObjectsPerReconcile: 0")
 		}
 	}
 	if p.Spec.MaxObjectsPerReconcile != nil && *p.Spec.MaxObjectsPerReconcile < 0 {
