@@ -1,6 +1,9 @@
 package drift
 
 import (
+	"bytes"
+	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +220,22 @@ func TestAdversarialAutoHealPolicies(t *testing.T) {
 	p.Spec.MaxObjectsPerReconcile = &zero
 	if p.MaxObjects() != 0 {
 		t.Errorf("maxObjectsPerReconcile: 0 means heal nothing, got %d", p.MaxObjects())
+	}
+}
+
+// Policy comes from an application's repository: it is bounded in size and depth.
+func TestAdversarialPolicyInputBounds(t *testing.T) {
+	dir := t.TempDir()
+	big := dir + "/big.yaml"
+	if err := os.WriteFile(big, append([]byte("# "), bytes.Repeat([]byte("x"), MaxPolicyFileBytes)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPolicy(big); err == nil || !strings.Contains(err.Error(), big) || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("a policy file over %d bytes: %v", MaxPolicyFileBytes, err)
+	}
+	deep := "{\"apiVersion\":\"drift.driftplane.io/v1alpha1\",\"kind\":\"DriftException\",\"metadata\":{\"name\":\"x\"},\"spec\":{\"reason\":" +
+		strings.Repeat("[", 600) + strings.Repeat("]", 600) + "}}"
+	if _, err := DecodeDocuments("deep.json", []byte(deep)); err == nil || !strings.Contains(err.Error(), "deep.json") || !errors.Is(err, ErrJSONTooDeep) {
+		t.Fatalf("a policy nested 600 deep: %v", err)
 	}
 }

@@ -259,6 +259,9 @@ func DecodeDocuments(source string, data []byte) (*Bundle, error) {
 		if string(js) == "null" {
 			continue
 		}
+		if err := CheckJSONDepth(js, MaxJSONDepth); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		var env envelope
 		if err := json.Unmarshal(js, &env); err != nil {
 			return nil, fmt.Errorf("%s: not a policy object: %w", where, err)

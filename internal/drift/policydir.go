@@ -3,6 +3,7 @@ package drift
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -47,7 +48,7 @@ func LoadPolicy(path string) (*Bundle, error) {
 	unitFile := ""
 	seen := map[string]string{}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := readBounded(f, MaxPolicyFileBytes)
 		if err != nil {
 			return nil, fmt.Errorf("policy %s: %w", f, err)
 		}
@@ -104,6 +105,26 @@ func LoadPolicy(path string) (*Bundle, error) {
 		}
 	}
 	return merged, nil
+}
+
+// MaxPolicyFileBytes bounds one policy file: policy is a page of YAML, and an application's
+// repository must not be able to make the plugin read gigabytes.
+const MaxPolicyFileBytes = 4 << 20
+
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return data, nil
 }
 
 func checkName(seen map[string]string, file, kind, name string) error {
