@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -21,11 +24,101 @@ import (
 
 // S3Options configure S3 access beyond the standard AWS chain (credentials and region from the
 // environment, shared config and instance roles): an endpoint and path-style addressing for
-// S3-compatible stores.
+// S3-compatible stores, and the bounds on what is read.
 type S3Options struct {
 	Endpoint  string
 	Region    string
 	PathStyle bool
+	// MaxBytes bounds one object or file read (DefaultMaxBytes when 0).
+	MaxBytes int64
+	// Timeout bounds one read when the caller's context has no earlier deadline (DefaultTimeout
+	// when 0).
+	Timeout time.Duration
+}
+
+// DefaultMaxBytes bounds one input (plan, state, trail object) unless S3Options.MaxBytes says
+// otherwise.
+const DefaultMaxBytes int64 = 256 << 20
+
+// DefaultTimeout bounds one S3 operation whose context has no deadline of its own.
+const DefaultTimeout = 5 * time.Minute
+
+// Network bounds of the S3 client: a stalled endpoint fails instead of hanging a plan or a scan.
+const (
+	dialTimeout           = 10 * time.Second
+	responseHeaderTimeout = time.Minute
+	readIdleTimeout       = time.Minute
+)
+
+// ErrTooLarge is wrapped by errors for input over the size bound.
+var ErrTooLarge = errors.New("input too large")
+
+func (o S3Options) maxBytes() int64 {
+	if o.MaxBytes > 0 {
+		return o.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+// WithTimeout returns ctx bounded by timeout (DefaultTimeout when 0) unless it already ends
+// sooner.
+func WithTimeout(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= timeout {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// TooLarge is the error for location over max bytes.
+func TooLarge(location string, max int64) error {
+	return fmt.Errorf("%s is larger than %d bytes, the bound on one input: %w", location, max, ErrTooLarge)
+}
+
+// ReadFileLimit reads a local file of at most max bytes (DefaultMaxBytes when max <= 0),
+// stopping when ctx ends. Errors name the file.
+func ReadFileLimit(ctx context.Context, path string, max int64) ([]byte, error) {
+	if max <= 0 {
+		max = DefaultMaxBytes
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > max {
+		return nil, TooLarge(path, max)
+	}
+	return readLimit(path, ContextReader(ctx, f), max)
+}
+
+// readLimit reads r to its end, failing with ErrTooLarge past max bytes instead of truncating.
+func readLimit(location string, r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading: %w", location, err)
+	}
+	if int64(len(data)) > max {
+		return nil, TooLarge(location, max)
+	}
+	return data, nil
+}
+
+// ContextReader returns r that fails with ctx's error once ctx ends.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // IsS3 reports whether a location is an S3 URL.
@@ -47,6 +140,10 @@ func Client(ctx context.Context, o S3Options) (*s3.Client, error) {
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
 	}
+	opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = dialTimeout }).
+		WithTransportOptions(func(t *http.Transport) { t.ResponseHeaderTimeout = responseHeaderTimeout }).
+		WithReadTimeout(readIdleTimeout)))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %w", err)
@@ -62,11 +159,15 @@ func Client(ctx context.Context, o S3Options) (*s3.Client, error) {
 	}), nil
 }
 
-// ReadAll reads a local file or an S3 object in one pass.
+// ReadAll reads a local file or an S3 object in one pass, refusing more than o.MaxBytes and
+// stopping when ctx ends or, for S3 without an earlier deadline, after o.Timeout.
 func ReadAll(ctx context.Context, location string, o S3Options) ([]byte, error) {
+	max := o.maxBytes()
 	if !IsS3(location) {
-		return os.ReadFile(location)
+		return ReadFileLimit(ctx, location, max)
 	}
+	ctx, cancel := WithTimeout(ctx, o.Timeout)
+	defer cancel()
 	bucket, key, err := ParseS3(location)
 	if err != nil {
 		return nil, err
@@ -80,17 +181,21 @@ func ReadAll(ctx context.Context, location string, o S3Options) ([]byte, error) 
 	}
 	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, fmt.Errorf("%s: %w", location, cerr)
+		}
 		return nil, fmt.Errorf("%s: %s", location, describe(err, bucket, key))
 	}
 	defer func() { _ = out.Body.Close() }()
-	var buf bytes.Buffer
-	if out.ContentLength != nil && *out.ContentLength > 0 {
-		buf.Grow(int(*out.ContentLength))
+	if out.ContentLength != nil && *out.ContentLength > max {
+		return nil, TooLarge(location, max)
 	}
-	if _, err := io.Copy(&buf, out.Body); err != nil {
-		return nil, fmt.Errorf("%s: reading: %w", location, err)
+	// The length is the server's word; the limit holds even when it is absent or wrong.
+	data, err := readLimit(location, out.Body, max)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("%s: %w", location, ctx.Err())
 	}
-	return buf.Bytes(), nil
+	return data, err
 }
 
 // describe turns S3 errors into what the user has to fix.
@@ -127,28 +232,47 @@ type S3Store struct {
 	Client *s3.Client
 	Bucket string
 	Prefix string
+	// Timeout bounds one write whose context has no earlier deadline (DefaultTimeout when 0).
+	Timeout time.Duration
 }
 
-// Put writes data at prefix/key unless something is there.
+// Put writes data at prefix/key unless something is there, within s.Timeout.
 func (s S3Store) Put(key string, data []byte) (string, error) {
-	ctx := context.Background()
+	return s.PutContext(context.Background(), key, data)
+}
+
+// PutContext is Put that stops, with ctx's error, when ctx ends (a scan's --timeout or SIGTERM).
+func (s S3Store) PutContext(ctx context.Context, key string, data []byte) (string, error) {
+	ctx, cancel := WithTimeout(ctx, s.Timeout)
+	defer cancel()
 	full := strings.TrimSuffix(s.Prefix, "/")
 	if full != "" {
 		full += "/"
 	}
 	full += key
 	loc := "s3://" + s.Bucket + "/" + full
-	if head, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(full)}); err == nil {
-		old, _ := io.ReadAll(head.Body)
+	head, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(full)})
+	if err == nil {
+		// Only a record of the same length can be the same record: read no more than that.
+		old, rerr := io.ReadAll(io.LimitReader(head.Body, int64(len(data))+1))
 		_ = head.Body.Close()
-		if bytes.Equal(old, data) {
+		if rerr == nil && bytes.Equal(old, data) {
 			return loc, nil
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return "", fmt.Errorf("evidence record %s: upload stopped: %w", loc, cerr)
 		}
 		return "", fmt.Errorf("evidence record %s exists with other content; records are never overwritten", loc)
 	}
-	_, err := s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(full),
+	if cerr := ctx.Err(); cerr != nil {
+		return "", fmt.Errorf("evidence record %s: upload stopped: %w", loc, cerr)
+	}
+	_, err = s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(full),
 		Body: bytes.NewReader(data), IfNoneMatch: aws.String("*"), ContentType: aws.String("application/json")})
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return "", fmt.Errorf("evidence record %s: upload stopped: %w", loc, cerr)
+		}
 		var re interface{ HTTPStatusCode() int }
 		if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusPreconditionFailed {
 			return "", fmt.Errorf("evidence record %s appeared concurrently; records are never overwritten", loc)

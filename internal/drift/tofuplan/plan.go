@@ -13,7 +13,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
@@ -49,7 +51,8 @@ func (p *presence) UnmarshalJSON([]byte) error { *p = true; return nil }
 type planDocument struct {
 	FormatVersion    string                   `json:"format_version"`
 	TerraformVersion string                   `json:"terraform_version"`
-	PlannedValues    presence                 `json:"planned_values"`
+	PlannedValues    rawValue                 `json:"planned_values"`
+	Configuration    rawValue                 `json:"configuration"`
 	Values           presence                 `json:"values"`
 	ResourceDrift    []*tfjson.ResourceChange `json:"resource_drift"`
 	ResourceChanges  []*lazyResourceChange    `json:"resource_changes"`
@@ -80,41 +83,122 @@ func (r *rawValue) UnmarshalJSON(b []byte) error { *r = b; return nil }
 // ErrNotPlan is wrapped by errors for input that is JSON but not a plan.
 var ErrNotPlan = errors.New("not a plan")
 
-// ReadFile reads and decodes a plan file. Every failure names the file: a plan that cannot be
-// read is unknown, never clean.
-func ReadFile(path string) (*Plan, error) {
-	data, err := os.ReadFile(path)
+// ErrTooLarge is wrapped by errors for input over the size bound (see WithMaxBytes).
+var ErrTooLarge = errors.New("input too large")
+
+// DefaultMaxBytes bounds a plan or state file unless WithMaxBytes says otherwise: far above
+// any real plan (a 10,000-resource plan is ~50 MB), far below what would exhaust a runner.
+const DefaultMaxBytes int64 = 256 << 20
+
+// MinFormatVersion is the oldest plan format read: 1.0 (Terraform 1.1, OpenTofu 1.6 and later),
+// the first whose resource_drift reports drift in every plan mode. An older plan could leave
+// drift out and would then read as clean.
+const MinFormatVersion = "1.0"
+
+// ReadFile reads and decodes a plan file of at most the size bound. Every failure names the file:
+// a plan that cannot be read is unknown, never clean.
+func ReadFile(path string, opts ...Option) (*Plan, error) {
+	o := collect(opts)
+	data, err := readFile("plan", path, o.maxBytes)
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("plan file %s does not exist (write it with `tofu plan -out=plan.bin && tofu show -json plan.bin > %s`)", path, path)
 		case errors.Is(err, fs.ErrPermission):
 			return nil, fmt.Errorf("plan file %s is not readable: %w", path, err)
+		case errors.Is(err, ErrTooLarge):
+			return nil, err
 		}
 		return nil, fmt.Errorf("plan file %s: %w", path, err)
 	}
-	return Read(path, data)
+	return Read(path, data, opts...)
 }
 
-// Option configures Read.
+// readFile reads at most max bytes of a local file and fails, naming it, when there are more.
+func readFile(what, path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > max {
+		return nil, tooLarge(what, path, max)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, tooLarge(what, path, max)
+	}
+	return data, nil
+}
+
+func tooLarge(what, name string, max int64) error {
+	return fmt.Errorf("%s file %s is larger than %d bytes, the bound on %s input: %w", what, name, max, what, ErrTooLarge)
+}
+
+// Option configures Read, ReadFile and StateIDs.
 type Option func(*options)
 
-type options struct{ digester *drift.Digester }
+type options struct {
+	digester *drift.Digester
+	maxBytes int64
+}
+
+func collect(opts []Option) options {
+	o := options{maxBytes: DefaultMaxBytes}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.maxBytes <= 0 {
+		o.maxBytes = DefaultMaxBytes
+	}
+	return o
+}
 
 // WithDigester digests sensitive values with the installation's key (see package digestkey).
 func WithDigester(d *drift.Digester) Option { return func(o *options) { o.digester = d } }
 
+// WithMaxBytes bounds the input (DefaultMaxBytes when n <= 0).
+func WithMaxBytes(n int64) Option { return func(o *options) { o.maxBytes = n } }
+
+// checkFormatVersion accepts plan format 1.x from MinFormatVersion on: an older plan may leave
+// drift out, a newer major may move it where this reader does not look. Either would read clean.
+func checkFormatVersion(v string) error {
+	if v == "" {
+		return errors.New("unexpected plan input, format version is missing")
+	}
+	maj, min, ok := strings.Cut(v, ".")
+	major, err1 := strconv.Atoi(maj)
+	minor, err2 := strconv.Atoi(min)
+	if !ok || err1 != nil || err2 != nil || major < 0 || minor < 0 {
+		return fmt.Errorf("invalid format version %q (want MAJOR.MINOR)", v)
+	}
+	switch {
+	case major < 1:
+		return fmt.Errorf("plan format_version %q is older than %s, the first that reports drift in resource_drift in every plan mode: plan again with Terraform >= 1.1 or OpenTofu", v, MinFormatVersion)
+	case major > 1:
+		return fmt.Errorf("unsupported plan format version %q: this driftplane reads format 1.x; a newer major may report drift where it does not look, so upgrade driftplane", v)
+	}
+	return nil
+}
+
 // Read decodes plan JSON. name is used in messages.
 func Read(name string, data []byte, opts ...Option) (*Plan, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
+	o := collect(opts)
+	if int64(len(data)) > o.maxBytes {
+		return nil, tooLarge("plan", name, o.maxBytes)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("plan file %s is empty", name)
 	}
 	if t := bytes.TrimSpace(data); t[0] != '{' {
 		return nil, fmt.Errorf("plan file %s is not JSON (is it the binary plan? convert it with `tofu show -json`): %w", name, ErrNotPlan)
+	}
+	// Refuse hostile nesting before the decoder spends memory on it.
+	if err := drift.CheckJSONDepth(data, drift.MaxJSONDepth); err != nil {
+		return nil, fmt.Errorf("plan file %s: %w: %w", name, err, ErrNotPlan)
 	}
 	var doc planDocument
 	if err := json.Unmarshal(data, &doc); err != nil {
@@ -125,19 +209,37 @@ func Read(name string, data []byte, opts ...Option) (*Plan, error) {
 			}
 			return nil, fmt.Errorf("plan file %s is not valid JSON at byte %d: %w", name, syn.Offset, err)
 		}
-		return nil, fmt.Errorf("plan file %s does not have the shape of `tofu show -json` plan output: %w", name, err)
+		return nil, fmt.Errorf("plan file %s does not have the shape of `tofu show -json` plan output: %w: %w", name, err, ErrNotPlan)
 	}
-	if err := (&tfjson.Plan{FormatVersion: doc.FormatVersion}).Validate(); err != nil {
-		return nil, fmt.Errorf("plan file %s: %w: %w", name, err, ErrNotPlan)
-	}
-	if !doc.PlannedValues {
+	if doc.PlannedValues == nil {
 		if doc.Values {
 			return nil, fmt.Errorf("plan file %s holds a state (`tofu show -json` without a plan file), not a plan: %w", name, ErrNotPlan)
 		}
+		if doc.FormatVersion == "" {
+			return nil, fmt.Errorf("plan file %s: unexpected plan input, format version is missing: %w", name, ErrNotPlan)
+		}
 		return nil, fmt.Errorf("plan file %s has no planned_values: %w", name, ErrNotPlan)
+	}
+	if err := checkFormatVersion(doc.FormatVersion); err != nil {
+		return nil, fmt.Errorf("plan file %s: %w: %w", name, err, ErrNotPlan)
+	}
+	switch {
+	case isNull(doc.PlannedValues):
+		return nil, fmt.Errorf("plan file %s has planned_values null: %w", name, ErrNotPlan)
+	case !isObject(doc.PlannedValues):
+		return nil, fmt.Errorf("plan file %s has planned_values that is not an object: %w", name, ErrNotPlan)
 	}
 	if doc.Errored {
 		return nil, fmt.Errorf("plan file %s is from a plan that errored; its drift is unknown, not clean — fix the plan errors and plan again", name)
+	}
+	if len(doc.ResourceDrift) == 0 && len(doc.ResourceChanges) == 0 {
+		// No drift and no changes would read as clean, so the file must show it is a whole plan:
+		// `tofu show -json` leaves both lists out when they are empty, but always writes
+		// planned_values.root_module and the configuration (checked against OpenTofu 1.10:
+		// testdata/clean-*.json).
+		if err := wholePlan(doc); err != nil {
+			return nil, fmt.Errorf("plan file %s has neither resource_drift nor resource_changes, and %w, so it is not the `tofu show -json` output of a plan: %w", name, err, ErrNotPlan)
+		}
 	}
 	sum := sha256.Sum256(data)
 	p := &Plan{
@@ -174,6 +276,31 @@ func Read(name string, data []byte, opts ...Option) (*Plan, error) {
 	}
 	sort.SliceStable(p.Observations, func(i, j int) bool { return p.Observations[i].Ref < p.Observations[j].Ref })
 	return p, nil
+}
+
+func isNull(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), []byte("null")) }
+
+func isObject(b []byte) bool {
+	t := bytes.TrimSpace(b)
+	return len(t) > 0 && t[0] == '{'
+}
+
+// wholePlan checks what every real plan carries: planned_values.root_module and a configuration
+// with a root_module (objects, never null).
+func wholePlan(doc planDocument) error {
+	var pv, cfg struct {
+		RootModule rawValue `json:"root_module"`
+	}
+	if err := json.Unmarshal(doc.PlannedValues, &pv); err != nil || !isObject(pv.RootModule) {
+		return errors.New("planned_values has no root_module object")
+	}
+	if !isObject(doc.Configuration) {
+		return errors.New("it has no configuration object")
+	}
+	if err := json.Unmarshal(doc.Configuration, &cfg); err != nil || !isObject(cfg.RootModule) {
+		return errors.New("its configuration has no root_module object")
+	}
+	return nil
 }
 
 func observe(dg *drift.Digester, rd *tfjson.ResourceChange, rc *lazyResourceChange, normalPlan bool) (*drift.Observation, error) {

@@ -2,20 +2,44 @@ package tofuplan
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 
 	tfjson "github.com/hashicorp/terraform-json"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
 )
+
+// StateIDsFile reads a local state file of at most the size bound (see WithMaxBytes) and returns
+// StateIDs of it.
+func StateIDsFile(path string, opts ...Option) (map[string]map[string]any, error) {
+	o := collect(opts)
+	data, err := readFile("state", path, o.maxBytes)
+	if err != nil {
+		switch {
+		case errors.Is(err, ErrTooLarge):
+			return nil, err
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("state file %s does not exist (write it with `tofu show -json > %s`)", path, path)
+		}
+		return nil, fmt.Errorf("state file %s: %w", path, err)
+	}
+	return StateIDs(path, data, opts...)
+}
 
 // StateIDs reads the JSON of a state (`tofu show -json` without a plan file) and returns, per
 // resource address, the values CloudTrail calls name it by (id, arn, name, ...). name is used in
 // messages.
 func StateIDs(name string, data []byte, opts ...Option) (map[string]map[string]any, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := collect(opts)
 	dg := o.digester
+	if int64(len(data)) > o.maxBytes {
+		return nil, tooLarge("state", name, o.maxBytes)
+	}
+	if err := drift.CheckJSONDepth(data, drift.MaxJSONDepth); err != nil {
+		return nil, fmt.Errorf("state file %s: %w", name, err)
+	}
 	var st tfjson.State
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("state file %s: not the JSON of a state (`tofu show -json`): %w", name, err)
@@ -35,7 +59,10 @@ func StateIDs(name string, data []byte, opts ...Option) (map[string]map[string]a
 			}
 			var mask any
 			if len(r.SensitiveValues) > 0 {
-				_ = json.Unmarshal(r.SensitiveValues, &mask)
+				if err := json.Unmarshal(r.SensitiveValues, &mask); err != nil {
+					// An unreadable mask hides every value of the resource.
+					mask = true
+				}
 			}
 			redacted, _ := dg.Redact(r.AttributeValues, mask)
 			out[r.Address], _ = redacted.(map[string]any)

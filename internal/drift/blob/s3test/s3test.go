@@ -3,6 +3,7 @@
 package s3test
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -14,10 +15,22 @@ import (
 )
 
 // Start runs the server until the test ends and returns the options that reach it.
-func Start(t testing.TB) blob.S3Options {
+func Start(t testing.TB) blob.S3Options { return StartWith(t, nil) }
+
+// StartWith is Start with the server's handler wrapped by wrap (nil: unwrapped), for tests of
+// slow, failing or lying servers: wrap sees every request before gofakes3 does.
+func StartWith(t testing.TB, wrap func(http.Handler) http.Handler) blob.S3Options {
 	t.Helper()
-	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
-	t.Cleanup(srv.Close)
+	var h http.Handler = gofakes3.New(s3mem.New()).Server()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		// A handler still blocked on a cancelled request must not hold the test up.
+		srv.CloseClientConnections()
+		srv.Close()
+	})
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_REGION", "us-east-1")
