@@ -20,11 +20,17 @@ type Table struct {
 	TicketPaths      []string           `json:"ticket_paths"`
 	TicketContainers []string           `json:"ticket_containers"`
 	Rules            []Rule             `json:"rules"`
-	// FieldManagers classifies Kubernetes field managers.
+	// FieldManagers classifies Kubernetes field managers. A manager is a name the client chooses,
+	// so Identities says which audit-log usernames (globs, "*" not crossing ":") may write under a
+	// manager name (glob): an applier's writes are the recorded plane only from these (or the
+	// unit's applierIdentities), and a controller's writes to fields Git declares only from these
+	// (or the unit's controllerIdentities) when the manager is listed, from any service account or
+	// system identity otherwise.
 	FieldManagers struct {
-		Applier    []string `json:"applier"`
-		Controller []string `json:"controller"`
-		Human      []string `json:"human"`
+		Applier    []string            `json:"applier"`
+		Controller []string            `json:"controller"`
+		Human      []string            `json:"human"`
+		Identities map[string][]string `json:"identities"`
 	} `json:"field_managers"`
 
 	envAlias         map[string]string
@@ -314,8 +320,10 @@ func (t *Table) DomainFor(resource string, unitDomains map[string]string) string
 // ManagerApplier is the kind of a field manager that applies Git's desired state.
 const ManagerApplier = "applier"
 
-// ManagerKind classifies a Kubernetes field manager as ManagerApplier, ActorController,
-// ActorHuman or "". extraAppliers are the unit's own.
+// ManagerKind classifies a Kubernetes field manager by its name as ManagerApplier,
+// ActorController, ActorHuman or "". extraAppliers are the unit's own. The name is only what the
+// client claimed: the Kubernetes plane (package kube) trusts an applier or a controller name for
+// a field Git declares only as far as an ownership rule, the audit log and Identities bear it out.
 func (t *Table) ManagerKind(manager string, extraAppliers ...string) string {
 	for _, p := range append(append([]string(nil), t.FieldManagers.Applier...), extraAppliers...) {
 		if globSegment(p, manager) {

@@ -84,6 +84,40 @@ Computed risk = domain base + environment adjustment + risk-tier adjustment, nev
 	}
 	b.WriteString("\n## Kubernetes field managers\n\nWho owns a changed field comes from the live object's `managedFields`. The most recent manager owning the field decides: an **applier** writes Git's desired state, so a difference there is a pending sync (`STALE_DESIRED_STATE`); a **controller** makes it `CONTROLLER_OWNED_DRIFT`; a **human** manager marks a hand change when no audit log names the person. A unit's `appliers` extend the first list; its ownership rules win over all of these.\n\n| kind | field managers |\n|---|---|\n")
 	fmt.Fprintf(&b, "| applier | %s |\n| controller | %s |\n| human | %s |\n", codeList(t.FieldManagers.Applier), codeList(t.FieldManagers.Controller), codeList(t.FieldManagers.Human))
+	b.WriteString(`
+A field manager is a name the client chooses (` + "`kubectl set image --field-manager=anything-controller`" + `), so
+a name is trusted only as far as the evidence goes:
+
+- A field Git declares is a controller's only when an ownership rule says so, or when the audit log's
+  writes to the object under that manager all came from a service account or ` + "`system:`" + ` identity
+  (` + "`system:anonymous`" + ` and ` + "`system:admin`" + ` are not) — from the identities below or the unit's
+  ` + "`controllerIdentities`" + ` when the manager is listed there. Otherwise the change is judged as a
+  person's: Git owns the field.
+- A field Git does not declare (counted only when a manager set it to a non-default value) keeps
+  the name's word, because Git never claimed it, unless the audit log shows someone else wrote under
+  that name.
+- An applier's fields are the recorded plane without an audit log; with one, only when its writes
+  under the applier's name all came from the applier's identities below or the unit's
+  ` + "`applierIdentities`" + `. A person writing under the applier's name is a person.
+- A name under which the audit log holds no write to the object proves nothing: keep the log
+  reaching back past the last sync, or give such fields an ownership rule.
+- Without an audit log, findings whose ownership came from a manager name say so.
+
+What remains trusted: anyone who holds a listed identity's credentials (a service-account token,
+a client certificate) writes as it; without an audit log, an applier name and the name of a field
+Git does not declare are taken at their word.
+
+| field manager | audit-log identities (` + "`*`" + ` never crosses ` + "`:`" + `) |
+|---|---|
+`)
+	managers := make([]string, 0, len(t.FieldManagers.Identities))
+	for m := range t.FieldManagers.Identities {
+		managers = append(managers, m)
+	}
+	sort.Strings(managers)
+	for _, m := range managers {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", m, codeList(t.FieldManagers.Identities[m]))
+	}
 	b.WriteString("\n## Exceptions that need a ticket\n\nAn exception needs a `ticket` when its resource is an identity or network resource, when its resource type is a glob, or when one of its paths lies at or below one of these paths")
 	b.WriteString(" or above one of the second list:\n\n")
 	b.WriteString("- at or below: " + codeList(t.TicketPaths) + "\n- above: " + codeList(t.TicketContainers) + "\n")

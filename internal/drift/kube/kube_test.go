@@ -194,7 +194,10 @@ spec:
 		owner, kind := o.FieldOwner(c.Path)
 		got = append(got, c.Path.String()+" "+owner+" "+kind)
 	}
-	want := "/spec/replicas kube-controller-manager controller," +
+	// Git declares /spec/replicas, and without an audit log nothing but the name says a controller
+	// wrote it: a name is the client's choice, so the field stays Git's (issue 9, class 5; see
+	// trust_test.go for the audited and ruled cases).
+	want := "/spec/replicas kube-controller-manager ," +
 		"/spec/template/spec/containers/name=app/env kubectl-edit human"
 	if strings.Join(got, ",") != want {
 		t.Errorf("changes:\n got %s\nwant %s", strings.Join(got, ","), want)

@@ -17,16 +17,21 @@ import (
 // Source observes desired manifests against a cluster.
 type Source struct {
 	Cluster *Cluster
-	// Audit, when set, names who made each change.
+	// Audit, when set, names who made each change and checks who wrote under each field-manager
+	// name (see Compare).
 	Audit *AuditLog
-	// Options configure Compare (decision table, the unit's appliers).
+	// Options configure Compare: UnitOptions(unit) gives a unit's, plus WithDigester.
 	Options []CompareOption
 }
 
 type compareOptions struct {
-	table    *drift.Table
-	appliers []string
-	digester *drift.Digester
+	table                *drift.Table
+	appliers             []string
+	applierIdentities    []string
+	controllerIdentities map[string][]string
+	digester             *drift.Digester
+	audit                *AuditLog
+	auditResource        string
 }
 
 // CompareOption configures Compare.
@@ -42,6 +47,56 @@ func WithDigester(d *drift.Digester) CompareOption { return func(o *compareOptio
 func WithAppliers(names ...string) CompareOption {
 	return func(o *compareOptions) { o.appliers = append(o.appliers, names...) }
 }
+
+// WithApplierIdentities adds audit-log usernames (globs, "*" not crossing ":") the applier writes
+// as (the unit's applierIdentities), to the decision table's identities of each applier manager.
+func WithApplierIdentities(usernames ...string) CompareOption {
+	return func(o *compareOptions) { o.applierIdentities = append(o.applierIdentities, usernames...) }
+}
+
+// WithControllerIdentities adds, per controller field-manager name (glob), the audit-log
+// usernames (globs) it writes as (the unit's controllerIdentities).
+func WithControllerIdentities(m map[string][]string) CompareOption {
+	return func(o *compareOptions) {
+		if len(m) == 0 {
+			return
+		}
+		if o.controllerIdentities == nil {
+			o.controllerIdentities = map[string][]string{}
+		}
+		for k, v := range m {
+			o.controllerIdentities[k] = append(o.controllerIdentities[k], v...)
+		}
+	}
+}
+
+// WithAudit gives Compare the API server's audit log: it names who made each change, and it is
+// what lets a field-manager name stand for a controller or the applier (see Compare). A nil log
+// is no log.
+func WithAudit(a *AuditLog) CompareOption { return func(o *compareOptions) { o.audit = a } }
+
+// withAuditResource names the object's resource as discovery says (Compare guesses it otherwise).
+func withAuditResource(resource string) CompareOption {
+	return func(o *compareOptions) { o.auditResource = resource }
+}
+
+// UnitOptions are the compare options a unit's policy implies (its appliers, applier identities
+// and controller identities), followed by extra (WithAudit, WithDigester, WithTable). Every front
+// end builds its options here, so none forgets one.
+func UnitOptions(unit *drift.ManagedUnit, extra ...CompareOption) []CompareOption {
+	var opts []CompareOption
+	if unit != nil {
+		opts = append(opts,
+			WithAppliers(unit.Spec.Appliers...),
+			WithApplierIdentities(unit.Spec.ApplierIdentities...),
+			WithControllerIdentities(unit.Spec.ControllerIdentities))
+	}
+	return append(opts, extra...)
+}
+
+// NoAuditLogNote qualifies findings whose ownership came from field-manager names when no audit
+// log was given.
+const NoAuditLogNote = "Ownership rests on field-manager names only: no audit log was given."
 
 // Ref renders the finding reference of an object: group/version/Kind/namespace/name, with empty
 // segments for the core group and cluster-scoped objects (/v1/Service/web/api,
@@ -71,22 +126,13 @@ func (s *Source) Observe(ctx context.Context, manifests []Manifest) ([]drift.Obs
 		if live != nil {
 			liveObj = live.Object
 		}
-		obs, err := Compare(desired.Object, liveObj, s.Options...)
+		opts := append(append([]CompareOption(nil), s.Options...), withAuditResource(t.GVR.Resource))
+		if s.Audit != nil {
+			opts = append(opts, WithAudit(s.Audit))
+		}
+		obs, err := Compare(desired.Object, liveObj, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("manifest %s: %w", m.Source, err)
-		}
-		if s.Audit != nil && live != nil {
-			managers, _ := ReadManagers(live.Object)
-			gvr, ns, name := t.GVR, t.Namespace, desired.GetName()
-			audit := s.Audit
-			prev := obs.ActorOf
-			obs.ActorOf = func(p drift.Pointer) *drift.Actor {
-				owner, _ := managers.Owner(p)
-				if a := audit.LastWrite(gvr.Group, gvr.Resource, ns, name, owner); a != nil {
-					return a
-				}
-				return prev(p)
-			}
 		}
 		out = append(out, obs)
 	}
@@ -96,14 +142,31 @@ func (s *Source) Observe(ctx context.Context, manifests []Manifest) ([]drift.Obs
 
 // Compare builds the observation of one desired object against its live counterpart (nil when
 // it does not exist). It needs no cluster, so differential tests and benchmarks use it directly.
+//
+// Who owns a changed field comes from the live object's managedFields, but a field manager is a
+// name the client chooses, so the name is trusted only as far as the evidence goes:
+//
+//   - A field Git declares is a controller's only when the audit log (WithAudit) holds writes to
+//     the object under that manager, and all of them came from a service account or system:
+//     identity, or from the identities the decision table or the unit maps to that manager. Without
+//     an audit log, or without such writes, the change is judged as a person's (Git-owned). The
+//     unit's ownership rules, which the core consults first, are the way to hand a field Git
+//     declares to a controller without an audit log (e.g. /spec/replicas to an autoscaler).
+//   - A field Git does not declare (counted only when some manager set it to a non-default value)
+//     keeps the name's word, because Git never claimed it, unless the audit log shows writes under
+//     that name from anyone else.
+//   - An applier's fields are the recorded plane (a pending sync) when no audit log is given, and
+//     with one only when the log's writes under the applier's name all came from the applier's
+//     identities (the decision table's, WithApplierIdentities); a person writing under the
+//     applier's name is a person.
+//
+// Without an audit log, the observation's OwnershipNote says that ownership rests on names only.
+// Objects nested deeper than drift.MaxJSONDepth are an error.
 func Compare(desired, live map[string]any, opts ...CompareOption) (drift.Observation, error) {
 	o := compareOptions{table: drift.DefaultTable()}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	table := o.table
-	kindOf := func(manager string) string { return table.ManagerKind(manager, o.appliers...) }
-	nd := NormalizeWith(o.digester, desired)
 	apiVersion, _ := desired["apiVersion"].(string)
 	kind, _ := desired["kind"].(string)
 	group, version := splitAPIVersion(apiVersion)
@@ -117,10 +180,16 @@ func Compare(desired, live map[string]any, opts ...CompareOption) (drift.Observa
 		Kind:         kind,
 		Namespace:    namespace,
 		Name:         name,
-		Recorded:     nd.Object,
-		Desired:      nd.Object,
 		DesiredKnown: true,
 	}
+	if err := checkDepth(desired, drift.MaxJSONDepth); err != nil {
+		return obs, fmt.Errorf("%s: desired object: %w", obs.Ref, err)
+	}
+	if err := checkDepth(live, drift.MaxJSONDepth); err != nil {
+		return obs, fmt.Errorf("%s: live object: %w", obs.Ref, err)
+	}
+	nd := NormalizeWith(o.digester, desired)
+	obs.Recorded, obs.Desired = nd.Object, nd.Object
 	if live == nil {
 		obs.Deleted = true
 		obs.SensitivePaths = nd.SensitivePaths
@@ -142,24 +211,18 @@ func Compare(desired, live map[string]any, opts ...CompareOption) (drift.Observa
 	nl := NormalizeWith(o.digester, live)
 	obs.Actual = Prune(nl.Object, nd.Object, managers)
 	obs.SensitivePaths = drift.UnionPointers(nd.SensitivePaths, nl.SensitivePaths)
-	obs.FieldOwner = func(p drift.Pointer) (string, string) {
-		owner, ok := managers.Owner(p)
-		if !ok {
-			return "", ""
-		}
-		return owner, kindOf(owner)
+	resource := o.auditResource
+	if resource == "" {
+		resource = Resource(group, kind)
 	}
-	obs.ActorOf = func(p drift.Pointer) *drift.Actor {
-		owner, ok := managers.Owner(p)
-		if !ok {
-			return nil
-		}
-		kind := kindOf(owner)
-		if kind == "" || kind == drift.ManagerApplier {
-			kind = drift.ActorUnknown
-		}
-		// Without an audit log the field manager is all we know of who changed it.
-		return &drift.Actor{Manager: owner, Kind: kind}
+	j := &judge{opts: &o, managers: managers, desired: nd.Object, group: group, resource: resource, namespace: namespace, name: name}
+	obs.FieldOwner = func(p drift.Pointer) (string, string) {
+		v := j.verdict(p)
+		return v.owner, v.kind
+	}
+	obs.ActorOf = func(p drift.Pointer) *drift.Actor { return j.verdict(p).actor }
+	if o.audit == nil {
+		obs.OwnershipNote = NoAuditLogNote
 	}
 	return obs, nil
 }

@@ -60,13 +60,20 @@ func ReadManagers(obj map[string]any) (Managers, error) {
 // Owner returns the manager that owns p (a normalized path, keyed list elements as
 // "key=value"), preferring the most recent writer when several share it, and whether any does.
 func (ms Managers) Owner(p drift.Pointer) (string, bool) {
-	best, bestTime, found := "", "", false
+	e, ok := ms.ownerEntry(p)
+	return e.name, ok
+}
+
+// ownerEntry is Owner's managedFields entry: its manager, and the subresource it wrote through.
+func (ms Managers) ownerEntry(p drift.Pointer) (managerEntry, bool) {
+	var best managerEntry
+	found := false
 	for _, m := range ms {
 		if !setOwns(m.set, p) {
 			continue
 		}
-		if !found || m.time > bestTime {
-			best, bestTime, found = m.name, m.time, true
+		if !found || m.time > best.time {
+			best, found = m, true
 		}
 	}
 	return best, found
