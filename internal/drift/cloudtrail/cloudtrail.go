@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 )
 
 // Record is the part of a CloudTrail record used here (the documented record format).
@@ -70,8 +71,46 @@ type event struct {
 	actor drift.Actor
 }
 
+// ErrTooLarge is wrapped by errors for a log over a size bound (a gzip bomb, a runaway value).
+var ErrTooLarge = errors.New("cloudtrail log too large")
+
+// Bounds on one log object. CloudTrail delivers a file every few minutes per region; a few MB
+// decompressed is typical, and CloudTrail caps one event at 256 KB.
+const (
+	// DefaultMaxBytes bounds one object's decompressed bytes (WithMaxBytes changes it).
+	DefaultMaxBytes int64 = blob.DefaultMaxBytes
+	// MaxValueBytes bounds one record (or any other single JSON value) of a log: the reader
+	// holds one record at a time, so this bounds its memory.
+	MaxValueBytes int64 = 4 << 20
+)
+
+// Option configures reading.
+type Option func(*options)
+
+type options struct{ maxBytes int64 }
+
+// WithMaxBytes bounds each log object's decompressed size (DefaultMaxBytes when n <= 0).
+func WithMaxBytes(n int64) Option { return func(o *options) { o.maxBytes = n } }
+
+func collectOptions(opts []Option) options {
+	o := options{maxBytes: DefaultMaxBytes}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.maxBytes <= 0 {
+		o.maxBytes = DefaultMaxBytes
+	}
+	return o
+}
+
 // ReadPath reads a log file or every *.json / *.json.gz file below a folder.
-func ReadPath(path string) (*Trail, error) {
+func ReadPath(path string, opts ...Option) (*Trail, error) {
+	return ReadPathContext(context.Background(), path, opts...)
+}
+
+// ReadPathContext is ReadPath that stops, with ctx's error, when ctx ends.
+func ReadPathContext(ctx context.Context, path string, opts ...Option) (*Trail, error) {
+	o := collectOptions(opts)
 	info, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -86,6 +125,9 @@ func ReadPath(path string) (*Trail, error) {
 			if err != nil {
 				return err
 			}
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
 			if !d.IsDir() && (strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".json.gz")) {
 				files = append(files, p)
 			}
@@ -98,7 +140,7 @@ func ReadPath(path string) (*Trail, error) {
 	}
 	t := &Trail{byID: map[string][]event{}}
 	for _, f := range files {
-		if err := t.addFile(f); err != nil {
+		if err := t.addFile(ctx, f, o); err != nil {
 			return nil, err
 		}
 	}
@@ -107,7 +149,8 @@ func ReadPath(path string) (*Trail, error) {
 }
 
 // ReadS3 reads every log object under s3://bucket/prefix, as a trail delivers them.
-func ReadS3(ctx context.Context, c *s3.Client, location string) (*Trail, error) {
+func ReadS3(ctx context.Context, c *s3.Client, location string, opts ...Option) (*Trail, error) {
+	o := collectOptions(opts)
 	rest := strings.TrimPrefix(location, "s3://")
 	bucket, prefix, _ := strings.Cut(rest, "/")
 	t := &Trail{byID: map[string][]event{}}
@@ -118,17 +161,21 @@ func ReadS3(ctx context.Context, c *s3.Client, location string) (*Trail, error) 
 		if err != nil {
 			return nil, fmt.Errorf("cloudtrail logs %s: %w", location, err)
 		}
-		for _, o := range page.Contents {
-			key := aws.ToString(o.Key)
+		for _, obj := range page.Contents {
+			key := aws.ToString(obj.Key)
 			if !strings.HasSuffix(key, ".json") && !strings.HasSuffix(key, ".json.gz") {
 				continue
 			}
-			obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
-			if err != nil {
-				return nil, fmt.Errorf("cloudtrail log s3://%s/%s: %w", bucket, key, err)
+			name := "s3://" + bucket + "/" + key
+			if obj.Size != nil && *obj.Size > o.maxBytes {
+				return nil, fmt.Errorf("cloudtrail log %s is %d bytes, over the bound of %d bytes on one log object: %w", name, *obj.Size, o.maxBytes, ErrTooLarge)
 			}
-			err = t.addReader("s3://"+bucket+"/"+key, obj.Body)
-			_ = obj.Body.Close()
+			body, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+			if err != nil {
+				return nil, fmt.Errorf("cloudtrail log %s: %w", name, err)
+			}
+			err = t.addReader(ctx, name, body.Body, o)
+			_ = body.Body.Close()
 			if err != nil {
 				return nil, err
 			}
@@ -142,53 +189,193 @@ func ReadS3(ctx context.Context, c *s3.Client, location string) (*Trail, error) 
 	return t, nil
 }
 
-func (t *Trail) addFile(path string) error {
+func (t *Trail) addFile(ctx context.Context, path string, o options) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("cloudtrail log %s: %w", path, err)
 	}
 	defer func() { _ = f.Close() }()
-	return t.addReader(path, f)
+	return t.addReader(ctx, path, f, o)
 }
 
-func (t *Trail) addReader(name string, r io.Reader) error {
+func (t *Trail) addReader(ctx context.Context, name string, r io.Reader, o options) error {
+	r = blob.ContextReader(ctx, r)
 	if strings.HasSuffix(name, ".gz") {
 		gz, err := gzip.NewReader(r)
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return fmt.Errorf("cloudtrail log %s: %w", name, cerr)
+			}
 			return fmt.Errorf("cloudtrail log %s: not gzip: %w", name, err)
 		}
 		defer func() { _ = gz.Close() }()
 		r = gz
 	}
-	return t.Add(name, r)
+	err := t.add(name, r, o.maxBytes)
+	if err != nil && ctx.Err() != nil && !strings.Contains(err.Error(), ctx.Err().Error()) {
+		return fmt.Errorf("%w: %w", err, ctx.Err())
+	}
+	return err
 }
 
-// Add reads one log document ({"Records": [...]}). name is used in messages.
-func (t *Trail) Add(name string, r io.Reader) error {
-	var doc struct {
-		Records *[]Record `json:"Records"`
-	}
-	dec := json.NewDecoder(io.LimitReader(r, 1<<30))
-	if err := dec.Decode(&doc); err != nil {
+// Add reads one log document ({"Records": [...]}) of at most DefaultMaxBytes. name is used in
+// messages.
+func (t *Trail) Add(name string, r io.Reader) error { return t.add(name, r, DefaultMaxBytes) }
+
+// add streams the document: records are decoded one at a time, so memory is bounded by one
+// record (MaxValueBytes), never by the file; the (decompressed) bytes by max; the nesting by
+// drift.MaxJSONDepth. A document that fails part-way leaves t unchanged.
+func (t *Trail) add(name string, r io.Reader, max int64) error {
+	br := &boundedReader{r: r, max: max, maxValue: MaxValueBytes}
+	dec := json.NewDecoder(drift.JSONDepthReader(br, drift.MaxJSONDepth))
+	fail := func(err error) error {
+		switch {
+		case errors.Is(err, errTotal):
+			return fmt.Errorf("cloudtrail log %s decompresses to more than %d bytes, the bound on one log object (a gzip bomb?): %w", name, max, ErrTooLarge)
+		case errors.Is(err, errValue):
+			return fmt.Errorf("cloudtrail log %s: more than %d bytes from byte %d on without one complete JSON value (a runaway record or a gzip bomb): %w", name, MaxValueBytes, br.mark, ErrTooLarge)
+		case errors.Is(err, drift.ErrJSONTooDeep):
+			return fmt.Errorf("cloudtrail log %s: %w", name, err)
+		}
 		return fmt.Errorf("cloudtrail log %s: not a CloudTrail log file: %w", name, err)
 	}
-	if doc.Records == nil {
-		return fmt.Errorf("cloudtrail log %s: no Records array: not a CloudTrail log file", name)
+	token := func() (json.Token, error) {
+		br.mark = dec.InputOffset()
+		return dec.Token()
 	}
-	for i, rec := range *doc.Records {
-		if rec.ErrorCode != "" || (rec.ReadOnly != nil && *rec.ReadOnly) || isRead(rec.EventName) {
+	if tok, err := token(); err != nil {
+		return fail(err)
+	} else if tok != json.Delim('{') {
+		return fail(fmt.Errorf("want an object, found %v", tok))
+	}
+	more := func() bool {
+		br.mark = dec.InputOffset()
+		return dec.More()
+	}
+	found := false
+	var events []idEvent
+	for more() {
+		tok, err := token()
+		if err != nil {
+			return fail(err)
+		}
+		if key, _ := tok.(string); key != "Records" {
+			if err := skipValue(dec, br); err != nil {
+				return fail(err)
+			}
 			continue
 		}
-		at, err := time.Parse(time.RFC3339, rec.EventTime)
+		tok, err = token()
 		if err != nil {
-			return fmt.Errorf("cloudtrail log %s: Records[%d].eventTime %q: %w", name, i, rec.EventTime, err)
+			return fail(err)
 		}
-		e := event{at: at, actor: actorOf(rec, at)}
-		for _, id := range identifiers(rec) {
-			t.byID[id] = append(t.byID[id], e)
+		if tok == nil {
+			continue // "Records": null is no Records array
+		}
+		if tok != json.Delim('[') {
+			return fail(fmt.Errorf("Records is not an array"))
+		}
+		found = true
+		for i := 0; more(); i++ {
+			var rec Record
+			br.mark = dec.InputOffset()
+			if err := dec.Decode(&rec); err != nil {
+				if errors.Is(err, errTotal) || errors.Is(err, errValue) || errors.Is(err, drift.ErrJSONTooDeep) {
+					return fail(err)
+				}
+				return fail(fmt.Errorf("Records[%d]: %w", i, err))
+			}
+			if rec.ErrorCode != "" || (rec.ReadOnly != nil && *rec.ReadOnly) || isRead(rec.EventName) {
+				continue
+			}
+			at, err := time.Parse(time.RFC3339, rec.EventTime)
+			if err != nil {
+				return fmt.Errorf("cloudtrail log %s: Records[%d].eventTime %q: %w", name, i, rec.EventTime, err)
+			}
+			e := event{at: at, actor: actorOf(rec, at)}
+			for _, id := range identifiers(rec) {
+				events = append(events, idEvent{id, e})
+			}
+		}
+		if _, err := token(); err != nil { // ]
+			return fail(err)
 		}
 	}
+	if _, err := token(); err != nil { // }
+		return fail(err)
+	}
+	if _, err := token(); err != io.EOF {
+		if err == nil {
+			err = errors.New("data after the log document")
+		}
+		return fail(err)
+	}
+	if !found {
+		return fmt.Errorf("cloudtrail log %s: no Records array: not a CloudTrail log file", name)
+	}
+	for _, ie := range events {
+		t.byID[ie.id] = append(t.byID[ie.id], ie.e)
+	}
 	return nil
+}
+
+type idEvent struct {
+	id string
+	e  event
+}
+
+// skipValue consumes one JSON value token by token, so a large value that is not Records is
+// never held whole.
+func skipValue(dec *json.Decoder, br *boundedReader) error {
+	depth := 0
+	for {
+		br.mark = dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
+
+var (
+	errTotal = errors.New("over the size bound")
+	errValue = errors.New("JSON value over the size bound")
+)
+
+// boundedReader fails once more than max bytes have passed through it, or once the value the
+// decoder is working on (everything read since mark, the decoder's offset where the value
+// began) exceeds maxValue: the decoder only reads again when the value is still incomplete.
+type boundedReader struct {
+	r             io.Reader
+	max, maxValue int64
+	total, mark   int64
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.total-b.mark > b.maxValue {
+		return 0, errValue
+	}
+	if b.total > b.max {
+		return 0, errTotal
+	}
+	if room := b.max + 1 - b.total; int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := b.r.Read(p)
+	b.total += int64(n)
+	if b.total > b.max {
+		return n, errTotal
+	}
+	return n, err
 }
 
 func (t *Trail) sort() {

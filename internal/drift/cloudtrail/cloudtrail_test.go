@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -138,7 +139,7 @@ func TestAttributeAndClassify(t *testing.T) {
 	unit := &drift.ManagedUnit{Metadata: drift.Metadata{Name: "edge"}, Spec: drift.UnitSpec{Kind: drift.UnitOpenTofuStack,
 		Owner: "net", Environment: "prod", RiskTier: "high", Gate: "high", BreakGlassGroups: []string{"sre-breakglass"}}}
 	exc := &drift.Exception{Metadata: drift.Metadata{Name: "EXC-5"}, Spec: drift.ExceptionSpec{Unit: "edge", Resource: "aws_security_group.ssh",
-		Paths: []string{"/ingress"}, DriftClass: "EMERGENCY_DRIFT", Reason: "INC-5", Ticket: "INC-5", ApprovedBy: "lead", ExpiresAt: "2099-01-01T00:00:00Z"}}
+		Paths: []string{"/ingress"}, DriftClass: "EMERGENCY_DRIFT", Reason: "INC-5", Ticket: "INC-5", ApprovedBy: "lead", ExpiresAt: time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}} // within the 90-day lifetime (issue 9 class 2)
 	for _, withException := range []bool{false, true} {
 		var excs []*drift.Exception
 		if withException {

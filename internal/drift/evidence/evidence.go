@@ -5,10 +5,14 @@
 package evidence
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -116,8 +120,55 @@ type Store interface {
 	Put(key string, data []byte) (location string, err error)
 }
 
+// ContextStore is a Store whose writes stop when a context ends (a scan's --timeout, SIGTERM).
+type ContextStore interface {
+	Store
+	PutContext(ctx context.Context, key string, data []byte) (location string, err error)
+}
+
+// Put writes through s, within ctx when s honours one.
+func Put(ctx context.Context, s Store, key string, data []byte) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("evidence record %s not written: %w", key, err)
+	}
+	if cs, ok := s.(ContextStore); ok {
+		return cs.PutContext(ctx, key, data)
+	}
+	return s.Put(key, data)
+}
+
+// MaxRecordBytes bounds a record read back (Decode).
+const MaxRecordBytes = 64 << 20
+
+// Decode reads a record (for verification), refusing oversized or hostile nesting before
+// decoding. name is used in messages.
+func Decode(name string, data []byte) (*Record, error) {
+	if len(data) > MaxRecordBytes {
+		return nil, fmt.Errorf("evidence record %s is larger than %d bytes", name, MaxRecordBytes)
+	}
+	if err := drift.CheckJSONDepth(data, drift.MaxJSONDepth); err != nil {
+		return nil, fmt.Errorf("evidence record %s: %w", name, err)
+	}
+	var r Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("evidence record %s: %w", name, err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("evidence record %s has schema_version %q, want %q", name, r.SchemaVersion, SchemaVersion)
+	}
+	return &r, nil
+}
+
 // Dir is a Store in a local folder.
 type Dir string
+
+// PutContext is Put, refused once ctx has ended.
+func (d Dir) PutContext(ctx context.Context, key string, data []byte) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("evidence record %s not written: %w", filepath.Join(string(d), filepath.FromSlash(key)), err)
+	}
+	return d.Put(key, data)
+}
 
 // Put creates the file exclusively.
 func (d Dir) Put(key string, data []byte) (string, error) {
@@ -127,8 +178,7 @@ func (d Dir) Put(key string, data []byte) (string, error) {
 	}
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o440)
 	if errors.Is(err, fs.ErrExist) {
-		old, rerr := os.ReadFile(p)
-		if rerr == nil && string(old) == string(data) {
+		if same, _ := sameContent(p, data); same {
 			return p, nil
 		}
 		return "", fmt.Errorf("evidence record %s exists with other content; records are never overwritten", p)
@@ -141,6 +191,17 @@ func (d Dir) Put(key string, data []byte) (string, error) {
 		return "", fmt.Errorf("evidence record %s: %w", p, err)
 	}
 	return p, f.Close()
+}
+
+// sameContent compares a file with data, reading no more than len(data)+1 bytes of it.
+func sameContent(path string, data []byte) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = f.Close() }()
+	old, err := io.ReadAll(io.LimitReader(f, int64(len(data))+1))
+	return err == nil && bytes.Equal(old, data), err
 }
 
 // ObservationsDigest digests what was compared (desired and live, normalized and redacted): the

@@ -21,7 +21,7 @@ func TestRecordFromPlan(t *testing.T) {
 	unit := &drift.ManagedUnit{Metadata: drift.Metadata{Name: "payments"}, Spec: drift.UnitSpec{
 		Kind: drift.UnitOpenTofuStack, Owner: "o", Environment: "prod", RiskTier: "high", Gate: "high"}}
 	exc := &drift.Exception{Metadata: drift.Metadata{Name: "EXC-1"}, Spec: drift.ExceptionSpec{Unit: "payments", Resource: "aws_instance.app",
-		Paths: []string{"/instance_type"}, DriftClass: "STATE_DRIFT", Reason: "r", ApprovedBy: "a", ExpiresAt: "2099-01-01T00:00:00Z"}}
+		Paths: []string{"/instance_type"}, DriftClass: "STATE_DRIFT", Reason: "r", ApprovedBy: "a", ExpiresAt: time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}} // within the 90-day lifetime (issue 9 class 2)
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	rep, err := drift.Evaluate(unit, []*drift.Exception{exc}, plan.Observations, drift.WithNow(at), drift.WithDetectedAt(plan.Timestamp))
 	if err != nil {
