@@ -65,19 +65,19 @@ func Generate(dir string, opts Options) ([]byte, error) {
 	if err := applyEnv(policy.Unit, opts.Env); err != nil {
 		return nil, err
 	}
+	// An application that renders no object is an error (kube.LoadManifests refuses it): empty
+	// output with pruning enabled would delete the application.
 	manifests, err := kube.LoadManifests(dir)
 	if err != nil {
 		return nil, err
-	}
-	if len(manifests) == 0 {
-		return nil, fmt.Errorf("%s holds no manifests besides %s/: refusing to render an empty application", dir, PolicyDir)
 	}
 	for _, m := range manifests {
 		if m.Object.GroupVersionKind().Group == drift.GroupName && m.Object.GetKind() == KindDriftReport {
 			return nil, fmt.Errorf("manifest %s declares a %s itself; the plugin generates it", m.Source, KindDriftReport)
 		}
 	}
-	stripped := stripNonGitFields(manifests, policy.Unit)
+	stripped := append(stripSecretCopies(manifests), stripNonGitFields(manifests, policy.Unit)...)
+	sortStripped(stripped)
 	report, err := driftReport(policy, opts, stripped)
 	if err != nil {
 		return nil, err
@@ -166,12 +166,50 @@ func stripNonGitFields(manifests []kube.Manifest, u *drift.ManagedUnit) []Stripp
 			}
 		}
 	}
+	return out
+}
+
+func sortStripped(out []StrippedField) {
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Ref != out[j].Ref {
 			return out[i].Ref < out[j].Ref
 		}
 		return out[i].Path < out[j].Path
 	})
+}
+
+// lastAppliedAnnotation is kubectl's bookkeeping annotation: the whole object as last applied, in clear text.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// stripSecretCopies removes kubectl's last-applied-configuration annotation from Secrets: it holds
+// the whole Secret, data included, in clear text, and an annotation is shown wherever metadata is
+// (Argo CD's UI and API, kubectl describe, events), where Secret data is masked. The Secret's
+// own data is left for Argo CD to apply.
+func stripSecretCopies(manifests []kube.Manifest) []StrippedField {
+	var out []StrippedField
+	for _, m := range manifests {
+		o := m.Object
+		gvk := o.GroupVersionKind()
+		if gvk.Group != "" || gvk.Kind != "Secret" {
+			continue
+		}
+		ann := o.GetAnnotations()
+		if _, ok := ann[lastAppliedAnnotation]; !ok {
+			continue
+		}
+		md, _ := o.Object["metadata"].(map[string]any)
+		a, _ := md["annotations"].(map[string]any)
+		delete(a, lastAppliedAnnotation)
+		if len(a) == 0 {
+			delete(md, "annotations")
+		}
+		out = append(out, StrippedField{
+			Ref:    kube.Ref(gvk.Group, gvk.Version, gvk.Kind, o.GetNamespace(), o.GetName()),
+			Path:   drift.Pointer{"metadata", "annotations", lastAppliedAnnotation}.String(),
+			Owner:  "kubectl",
+			Reason: "a Secret's last-applied-configuration holds its data in clear text",
+		})
+	}
 	return out
 }
 

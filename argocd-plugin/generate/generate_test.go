@@ -2,12 +2,17 @@ package generate
 
 import (
 	"bytes"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.expected.yaml")
@@ -78,6 +83,7 @@ func TestGenerateFailsClosed(t *testing.T) {
 		"invalid-policy": `testdata/invalid-policy/.drift/unit.yaml: document 1 (DriftManagedUnit): unknown field "spec.riskTeir"`,
 		"bad-manifest":   "testdata/bad-manifest/app.yaml#2",
 		"no-policy":      "policy testdata/no-policy/.drift does not exist",
+		"empty":          "manifests path testdata/empty holds no Kubernetes objects",
 	} {
 		out, err := Generate(filepath.Join("testdata", app), Options{Env: appEnv})
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -151,6 +157,100 @@ spec:
 	for b.Loop() {
 		if _, err := Generate(dir, Options{Env: appEnv}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Issue 9, class 4: planted Secret values never reach the DriftReport, and a Secret's
+// last-applied-configuration annotation (the whole Secret in clear text) is not passed on; the
+// values appear only where Argo CD needs them, the Secret's own data and stringData.
+func TestGenerateKeepsSecretValuesOut(t *testing.T) {
+	const inData, inStringData = "planted-data-value-3f9a", "planted-string-value-7c2e"
+	encoded := base64.StdEncoding.EncodeToString([]byte(inData))
+	lastApplied := fmt.Sprintf(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db","namespace":"shop"},"data":{"password":%q},"stringData":{"token":%q}}`, encoded, inStringData)
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, ".drift"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unit, err := os.ReadFile("testdata/plain/.drift/unit.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An ownership rule over the Secret's data: its path may be named, never its value.
+	unit = append(unit, []byte(`
+---
+apiVersion: drift.driftplane.io/v1alpha1
+kind: DriftOwnershipRule
+metadata: { name: rotated-token }
+spec:
+  resource: { kind: Secret }
+  controllerOwned: [{ path: /stringData/token, owner: external-secrets }]
+`)...)
+	files := map[string]string{
+		".drift/unit.yaml": string(unit),
+		"secret.yaml": fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: shop
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '%s'
+    team: payments
+type: Opaque
+data:
+  password: %s
+stringData:
+  token: %s
+  other: %s
+`, lastApplied, encoded, inStringData, inStringData),
+		"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web, namespace: shop}\ndata: {a: b}\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := Generate(dir, Options{Env: appEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := kube.DecodeManifests("generated", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted := []string{inData, encoded, inStringData, base64.StdEncoding.EncodeToString([]byte(inStringData))}
+	var report, secret map[string]any
+	for _, d := range docs {
+		switch d.Object.GetKind() {
+		case KindDriftReport:
+			report = d.Object.Object
+		case "Secret":
+			secret = d.Object.Object
+		}
+	}
+	if report == nil || secret == nil {
+		t.Fatalf("generated:\n%s", out)
+	}
+	rb, _ := yaml.Marshal(report)
+	for _, v := range planted {
+		if strings.Contains(string(rb), v) {
+			t.Errorf("the DriftReport carries a planted Secret value %q:\n%s", v, rb)
+		}
+	}
+	if !strings.Contains(string(rb), "last-applied-configuration") || !strings.Contains(string(rb), "/stringData/token") {
+		t.Errorf("the DriftReport should name the stripped paths:\n%s", rb)
+	}
+	md := secret["metadata"].(map[string]any)
+	if ann, _ := md["annotations"].(map[string]any); ann[lastAppliedAnnotation] != nil || ann["team"] != "payments" {
+		t.Errorf("Secret annotations %v: last-applied-configuration must go, others stay", ann)
+	}
+	// What remains of the Secret beyond its own data is free of the values too.
+	delete(secret, "data")
+	delete(secret, "stringData")
+	sb, _ := yaml.Marshal(secret)
+	for _, v := range planted {
+		if strings.Contains(string(sb), v) {
+			t.Errorf("the Secret carries %q outside data and stringData:\n%s", v, sb)
 		}
 	}
 }

@@ -2,8 +2,10 @@ package kube
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -289,5 +291,76 @@ func TestAuditLog(t *testing.T) {
 	_, err = ReadAuditLog("audit.log", strings.NewReader(log+"\nnot json\n"))
 	if err == nil || !strings.Contains(err.Error(), "audit.log:6") {
 		t.Errorf("bad line error %v should name audit.log:6", err)
+	}
+}
+
+// Issue 9, class 3: a manifests path that renders no object is an error naming the path, never
+// "Git declares nothing, so nothing drifted".
+func TestLoadManifestsRefusesEmptyRender(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("nofiles/README.md", "no manifests here")
+	write("nofiles/.drift/unit.yaml", "apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\n")
+	write("comments/a.yaml", "# nothing but a comment\n---\n---\n# and another\n")
+	write("comments/b.json", "  \n")
+	write("emptylist/list.yaml", "apiVersion: v1\nkind: List\nitems: []\n")
+	write("kust/kustomization.yaml", "resources: []\n")
+	write("file.yaml", "# only a comment\n")
+	if err := os.MkdirAll(filepath.Join(dir, "emptydir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"nofiles", "comments", "emptylist", "kust", "file.yaml", "emptydir"} {
+		path := filepath.Join(dir, p)
+		ms, err := LoadManifests(path)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "no Kubernetes objects") {
+			t.Errorf("%s: %d manifests, error %v; want an error naming the path", p, len(ms), err)
+		}
+	}
+}
+
+// Issue 9, class 9: deeply nested manifests are refused before they cost quadratic memory (a
+// 10,000-level document must not take more than 50 MB), and errors name the file.
+func TestDeepManifestsAreRefused(t *testing.T) {
+	const n = 9990 // just under the YAML and JSON decoders' own limits
+	docs := map[string]string{
+		"deep.json":      `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":{"x":` + strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) + `}}`,
+		"deep-flow.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: " + strings.Repeat("[", n) + strings.Repeat("]", n) + "}\n",
+		"deep-10k.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: " + strings.Repeat("{a: ", 10000) + "1" + strings.Repeat("}", 10000) + "}\n",
+	}
+	for name, body := range docs {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, err := DecodeManifests(name, []byte(body))
+		runtime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: error %v should refuse it and name the file", name, err)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 50<<20 {
+			t.Errorf("%s: refusing it allocated %d MB", name, alloc>>20)
+		}
+	}
+	// Compare refuses deep objects from any front end (the reporter decodes Argo CD's answers
+	// itself), before normalizing them.
+	deep := obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+	v := any("leaf")
+	for i := 0; i < 1000; i++ {
+		v = map[string]any{"a": v}
+	}
+	deep["data"] = v
+	if _, err := Compare(obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"), deep); !errors.Is(err, drift.ErrJSONTooDeep) {
+		t.Errorf("deep live object: %v", err)
+	}
+	// Real objects are nowhere near the bound.
+	ok := obj(t, managedLive)
+	if _, err := Compare(ok, ok); err != nil {
+		t.Error(err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
 )
 
 // Manifest is one desired object and where it came from.
@@ -28,8 +30,21 @@ type Manifest struct {
 // process), any other directory as every .yaml/.yml/.json file below it in lexical order, or a
 // single file. Files may hold many YAML documents or a v1 List. Any bad document is an error
 // naming its file and document, and nothing is returned: a partial render is not the desired
-// state.
+// state. Neither is an empty one: a path that renders no object at all (no manifest files, or
+// only comments and empty documents) is an error naming the path, because "Git declares nothing"
+// would make every live object's drift invisible.
 func LoadManifests(path string) ([]Manifest, error) {
+	ms, err := loadManifests(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("manifests path %s holds no Kubernetes objects (no manifest files, or only comments and empty documents): an empty render is not a desired state", path)
+	}
+	return ms, nil
+}
+
+func loadManifests(path string) ([]Manifest, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -88,8 +103,16 @@ func loadFile(path string) ([]Manifest, error) {
 	return DecodeManifests(path, data)
 }
 
-// DecodeManifests decodes YAML or JSON documents. name is used in messages.
+// DecodeManifests decodes YAML or JSON documents. name is used in messages. Documents nested
+// deeper than drift.MaxJSONDepth are errors: normalizing and diffing them would cost memory that
+// grows with the square of the depth.
 func DecodeManifests(name string, data []byte) ([]Manifest, error) {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		// JSON: refuse deep nesting before decoding it at all.
+		if err := drift.CheckJSONDepth(data, 0); err != nil {
+			return nil, fmt.Errorf("manifest %s: %w", name, err)
+		}
+	}
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var out []Manifest
 	for i := 1; ; i++ {
@@ -104,6 +127,9 @@ func DecodeManifests(name string, data []byte) ([]Manifest, error) {
 		}
 		if len(raw) == 0 {
 			continue
+		}
+		if err := checkDepth(raw, drift.MaxJSONDepth); err != nil {
+			return nil, fmt.Errorf("manifest %s: %w", where, err)
 		}
 		u := &unstructured.Unstructured{Object: raw}
 		if u.IsList() {
