@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -58,6 +59,12 @@ type Options struct {
 	Progress    io.Writer
 	Env         []string
 	Now         func() time.Time
+	// Digester digests sensitive values with the installation's key (digestkey.Resolve); nil
+	// digests with a key made for this process only.
+	Digester *drift.Digester
+	// MaxPlanBytes bounds the plan JSON read from `tofu show -json` (tofuplan.DefaultMaxBytes
+	// when 0).
+	MaxPlanBytes int64
 }
 
 // LoadRegistry reads every policy file of a registry folder: each file holds one unit (an
@@ -115,7 +122,9 @@ func Shard(units []Unit, index, count int) []Unit {
 	return out
 }
 
-// Run scans the units with bounded parallelism; results come back in unit order.
+// Run scans the units with bounded parallelism; results come back in unit order. Every worker
+// is waited for; a unit whose scan panics is unknown, never clean, and the others carry on. Once
+// ctx ends (SIGTERM), units not yet started are unknown without running anything.
 func Run(ctx context.Context, units []Unit, o Options) []Result {
 	if o.Parallelism < 1 {
 		o.Parallelism = 1
@@ -123,29 +132,80 @@ func Run(ctx context.Context, units []Unit, o Options) []Result {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Progress != nil {
+		o.Progress = &lockedWriter{w: o.Progress} // workers write to it concurrently
+	}
 	results := make([]Result, len(units))
 	sem := make(chan struct{}, o.Parallelism)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
+	var mu sync.Mutex // done, and the order of progress lines
 	done := 0
 	for i := range units {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = scanOne(ctx, units[i], o)
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+				results[i] = scanSafely(ctx, units[i], o)
+			case <-ctx.Done():
+				results[i] = unknownResult(units[i], fmt.Errorf("not scanned: %s", stopped(ctx)))
+			}
 			mu.Lock()
+			defer mu.Unlock()
 			done++
 			if o.Progress != nil {
 				r := results[i]
 				fmt.Fprintf(o.Progress, "[%d/%d] %s: %s (%s)\n", done, len(units), r.Unit, r.Status, r.Took.Round(time.Millisecond))
 			}
-			mu.Unlock()
 		}(i)
 	}
 	wg.Wait()
 	return results
+}
+
+// lockedWriter serialises writes from the workers.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// scanUnit scans one unit; tests replace it to inject failures.
+var scanUnit = scanOne
+
+// scanSafely runs scanUnit and turns a panic into an unknown result, with the stack on the
+// progress stream: one broken unit must neither crash the scan nor read as clean.
+func scanSafely(ctx context.Context, u Unit, o Options) (r Result) {
+	start := o.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			if o.Progress != nil {
+				fmt.Fprintf(o.Progress, "driftplane scan: unit %s panicked: %v\n%s", u.Policy.Metadata.Name, p, debug.Stack())
+			}
+			r = unknownResult(u, fmt.Errorf("internal error (panic: %v); drift unknown", p))
+			r.Took = o.Now().Sub(start)
+		}
+	}()
+	return scanUnit(ctx, u, o)
+}
+
+func unknownResult(u Unit, err error) Result {
+	return Result{Unit: u.Policy.Metadata.Name, Stack: u.StackDir, Findings: []drift.Finding{},
+		Status: StatusUnknown, Error: err.Error(), Summary: "drift unknown: " + err.Error()}
+}
+
+// stopped says why ctx ended: the unit's time limit or the scan being stopped (SIGTERM).
+func stopped(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "timed out: " + ctx.Err().Error()
+	}
+	return "scan stopped: " + ctx.Err().Error()
 }
 
 func scanOne(ctx context.Context, u Unit, o Options) Result {
@@ -176,11 +236,15 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	if err != nil && code != 2 {
 		return unknown(fmt.Errorf("tofu plan -refresh-only: %w", err))
 	}
-	js, err := tofuOutput(ctx, o, u.StackDir, "show", "-json", planFile)
+	maxPlan := o.MaxPlanBytes
+	if maxPlan <= 0 {
+		maxPlan = tofuplan.DefaultMaxBytes
+	}
+	js, err := tofuOutput(ctx, o, maxPlan, u.StackDir, "show", "-json", planFile)
 	if err != nil {
 		return unknown(fmt.Errorf("tofu show -json: %w", err))
 	}
-	plan, err := tofuplan.Read(u.StackDir+" (refresh-only plan)", js)
+	plan, err := tofuplan.Read(u.StackDir+" (refresh-only plan)", js, tofuplan.WithDigester(o.Digester), tofuplan.WithMaxBytes(maxPlan))
 	if err != nil {
 		return unknown(err)
 	}
@@ -197,24 +261,40 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 			var key string
 			var data []byte
 			if key, data, err = rec.Encode(); err == nil {
-				r.Evidence, err = o.Evidence.Put(key, data)
+				// Within the unit's time limit: --timeout and SIGTERM stop the upload too.
+				r.Evidence, err = evidence.Put(ctx, o.Evidence, key, data)
 			}
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				return unknown(fmt.Errorf("evidence: %s: %w", stopped(ctx), err))
+			}
 			return unknown(fmt.Errorf("evidence: %w", err))
 		}
 	}
 	return r
 }
 
-func tofu(ctx context.Context, o Options, dir string, args ...string) (int, error) {
+// command runs tofu under ctx; when ctx ends, tofu gets an interrupt (it stops cleanly and
+// releases locks) and is killed if still running after a grace period.
+func command(ctx context.Context, o Options, dir string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, o.Tofu, args...)
 	cmd.Dir, cmd.Env = dir, append(os.Environ(), o.Env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = tofuGrace
+	return cmd
+}
+
+// tofuGrace is how long tofu may take to stop after an interrupt.
+const tofuGrace = 5 * time.Second
+
+func tofu(ctx context.Context, o Options, dir string, args ...string) (int, error) {
+	cmd := command(ctx, o, dir, args...)
+	out := &tailBuffer{} // init and plan print progress; keep the end, for the error
+	cmd.Stdout, cmd.Stderr = out, out
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		return -1, fmt.Errorf("timed out: %w", ctx.Err())
+		return -1, errors.New(stopped(ctx))
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -223,17 +303,52 @@ func tofu(ctx context.Context, o Options, dir string, args ...string) (int, erro
 	return 0, err
 }
 
-func tofuOutput(ctx context.Context, o Options, dir string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, o.Tofu, args...)
-	cmd.Dir, cmd.Env = dir, append(os.Environ(), o.Env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
+// tofuOutput runs tofu and returns its stdout, refusing more than max bytes of it.
+func tofuOutput(ctx context.Context, o Options, max int64, dir string, args ...string) ([]byte, error) {
+	cmd := command(ctx, o, dir, args...)
+	stdout, stderr := &limitedBuffer{max: max}, &tailBuffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err := cmd.Run()
+	switch {
+	case ctx.Err() != nil:
+		return nil, errors.New(stopped(ctx))
+	case stdout.over:
+		return nil, fmt.Errorf("printed more than %d bytes, the bound on a plan", max)
+	case err != nil:
 		return nil, fmt.Errorf("%w: %s", err, lastLines(stderr.String(), 6))
 	}
-	return out, nil
+	return stdout.buf.Bytes(), nil
 }
+
+// limitedBuffer keeps at most max bytes and fails the write past it, which stops the child.
+type limitedBuffer struct {
+	buf  bytes.Buffer
+	max  int64
+	over bool
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if int64(l.buf.Len()+len(p)) > l.max {
+		l.over = true
+		return 0, errors.New("output over its bound")
+	}
+	return l.buf.Write(p)
+}
+
+// tailBuffer keeps the last 64 KiB written to it, for error messages.
+type tailBuffer struct{ b []byte }
+
+const tailBytes = 64 << 10
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if len(t.b) > tailBytes {
+		t.b = append(t.b[:0], t.b[len(t.b)-tailBytes:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return string(t.b) }
 
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
