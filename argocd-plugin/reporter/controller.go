@@ -3,9 +3,12 @@ package reporter
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -68,7 +71,16 @@ type Config struct {
 	Metrics  *Metrics
 	Log      *slog.Logger
 	Now      func() time.Time
+	// ArgoNamespace is the namespace Argo CD's application controller runs in, which decides the
+	// instance name it tracks an application under: the bare name there, "namespace_name" in any
+	// other namespace. Default: Namespace when set, else "argocd".
+	ArgoNamespace string
+	// InstanceLabelKey is Argo CD's application.instanceLabelKey, read for label tracking when a
+	// report carries no tracking annotation (default app.kubernetes.io/instance).
+	InstanceLabelKey string
 }
+
+const indexByReport = "driftreport"
 
 // Controller evaluates applications that carry a DriftReport.
 type Controller struct {
@@ -90,20 +102,32 @@ func NewController(cfg Config) *Controller {
 	if cfg.Resync == 0 {
 		cfg.Resync = 3 * time.Minute
 	}
+	if cfg.ArgoNamespace == "" {
+		cfg.ArgoNamespace = cfg.Namespace
+	}
+	if cfg.ArgoNamespace == "" {
+		cfg.ArgoNamespace = DefaultArgoNamespace
+	}
+	if cfg.InstanceLabelKey == "" {
+		cfg.InstanceLabelKey = DefaultInstanceLabelKey
+	}
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(cfg.Dynamic, cfg.Resync, cfg.Namespace, nil)
 	c := &Controller{
 		cfg:      cfg,
 		queue:    workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](), workqueue.TypedRateLimitingQueueConfig[string]{Name: "driftplane"}),
 		informer: factory.ForResource(ApplicationsGVR).Informer(),
 	}
+	// Applications by the DriftReports they list, to refuse a report two applications claim.
+	_ = c.informer.AddIndexers(cache.Indexers{indexByReport: reportIndex})
 	enqueue := func(obj any) {
-		if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
+		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
 			c.queue.Add(key)
 		}
 	}
 	_, _ = c.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    enqueue,
 		UpdateFunc: func(_, obj any) { enqueue(obj) }, // resyncs arrive as updates too
+		DeleteFunc: enqueue,                           // to release the application's metrics
 	})
 	broadcaster := record.NewBroadcaster()
 	if cfg.Kube != nil {
@@ -117,17 +141,31 @@ func NewController(cfg Config) *Controller {
 // SetEvidence sends a record of every successful evaluation to store.
 func (c *Controller) SetEvidence(store evidence.Store) { c.cfg.Evidence = store }
 
-// Run processes applications until ctx ends, then drains and stops.
+// Run processes applications until ctx ends, then stops taking work, waits for every worker
+// and the informer to finish, and stops the event recorder.
 func (c *Controller) Run(ctx context.Context, workers int) error {
 	defer utilruntime.HandleCrash()
-	defer c.queue.ShutDown()
 	defer c.stop()
-	go c.informer.Run(ctx.Done())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer c.queue.ShutDown()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c.informer.Run(ctx.Done())
+	}()
 	if !cache.WaitForCacheSync(ctx.Done(), c.informer.HasSynced) {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("applications informer did not sync")
 	}
 	for i := 0; i < workers; i++ {
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			for c.next(ctx) {
 			}
 		}()
@@ -142,7 +180,7 @@ func (c *Controller) next(ctx context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(key)
-	if err := c.Sync(ctx, key); err != nil {
+	if err := c.syncRecovered(ctx, key); err != nil {
 		c.cfg.Log.Warn("evaluation failed; retrying", "app", key, "err", err)
 		c.queue.AddRateLimited(key)
 		return true
@@ -151,24 +189,70 @@ func (c *Controller) next(ctx context.Context) bool {
 	return true
 }
 
+// syncRecovered is Sync that turns a panic into an error: one application's bad data never
+// stops the reporter. (A panic while evaluating is already caught inside Sync and written to the
+// report as Evaluated=False; this catches the rest.)
+func (c *Controller) syncRecovered(ctx context.Context, key string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.cfg.Log.Error("sync panicked", "app", key, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.cfg.Metrics.Failed(key)
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return c.Sync(ctx, key)
+}
+
+// forget releases what the reporter holds for an application it no longer evaluates.
+func (c *Controller) forget(key string) {
+	c.cfg.Metrics.Forget(key)
+}
+
 // Sync evaluates one application ("namespace/name") and writes its DriftReport status. An
-// application without a DriftReport is not ours and is skipped.
+// application without a DriftReport is not ours and is skipped; a deleted one is forgotten.
 func (c *Controller) Sync(ctx context.Context, key string) error {
-	ns, name, err := cache.SplitMetaNamespaceKey(key)
-	if err != nil {
+	if _, _, err := cache.SplitMetaNamespaceKey(key); err != nil {
 		return fmt.Errorf("bad queue key %q: %w", key, err)
 	}
 	obj, exists, err := c.informer.GetIndexer().GetByKey(key)
-	if err != nil || !exists {
+	if err != nil {
 		return err
 	}
-	app := obj.(*unstructured.Unstructured)
-	reportNS, reportName, ok := driftReportOf(app)
-	if !ok {
+	if !exists {
+		c.forget(key)
 		return nil
 	}
-	reports := c.cfg.Dynamic.Resource(DriftReportsGVR).Namespace(reportNS)
-	dr, err := reports.Get(ctx, reportName, metav1.GetOptions{})
+	app := obj.(*unstructured.Unstructured)
+	refs := driftReportsOf(app)
+	switch len(refs) {
+	case 0:
+		c.forget(key)
+		return nil
+	case 1:
+		return c.syncReport(ctx, app, key, refs[0], nil)
+	}
+	// One application, one DriftReport: with two, either could carry the looser policy, so
+	// neither decides.
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = r.String()
+	}
+	many := failf(ReasonNotOwnReport, "application %s lists %d DriftReports (%s); an application has one, so drift is unknown",
+		key, len(refs), strings.Join(names, ", "))
+	var firstErr error
+	for _, r := range refs {
+		if err := c.syncReport(ctx, app, key, r, many); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// syncReport evaluates the application against one DriftReport (or records refusal, when set,
+// as the failure) and writes the report's status.
+func (c *Controller) syncReport(ctx context.Context, app *unstructured.Unstructured, key string, ref reportRef, refusal error) error {
+	reports := c.cfg.Dynamic.Resource(DriftReportsGVR).Namespace(ref.Namespace)
+	dr, err := reports.Get(ctx, ref.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil // not synced yet; the application's next change brings us back
 	}
@@ -177,10 +261,7 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	}
 	prev := currentStatus(dr)
 	start := c.cfg.Now()
-	next, policy, evalErr := c.evaluate(ctx, app, dr, ns, name, prev, start)
-	if evalErr == nil && c.cfg.AutoHeal && c.cfg.Healer != nil {
-		c.heal(ctx, app, policy, &next, ns, name, start)
-	}
+	next, evalErr := c.evaluateGuarded(ctx, app, dr, key, ref, prev, start, refusal)
 	if evalErr != nil {
 		c.cfg.Metrics.Failed(key)
 		freshness, _, _ := unstructured.NestedInt64(dr.Object, "spec", "freshnessSeconds")
@@ -200,14 +281,53 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 	}
 	dr.Object["status"] = raw
 	if _, err := reports.UpdateStatus(ctx, dr, metav1.UpdateOptions{FieldManager: "argocd-driftplane"}); err != nil {
-		return fmt.Errorf("writing DriftReport %s/%s status: %w", reportNS, reportName, err)
+		return fmt.Errorf("writing DriftReport %s status: %w", ref, err)
+	}
+	if f := (*Failure)(nil); errors.As(evalErr, &f) {
+		// A refusal is a decision (drift is unknown, and the report says why), not a transient
+		// error to retry fast; the next change or resync re-evaluates.
+		return nil
 	}
 	return evalErr
 }
 
-func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstructured, ns, name string, prev *Status, now time.Time) (Status, *Policy, error) {
+// evaluateGuarded runs the evaluation and the auto-heal, turning a panic into a failed
+// evaluation of this application alone.
+func (c *Controller) evaluateGuarded(ctx context.Context, app, dr *unstructured.Unstructured, key string, ref reportRef, prev *Status, now time.Time, refusal error) (st Status, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.cfg.Log.Error("evaluation panicked", "app", key, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = failf(ReasonPanic, "evaluation panicked, so drift is unknown: %v", r)
+			st = StatusFromError(err, dr.GetGeneration(), now, prev)
+		}
+	}()
+	if refusal != nil {
+		return StatusFromError(refusal, dr.GetGeneration(), now, prev), refusal
+	}
+	next, policy, err := c.evaluate(ctx, app, dr, key, ref, prev, now)
+	if err == nil && c.cfg.AutoHeal && c.cfg.Healer != nil {
+		c.heal(ctx, app, policy, &next, now)
+	}
+	return next, err
+}
+
+func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstructured, key string, ref reportRef, prev *Status, now time.Time) (Status, *Policy, error) {
 	fail := func(err error) (Status, *Policy, error) {
-		return StatusFromError(err, dr.GetGeneration(), now, prev), nil, err
+		return StatusFromError(c.redact(err), dr.GetGeneration(), now, prev), nil, c.redact(err)
+	}
+	ns, name := app.GetNamespace(), app.GetName()
+	if err := checkOwnReport(app, dr, c.cfg.ArgoNamespace, c.cfg.InstanceLabelKey); err != nil {
+		return fail(err)
+	}
+	claimants, err := c.informer.GetIndexer().IndexKeys(indexByReport, ref.String())
+	if err != nil {
+		return fail(err)
+	}
+	if err := checkSoleClaim(key, ref, claimants); err != nil {
+		return fail(err)
+	}
+	if err := checkAppCompared(app); err != nil {
+		return fail(err)
 	}
 	spec, _, _ := unstructured.NestedMap(dr.Object, "spec")
 	policy, err := PolicyFromSpec(spec)
@@ -216,6 +336,12 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	}
 	resources, err := c.cfg.Argo.ManagedResources(ctx, name, ns)
 	if err != nil {
+		return fail(err)
+	}
+	if err := checkTargets(resources); err != nil {
+		return fail(err)
+	}
+	if err := checkAnswerHoldsReport(resources, ref, key); err != nil {
 		return fail(err)
 	}
 	var audit *kube.AuditLog
@@ -246,14 +372,34 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	return StatusFromReport(rep, obs, dr.GetGeneration(), revision, now, prev), policy, nil
 }
 
+// redact removes the Argo CD token from an error before it reaches a status, an Event or a log:
+// a proxy or server that echoes the request back must not publish the credential.
+func (c *Controller) redact(err error) error {
+	type redactor interface{ Redact(string) string }
+	r, ok := c.cfg.Argo.(redactor)
+	if !ok || err == nil {
+		return err
+	}
+	msg := err.Error()
+	clean := r.Redact(msg)
+	if clean == msg {
+		return err
+	}
+	var f *Failure
+	if errors.As(err, &f) {
+		return &Failure{Reason: f.Reason, Message: clean}
+	}
+	return errors.New(clean)
+}
+
 // heal runs the bounded auto-heal and records it in the status and as an Event.
-func (c *Controller) heal(ctx context.Context, app *unstructured.Unstructured, policy *Policy, st *Status, ns, name string, now time.Time) {
+func (c *Controller) heal(ctx context.Context, app *unstructured.Unstructured, policy *Policy, st *Status, now time.Time) {
 	health, _, _ := unstructured.NestedString(app.Object, "status", "health", "status")
-	plan := PlanHeal(policy, *st, health == "Healthy")
+	plan := PlanHeal(policy, *st, AppState{Healthy: health == "Healthy", AutomatedSync: automatedSync(app)})
 	rec := &HealRecord{At: now.UTC().Format(time.RFC3339), Skipped: plan.Skipped}
 	if len(plan.Targets) > 0 {
-		if err := c.cfg.Healer.SyncResources(ctx, name, ns, plan.Targets); err != nil {
-			rec.Error = err.Error()
+		if err := c.cfg.Healer.SyncResources(ctx, app.GetName(), app.GetNamespace(), plan.Targets); err != nil {
+			rec.Error = c.redact(err).Error()
 		} else {
 			rec.Healed = plan.Targets
 			var what []string
@@ -264,20 +410,6 @@ func (c *Controller) heal(ctx context.Context, app *unstructured.Unstructured, p
 		}
 	}
 	st.AutoHeal = rec
-}
-
-// driftReportOf finds the application's DriftReport among the resources Argo CD manages for it.
-func driftReportOf(app *unstructured.Unstructured) (namespace, name string, ok bool) {
-	resources, _, _ := unstructured.NestedSlice(app.Object, "status", "resources")
-	for _, r := range resources {
-		m, _ := r.(map[string]any)
-		if m["group"] == drift.GroupName && m["kind"] == "DriftReport" {
-			ns, _ := m["namespace"].(string)
-			n, _ := m["name"].(string)
-			return ns, n, n != ""
-		}
-	}
-	return "", "", false
 }
 
 func currentStatus(dr *unstructured.Unstructured) *Status {
@@ -308,7 +440,14 @@ func RunWithLeaderElection(ctx context.Context, c *Controller, kc kubernetes.Int
 		Client:     kc.CoordinationV1(),
 		LockConfig: resourcelock.ResourceLockConfig{Identity: identity},
 	}
-	var runErr error
+	// RunOrDie starts OnStartedLeading in a goroutine of its own and returns without waiting for
+	// it, so wait here: the controller's workers are done before this returns.
+	var (
+		mu     sync.Mutex
+		closed bool
+		wg     sync.WaitGroup
+		runErr error
+	)
 	leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
 		Lock:            lock,
 		LeaseDuration:   15 * time.Second,
@@ -317,9 +456,28 @@ func RunWithLeaderElection(ctx context.Context, c *Controller, kc kubernetes.Int
 		ReleaseOnCancel: true,
 		Name:            "argocd-driftplane-reporter",
 		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(ctx context.Context) { runErr = c.Run(ctx, workers) },
+			OnStartedLeading: func(ctx context.Context) {
+				mu.Lock()
+				if closed {
+					mu.Unlock()
+					return
+				}
+				wg.Add(1)
+				mu.Unlock()
+				defer wg.Done()
+				err := c.Run(ctx, workers)
+				mu.Lock()
+				runErr = err
+				mu.Unlock()
+			},
 			OnStoppedLeading: func() {},
 		},
 	})
+	mu.Lock()
+	closed = true
+	mu.Unlock()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
 	return runErr
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,6 +88,8 @@ func TestControllerLiveCluster(t *testing.T) {
 	}
 	report := docs[len(docs)-1].Object
 	report.SetNamespace(kubetest.Namespace)
+	// As Argo CD applies it: tracked for the application (the reporter refuses a report that is not).
+	report.SetAnnotations(map[string]string{TrackingAnnotation: "web:drift.driftplane.io/DriftReport:" + kubetest.Namespace + "/web"})
 	if _, err := dyn.Resource(DriftReportsGVR).Namespace(kubetest.Namespace).Create(ctx, report, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -111,9 +114,12 @@ status:
 		t.Fatal(err)
 	}
 
+	var mu sync.Mutex // the handler runs on the server's goroutines
 	var asked []string
 	var synced []string
 	argo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
 		if r.Method == http.MethodPost {
 			b, _ := io.ReadAll(r.Body)
 			synced = append(synced, r.URL.Path+" "+string(b))
@@ -161,6 +167,8 @@ status:
 		time.Sleep(200 * time.Millisecond)
 	}
 	if st == nil || st.LastEvaluatedEpoch == 0 {
+		mu.Lock()
+		defer mu.Unlock()
 		t.Fatalf("no DriftReport status written; Argo API asked %v", asked)
 	}
 	if st.BlockingCount != 1 || st.ObservedRevision != "0123abc" || len(st.Conditions) != 1 || st.Conditions[0].Status != "True" {
@@ -169,9 +177,11 @@ status:
 	if f := st.Findings[0]; f.Kind != "Deployment" || f.Actor != "alice" || !f.Blocking {
 		t.Errorf("first finding %+v", f)
 	}
+	mu.Lock()
 	if len(asked) == 0 || asked[0] != "/api/v1/applications/web/managed-resources?appNamespace=argocd" {
 		t.Errorf("Argo CD API calls %v", asked)
 	}
+	mu.Unlock()
 
 	var events []string
 	for time.Now().Before(deadline) {
@@ -200,9 +210,11 @@ status:
 		strings.Join(st.AutoHeal.Healed[0].Paths, ",") != "/metadata/labels/app" {
 		t.Errorf("auto-heal record %+v", st.AutoHeal)
 	}
+	mu.Lock()
 	if len(synced) != 1 || !strings.Contains(synced[0], `"resources":[{"group":"apps","kind":"Deployment","namespace":"web","name":"web"}]`) {
 		t.Errorf("sync requests %v", synced)
 	}
+	mu.Unlock()
 	if st.AutoHeal != nil && !strings.Contains(strings.Join(st.AutoHeal.Skipped, "\n"), "/spec/template/spec/containers/name=app/image: AutoHealPolicy labels-only does not allow /spec/template/spec/containers/name=app/image") {
 		t.Errorf("the image change must be skipped with its reason: %v", st.AutoHeal.Skipped)
 	}

@@ -41,13 +41,26 @@ func PolicyFromSpec(spec map[string]any) (*Policy, error) {
 			return nil, fmt.Errorf("DriftReport spec.exceptions[%d]: %w", i, err)
 		}
 	}
+	for i, a := range p.AutoHealPolicies {
+		if a == nil {
+			return nil, fmt.Errorf("DriftReport spec.autoHealPolicies[%d] is empty", i)
+		}
+		if err := a.Validate(); err != nil {
+			return nil, fmt.Errorf("DriftReport spec.autoHealPolicies[%d]: %w", i, err)
+		}
+	}
 	return &p, nil
 }
 
 // Evaluate classifies an application's managed resources against its policy. Hooks and the
 // DriftReport itself are not drift; a resource Argo CD does not target (extraneous) is left to
-// Argo CD's own pruning; a targeted resource missing live is a finding.
+// Argo CD's own pruning; a targeted resource missing live is a finding. An answer with no
+// resources, or with no target state at all, is what Argo CD returns when it could not render or
+// compare the application: that is an error (drift unknown), never "clean".
 func Evaluate(p *Policy, resources []ResourceDiff, audit *kube.AuditLog, now time.Time) (*drift.Report, []drift.Observation, error) {
+	if err := checkTargets(resources); err != nil {
+		return nil, nil, err
+	}
 	var obs []drift.Observation
 	for _, r := range resources {
 		if r.Hook || (r.Group == drift.GroupName && r.Kind == "DriftReport") {
@@ -99,4 +112,26 @@ func decodeState(s string) (map[string]any, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// checkTargets refuses an answer that cannot stand for Git: empty, or with every target state
+// null (hooks aside).
+func checkTargets(resources []ResourceDiff) error {
+	if len(resources) == 0 {
+		return failf(ReasonIncompleteAnswer, "argocd-server returned no managed resources: Argo CD has not compared the application, so drift is unknown")
+	}
+	targets, considered := 0, 0
+	for _, r := range resources {
+		if r.Hook {
+			continue
+		}
+		considered++
+		if r.TargetState != "" && r.TargetState != "null" {
+			targets++
+		}
+	}
+	if targets == 0 {
+		return failf(ReasonIncompleteAnswer, "argocd-server returned no target state for any of the %d managed resources: Argo CD could not render the application from Git, so drift is unknown", considered)
+	}
+	return nil
 }

@@ -36,12 +36,30 @@ type HealPlan struct {
 // silently hides an incident, and reverting data can lose it.
 var neverHealed = map[string]bool{drift.DomainIdentity: true, drift.DomainNetwork: true, drift.DomainData: true, drift.DomainSecrets: true}
 
+// AppState is what auto-heal needs to know about the application.
+type AppState struct {
+	// Healthy: Argo CD reports the application Healthy.
+	Healthy bool
+	// AutomatedSync: the application syncs itself (spec.syncPolicy.automated). Only then may a
+	// pending sync (Git ahead of the cluster) be healed: healing it is a deploy.
+	AutomatedSync bool
+}
+
+// builtinDomain is the domain the built-in decision table gives a Kubernetes group/Kind. A unit's
+// own resourceDomains may not move a Secret or a Role out of a never-healed domain.
+func builtinDomain(group, kind string) string {
+	return drift.DefaultTable().DomainFor(group+"/"+kind, nil)
+}
+
 // PlanHeal decides what may heal without a human: only findings the decision table and the unit
 // allow (auto_heal_allowed), not accepted by an exception, outside identity, network, data and
-// secrets, on an application that is Healthy, where one AutoHealPolicy applying to the object allows
-// the path of every changed field and denies none; and only when the objects to heal are no more
-// than the policy's maxObjectsPerReconcile. Anything else is skipped with its reason.
-func PlanHeal(p *Policy, st Status, appHealthy bool) HealPlan {
+// secrets (by the finding's domain and by the built-in table's, whichever the unit maps), on an
+// application that is Healthy, a pending sync only on an application that syncs itself, where one
+// AutoHealPolicy applying to the object allows the path of every changed field and denies none
+// (a deny covers the fields above it too); and only when the objects to heal are no more than the
+// policy's maxObjectsPerReconcile (5 when unset; 0 heals nothing). Anything else is skipped with
+// its reason.
+func PlanHeal(p *Policy, st Status, app AppState) HealPlan {
 	var plan HealPlan
 	skip := func(f StatusFinding, why string) {
 		plan.Skipped = append(plan.Skipped, fmt.Sprintf("%s %s: %s", f.ResourceRef, strings.Join(f.ChangedFields, ","), why))
@@ -63,11 +81,17 @@ func PlanHeal(p *Policy, st Status, appHealthy bool) HealPlan {
 		case neverHealed[f.Domain]:
 			skip(f, f.Domain+" drift is never auto-healed")
 			continue
+		case neverHealed[builtinDomain(f.Group, f.Kind)]:
+			skip(f, builtinDomain(f.Group, f.Kind)+" drift is never auto-healed ("+f.Group+"/"+f.Kind+" in the built-in decision table, whatever the unit maps it to)")
+			continue
 		case f.Deleted || len(f.ChangedFields) == 0:
 			skip(f, "a missing object is Argo CD's sync to create, not a heal")
 			continue
-		case !appHealthy:
+		case !app.Healthy:
 			skip(f, "the application is not Healthy")
+			continue
+		case f.DriftClass == drift.ClassStaleDesiredState && !app.AutomatedSync:
+			skip(f, "a pending sync is healed only when the application itself syncs automatically (spec.syncPolicy.automated)")
 			continue
 		}
 		pol := matchingPolicy(p.AutoHealPolicies, f)
@@ -84,7 +108,7 @@ func PlanHeal(p *Policy, st Status, appHealthy bool) HealPlan {
 		if t == nil {
 			t = &HealTarget{Group: f.Group, Kind: f.Kind, Namespace: f.Namespace, Name: f.Name, Policy: pol.Metadata.Name}
 			targets[k] = t
-			limits[pol.Metadata.Name] = pol.Spec.MaxObjectsPerReconcile
+			limits[pol.Metadata.Name] = pol.MaxObjects() // 5 when unset, 0 heals nothing, never unlimited
 		}
 		t.Findings = append(t.Findings, f.FindingID)
 		t.Paths = append(t.Paths, f.ChangedFields...)
@@ -94,7 +118,7 @@ func PlanHeal(p *Policy, st Status, appHealthy bool) HealPlan {
 		perPolicy[t.Policy]++
 	}
 	for _, t := range targets {
-		if limit := limits[t.Policy]; limit > 0 && perPolicy[t.Policy] > limit {
+		if limit := limits[t.Policy]; perPolicy[t.Policy] > limit {
 			plan.Skipped = append(plan.Skipped, fmt.Sprintf("%s/%s: AutoHealPolicy %s allows %d objects per reconcile, %d drifted; healing none",
 				t.Kind, t.Name, t.Policy, limit, perPolicy[t.Policy]))
 			continue
@@ -111,6 +135,9 @@ func PlanHeal(p *Policy, st Status, appHealthy bool) HealPlan {
 
 func matchingPolicy(ps []*drift.AutoHealPolicy, f StatusFinding) *drift.AutoHealPolicy {
 	for _, p := range ps {
+		if p == nil {
+			continue
+		}
 		s := p.Spec.AppliesTo
 		if len(s.Kinds) > 0 && !contains(s.Kinds, f.Kind) {
 			continue
@@ -126,29 +153,70 @@ func matchingPolicy(ps []*drift.AutoHealPolicy, f StatusFinding) *drift.AutoHeal
 	return nil
 }
 
+// pathsAllowed says why a policy does not let the changed fields heal, or "" when it does. A
+// malformed path in the policy heals nothing under it: a deny that cannot be read must not
+// become no deny.
 func pathsAllowed(p *drift.AutoHealPolicy, fields []string) string {
+	denied := make([]drift.Pointer, 0, len(p.Spec.DeniedPaths))
+	for _, d := range p.Spec.DeniedPaths {
+		dp, err := drift.ParsePointer(d)
+		if err != nil {
+			return fmt.Sprintf("has a malformed denied path %q (%v), so it heals nothing", d, err)
+		}
+		denied = append(denied, dp)
+	}
+	allowed := make([]drift.Pointer, 0, len(p.Spec.AllowedPaths))
+	for _, a := range p.Spec.AllowedPaths {
+		ap, err := drift.ParsePointer(a)
+		if err != nil {
+			return fmt.Sprintf("has a malformed allowed path %q (%v), so it heals nothing", a, err)
+		}
+		if len(ap) == 0 || ap[0] == "**" {
+			return fmt.Sprintf("allows %q, the whole object, so it heals nothing", a)
+		}
+		allowed = append(allowed, ap)
+	}
 	for _, cf := range fields {
 		ptr, err := drift.ParsePointer(cf)
 		if err != nil {
 			return "cannot read path " + cf
 		}
-		for _, d := range p.Spec.DeniedPaths {
-			if dp, err := drift.ParsePointer(d); err == nil && ptr.HasPrefix(dp) {
-				return "denies " + cf
+		for i, dp := range denied {
+			// Below the deny, or above it: healing /…/containers/name=x rewrites its image too.
+			if overlaps(ptr, dp) {
+				return "denies " + cf + " (deniedPaths " + p.Spec.DeniedPaths[i] + ")"
 			}
 		}
-		allowed := false
-		for _, a := range p.Spec.AllowedPaths {
-			if ap, err := drift.ParsePointer(a); err == nil && ptr.HasPrefix(ap) {
-				allowed = true
+		ok := false
+		for _, ap := range allowed {
+			if ptr.HasPrefix(ap) {
+				ok = true
 				break
 			}
 		}
-		if !allowed {
+		if !ok {
 			return "does not allow " + cf
 		}
 	}
 	return ""
+}
+
+// overlaps reports whether some concrete path lies under both a and b ("*" one token, "**" any
+// number): a changed field at or below a denied pattern, or above it.
+func overlaps(a, b drift.Pointer) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return true
+	}
+	if a[0] == "**" {
+		return overlaps(a[1:], b) || overlaps(a, b[1:])
+	}
+	if b[0] == "**" {
+		return overlaps(a, b[1:]) || overlaps(a[1:], b)
+	}
+	if a[0] != b[0] && a[0] != "*" && b[0] != "*" {
+		return false
+	}
+	return overlaps(a[1:], b[1:])
 }
 
 func contains(list []string, v string) bool {
@@ -190,12 +258,12 @@ func (c *ArgoClient) SyncResources(ctx context.Context, app, appNamespace string
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("argocd-server %s: sync %s: %w", c.BaseURL, app, err)
+		return c.errorf("argocd-server %s: sync %s: %w", c.server(), app, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return fmt.Errorf("argocd-server %s: sync %s: %s: %s", c.BaseURL, app, resp.Status, strings.TrimSpace(string(msg)))
+		return c.errorf("argocd-server %s: sync %s: %s: %s", c.server(), app, resp.Status, strings.TrimSpace(string(msg)))
 	}
 	return nil
 }

@@ -98,6 +98,21 @@ func (m *Metrics) Evaluated(app string, st Status, took time.Duration, now time.
 	}
 }
 
+// Forget releases every series and all state of an application the reporter no longer
+// evaluates (deleted, or no longer carrying a DriftReport).
+func (m *Metrics) Forget(app string) {
+	if m == nil {
+		return
+	}
+	m.findings.DeletePartialMatch(prometheus.Labels{"app": app})
+	m.blocking.DeleteLabelValues(app)
+	m.stale.DeleteLabelValues(app)
+	m.evalErrors.DeleteLabelValues(app)
+	m.mu.Lock()
+	delete(m.firstSeen, app)
+	m.mu.Unlock()
+}
+
 // Failed records a failed evaluation.
 func (m *Metrics) Failed(app string) {
 	if m != nil {

@@ -1,6 +1,8 @@
 package reporter
 
 import (
+	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -56,12 +58,48 @@ type HealRecord struct {
 	Error   string       `json:"error,omitempty"`
 }
 
-// Condition types and reasons.
+// Condition types and reasons. Every reason but ReasonEvaluated comes with Evaluated=False: drift
+// is unknown, and the health check says Unknown, never Healthy.
 const (
 	ConditionEvaluated = "Evaluated"
 	ReasonEvaluated    = "Evaluated"
 	ReasonFailed       = "EvaluationFailed"
+	// ReasonComparisonError and ReasonInvalidSpec: Argo CD itself could not compare the
+	// application (its ComparisonError or InvalidSpecError condition), so its answer is not Git's.
+	ReasonComparisonError = "ComparisonError"
+	ReasonInvalidSpec     = "InvalidSpecError"
+	// ReasonSyncUnknown: Argo CD reports the application's sync status Unknown.
+	ReasonSyncUnknown = "SyncStatusUnknown"
+	// ReasonIncompleteAnswer: argocd-server's managed-resources answer is empty, has no target
+	// state at all, or does not hold the application's own DriftReport.
+	ReasonIncompleteAnswer = "IncompleteAnswer"
+	// ReasonNotOwnReport: the DriftReport is not the application's own (spec.application, Argo
+	// CD's tracking, or another application lists it too); its policy is not used.
+	ReasonNotOwnReport = "NotOwnReport"
+	// ReasonPanic: the evaluation panicked; the reporter recovered and carries on.
+	ReasonPanic = "EvaluationPanicked"
 )
+
+// Failure is an evaluation that could not decide, with the condition reason saying why.
+type Failure struct {
+	Reason  string
+	Message string
+}
+
+func (f *Failure) Error() string { return f.Message }
+
+func failf(reason, format string, args ...any) error {
+	return &Failure{Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// reasonOf is the condition reason of a failed evaluation.
+func reasonOf(err error) string {
+	var f *Failure
+	if errors.As(err, &f) && f.Reason != "" {
+		return f.Reason
+	}
+	return ReasonFailed
+}
 
 // StatusFromReport builds the status of a successful evaluation.
 func StatusFromReport(rep *drift.Report, obs []drift.Observation, generation int64, revision string, now time.Time, prev *Status) Status {
@@ -106,7 +144,7 @@ func StatusFromReport(rep *drift.Report, obs []drift.Observation, generation int
 }
 
 // StatusFromError keeps the last findings but marks the evaluation failed, so health turns
-// Degraded ("drift is unknown") instead of keeping a stale Healthy.
+// Unknown ("drift is unknown") instead of keeping a stale Healthy.
 func StatusFromError(err error, generation int64, now time.Time, prev *Status) Status {
 	s := Status{Findings: []StatusFinding{}}
 	if prev != nil {
@@ -117,7 +155,7 @@ func StatusFromError(err error, generation int64, now time.Time, prev *Status) S
 		s.LastEvaluatedAt, s.LastEvaluatedEpoch = now.UTC().Format(time.RFC3339), now.Unix()
 	}
 	s.Conditions = setCondition(prevConditions(prev), Condition{
-		Type: ConditionEvaluated, Status: "False", Reason: ReasonFailed, Message: err.Error(), ObservedGeneration: generation,
+		Type: ConditionEvaluated, Status: "False", Reason: reasonOf(err), Message: err.Error(), ObservedGeneration: generation,
 	}, now)
 	return s
 }
@@ -175,6 +213,12 @@ func Transitions(prev *Status, next Status) []Transition {
 		}
 	}
 	var out []Transition
+	// Drift turning unknown is news too: say why, once per reason.
+	if c := conditionOf(&next, ConditionEvaluated); c != nil && c.Status != "True" {
+		if p := conditionOf(prev, ConditionEvaluated); p == nil || p.Status != c.Status || p.Reason != c.Reason {
+			out = append(out, Transition{Type: "Warning", Reason: "DriftUnknown", Message: "Drift is unknown (" + c.Reason + "): " + c.Message})
+		}
+	}
 	if len(appeared) > 0 {
 		out = append(out, Transition{Type: "Warning", Reason: "DriftBlocking",
 			Message: "Unaccepted drift at or above gate " + next.Gate + ": " + strings.Join(appeared, "; ")})
@@ -183,4 +227,16 @@ func Transitions(prev *Status, next Status) []Transition {
 		out = append(out, Transition{Type: "Normal", Reason: "DriftCleared", Message: "No unaccepted drift at or above gate " + next.Gate})
 	}
 	return out
+}
+
+func conditionOf(s *Status, typ string) *Condition {
+	if s == nil {
+		return nil
+	}
+	for i := range s.Conditions {
+		if s.Conditions[i].Type == typ {
+			return &s.Conditions[i]
+		}
+	}
+	return nil
 }

@@ -8,20 +8,22 @@
 local os = require("os")
 local hs = {}
 local status = obj.status
-if status == nil or status.lastEvaluatedEpoch == nil then
-  hs.status = "Progressing"
-  hs.message = "Waiting for the driftplane reporter to evaluate drift"
-  return hs
-end
-
-if status.conditions ~= nil then
+-- A failed evaluation comes first: "could not tell" is Unknown (the worst health Argo CD knows),
+-- never a stale Healthy, whatever the rest of the status still says.
+if status ~= nil and status.conditions ~= nil then
   for _, c in ipairs(status.conditions) do
-    if c.type == "Evaluated" and c.status == "False" then
+    if c.type == "Evaluated" and c.status ~= "True" then
       hs.status = "Unknown"
       hs.message = "Drift evaluation failed, so drift is unknown: " .. (c.message or c.reason or "no reason given")
       return hs
     end
   end
+end
+
+if status == nil or status.lastEvaluatedEpoch == nil then
+  hs.status = "Progressing"
+  hs.message = "Waiting for the driftplane reporter to evaluate drift"
+  return hs
 end
 
 local freshness = 900
