@@ -17,7 +17,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/digestkey"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/scan"
 )
@@ -37,12 +39,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "text, json, markdown or sarif")
 	tofuBin := fs.String("tofu", "tofu", "OpenTofu (or Terraform) binary")
 	parallel := fs.Int("parallel", 2, "stacks planned at once")
-	timeout := fs.Duration("timeout", 15*time.Minute, "per-unit limit; a unit over it is unknown")
+	timeout := fs.Duration("timeout", 15*time.Minute, "per-unit limit on tofu and the evidence upload; a unit over it is unknown")
 	shard := fs.String("shard", "", "INDEX/COUNT of a sharded run (default from JOB_COMPLETION_INDEX and --shards)")
 	shards := fs.Int("shards", 1, "shard count when the index comes from JOB_COMPLETION_INDEX")
 	evidenceAt := fs.String("evidence", "", "folder or s3://bucket/prefix for evidence records")
 	s3Endpoint := fs.String("s3-endpoint", "", "S3-compatible endpoint for s3:// evidence")
 	s3PathStyle := fs.Bool("s3-path-style", false, "path-style S3 addressing")
+	digestKeyFile := fs.String("digest-key-file", "", "file holding this installation's key for digests of sensitive values, created when absent\n(default: $"+digestkey.EnvKey+", else the file $"+digestkey.EnvFile+", else ~/.config/driftplane/digest-key)")
+	maxPlan := fs.Int64("max-plan-bytes", 0, "bound on one unit's plan JSON (default 256 MiB)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 64
 	}
@@ -61,10 +65,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 3
 	}
 	units = scan.Shard(units, index, count)
+	digester, source, err := resolveDigester(*digestKeyFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "driftplane scan: %v\n", err)
+		return 3
+	}
+	// SIGINT/SIGTERM stop running units (tofu, evidence uploads); their drift is unknown. A
+	// second signal kills the process.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	opts := scan.Options{Tofu: *tofuBin, Parallelism: *parallel, Timeout: *timeout, Version: version, Progress: stderr,
-		Env: []string{"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1"}}
+		Env: []string{"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1"}, Digester: digester, MaxPlanBytes: *maxPlan}
 	if *evidenceAt != "" {
 		if blob.IsS3(*evidenceAt) {
 			bucket, prefix, err := blob.ParseS3(*evidenceAt)
@@ -81,13 +92,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 			opts.Evidence = evidence.Dir(*evidenceAt)
 		}
 	}
-	fmt.Fprintf(stderr, "driftplane scan: %d unit(s) in shard %d/%d\n", len(units), index, count)
+	fmt.Fprintf(stderr, "driftplane scan: %d unit(s) in shard %d/%d; sensitive values digested with the key from %s\n", len(units), index, count, source)
 	results := scan.Run(ctx, units, opts)
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "driftplane scan: stopped by a signal; units not finished are unknown")
+	}
 	if err := scan.Write(stdout, *format, results); err != nil {
 		fmt.Fprintf(stderr, "driftplane scan: %v\n", err)
 		return 64
 	}
 	return scan.ExitCode(results)
+}
+
+// resolveDigester finds the installation's digest key: the --digest-key-file file (created when
+// absent) wins, else digestkey.Resolve's chain ($DRIFTPLANE_DIGEST_KEY, $DRIFTPLANE_DIGEST_KEY_FILE,
+// the default file). The source is for messages; the key is never printed.
+func resolveDigester(file string) (*drift.Digester, digestkey.Source, error) {
+	if file == "" {
+		return digestkey.Resolve("")
+	}
+	key, err := digestkey.LoadOrCreate(file)
+	if err != nil {
+		return nil, "", err
+	}
+	d, _, err := digestkey.Resolve(string(key))
+	if err != nil {
+		return nil, "", fmt.Errorf("digest key file %s: %w", file, err)
+	}
+	return d, digestkey.Source(file), nil
 }
 
 // parseShard reads INDEX/COUNT, or takes the index from a Kubernetes Indexed Job.
