@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/driftplane/terraform-provider-drift/internal/testtools"
 )
@@ -84,3 +85,7 @@ func (s *realStack) planJSON(extra ...string) string {
 	}
 	return p
 }
+
+// soon is an exception expiry inside every unit's lifetime bound (90 days): expiry is judged on
+// the real clock, so fixtures cannot use fixed dates.
+var soon = time.Now().UTC().Add(30 * 24 * time.Hour).Truncate(time.Second).Format(time.RFC3339)

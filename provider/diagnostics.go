@@ -104,7 +104,8 @@ func addPolicyError(diags *diag.Diagnostics, summary, nameAttr string, err error
 	if errors.As(err, &ve) {
 		for _, fe := range ve.Errors {
 			p := hclPath(fe.Field, nameAttr)
-			detail := hclFieldLabel(p, fe.Field) + ": " + fe.Message
+			// Name the object too: a stack may declare many exceptions, and the id is what people grep.
+			detail := ve.Object + ": " + hclFieldLabel(p, fe.Field) + ": " + fe.Message
 			if len(p.Steps()) == 0 {
 				diags.AddError(summary, detail)
 			} else {

@@ -109,7 +109,7 @@ data "drift_exception" "accepted" {
   reason      = "file rotated by the on-call during INC-42"
   ticket      = "INC-42"
   approved_by = "oncall-lead"
-  expires_at  = "2099-01-01T00:00:00Z"
+  expires_at  = "`+soon+`"
 }
 `)
 	run(true, "init", "-input=false")

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -97,6 +98,11 @@ func (d *ExceptionDataSource) Read(ctx context.Context, req datasource.ReadReque
 	now := time.Now()
 	if d.now != nil {
 		now = d.now()
+	}
+	if why := e.LifetimeError(now, drift.MaxExceptionDaysLimit); why != "" {
+		resp.Diagnostics.AddAttributeError(path.Root("expires_at"), "Invalid drift_exception",
+			fmt.Sprintf("exception %s: expires_at %s", e.ID(), why))
+		return
 	}
 	expired := e.Expired(now)
 	if expired {

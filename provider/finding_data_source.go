@@ -33,13 +33,14 @@ func NewFindingDataSource() datasource.DataSource { return &FindingDataSource{} 
 // FindingDataSource evaluates a unit's drift and fails the plan on unaccepted findings at or
 // above the unit's gate.
 type FindingDataSource struct {
-	s3 blob.S3Options
+	s3       blob.S3Options
+	digester *drift.Digester
 }
 
-// Configure receives the provider's S3 options.
-func (d *FindingDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, _ *datasource.ConfigureResponse) {
-	if o, ok := req.ProviderData.(*blob.S3Options); ok && o != nil {
-		d.s3 = *o
+// Configure receives the provider's S3 options and digest key.
+func (d *FindingDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	if pd := configureData(req, resp); pd != nil {
+		d.s3, d.digester = pd.s3, pd.digester
 	}
 }
 
@@ -130,7 +131,8 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				"without a plan file), local or `s3://bucket/key`: the resource IDs, ARNs and names CloudTrail calls are matched by, " +
 				"for resources the plan does not carry them for."},
 			"evaluation_time": schema.StringAttribute{Optional: true, MarkdownDescription: "RFC 3339 time at which exception " +
-				"expiry is judged; defaults to now. Set it to replay a past evaluation exactly."},
+				"expiry is judged, to ask \"will this still pass then\". It can only move the evaluation later: a time before now " +
+				"is ignored (with a warning), because judging expiry in the past would revive expired exceptions."},
 			"enforce_gate": schema.BoolAttribute{Optional: true, MarkdownDescription: "Fail the plan on blocking findings " +
 				"(default `true`). With `false`, blocking findings are warnings and only the attributes report them."},
 			"evidence_location": str("Where the evidence record of this evaluation was written (with an `evidence` block)."),
@@ -222,6 +224,10 @@ func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("evaluation_time"), "Invalid evaluation_time", fmt.Sprintf("%q is not an RFC 3339 time", s))
 			return
+		}
+		if t.Before(now) {
+			resp.Diagnostics.AddAttributeWarning(path.Root("evaluation_time"), "evaluation_time is in the past",
+				fmt.Sprintf("%s is before now (%s); exceptions are judged at now, since an earlier time would revive expired exceptions.", s, now.Format(time.RFC3339)))
 		}
 		now = t
 	}
@@ -384,12 +390,12 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 		if loc := m.PlanJSONPath.ValueString(); blob.IsS3(loc) {
 			var data []byte
 			if data, err = blob.ReadAll(ctx, loc, d.s3); err == nil {
-				plan, err = tofuplan.Read(loc, data)
+				plan, err = tofuplan.Read(loc, data, tofuplan.WithDigester(d.digester))
 			} else {
 				err = fmt.Errorf("plan file %w", err)
 			}
 		} else {
-			plan, err = tofuplan.ReadFile(loc)
+			plan, err = tofuplan.ReadFile(loc, tofuplan.WithDigester(d.digester))
 		}
 		if err != nil {
 			diags.AddAttributeError(path.Root("plan_json_path"), "Cannot read plan: drift is unknown", err.Error())
@@ -416,7 +422,7 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 				data, err := blob.ReadAll(ctx, sp, d.s3)
 				var ids map[string]map[string]any
 				if err == nil {
-					ids, err = tofuplan.StateIDs(sp, data)
+					ids, err = tofuplan.StateIDs(sp, data, tofuplan.WithDigester(d.digester))
 				} else {
 					err = fmt.Errorf("state file %w", err)
 				}
@@ -431,7 +437,7 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 		}
 	} else {
 		var err error
-		obs, err = observeKubernetes(ctx, m.Kubernetes, unit)
+		obs, err = observeKubernetes(ctx, m.Kubernetes, unit, d.digester)
 		if err != nil {
 			diags.AddAttributeError(path.Root("kubernetes"), "Cannot read the cluster: drift is unknown", err.Error())
 			return nil, nil, false
@@ -447,7 +453,7 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 	return rep, inputs, true
 }
 
-func observeKubernetes(ctx context.Context, k *kubernetesModel, unit *drift.ManagedUnit) ([]drift.Observation, error) {
+func observeKubernetes(ctx context.Context, k *kubernetesModel, unit *drift.ManagedUnit, dg *drift.Digester) ([]drift.Observation, error) {
 	if k.ManifestsPath.ValueString() == "" {
 		return nil, fmt.Errorf("kubernetes.manifests_path is required")
 	}
@@ -466,7 +472,7 @@ func observeKubernetes(ctx context.Context, k *kubernetesModel, unit *drift.Mana
 	if err != nil {
 		return nil, err
 	}
-	src := &kube.Source{Cluster: cluster, Options: []kube.CompareOption{kube.WithAppliers(unit.Spec.Appliers...)}}
+	src := &kube.Source{Cluster: cluster, Options: []kube.CompareOption{kube.WithAppliers(unit.Spec.Appliers...), kube.WithDigester(dg)}}
 	if p := k.AuditLogPath.ValueString(); p != "" {
 		audit, err := kube.ReadAuditLogFile(p)
 		if err != nil {

@@ -80,7 +80,7 @@ func TestAccFindingRealDrift(t *testing.T) {
 				ExpectError: diagRE("Unaccepted drift: local_file.managed (STATE_DRIFT, MEDIUM)", "(deleted outside IaC)", "STATE_REFRESH", "no exception matches local_file.managed"),
 			},
 			{
-				Config: unitHCL("medium") + exceptionHCL("EXC-1", "local_file.managed", "STATE_DRIFT", "2099-01-01T00:00:00Z", "") + findingHCL(plan, "EXC-1"),
+				Config: unitHCL("medium") + exceptionHCL("EXC-1", "local_file.managed", "STATE_DRIFT", soon, "") + findingHCL(plan, "EXC-1"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("data.drift_finding.f", "status", "drifted"),
 					resource.TestCheckResourceAttr("data.drift_finding.f", "blocking_count", "0"),
@@ -134,8 +134,8 @@ func TestAccFindingRealClean(t *testing.T) {
 func TestAccFindingNetworkExposureAndSensitive(t *testing.T) {
 	requireTofu(t)
 	plan, _ := filepath.Abs("testdata/network-plan.json")
-	exc := exceptionHCL("EXC-1", "module.net.aws_security_group.web", "EMERGENCY_DRIFT", "2099-01-01T00:00:00Z", `["/ingress"]`)
-	dbExc := exceptionHCL("EXC-2", "aws_db_instance.main", "UNAUTHORIZED_RUNTIME_DRIFT", "2099-01-01T00:00:00Z", `["/instance_class", "/password"]`)
+	exc := exceptionHCL("EXC-1", "module.net.aws_security_group.web", "EMERGENCY_DRIFT", soon, `["/ingress"]`)
+	dbExc := exceptionHCL("EXC-2", "aws_db_instance.main", "UNAUTHORIZED_RUNTIME_DRIFT", soon, `["/instance_class", "/password"]`)
 	noSecret := func(s *terraform.State) error {
 		for _, m := range s.Modules {
 			for name, r := range m.Resources {

@@ -45,7 +45,7 @@ data "drift_exception" "incident" {
   reason      = "connection storm during INC-77"
   ticket      = "INC-77"
   approved_by = "sre-lead"
-  expires_at  = "2099-01-01T00:00:00Z"
+  expires_at  = "` + soon + `"
 }
 `
 	hotfix := `
@@ -58,7 +58,7 @@ data "drift_exception" "hotfix" {
   reason      = "hotfix 1.1 until the release lands in Git"
   ticket      = "CHG-1001"
   approved_by = "web-lead"
-  expires_at  = "2099-01-01T00:00:00Z"
+  expires_at  = "` + soon + `"
 }
 `
 	finding := func(enforce bool, exceptions string) string {

@@ -37,6 +37,9 @@ type managedUnitModel struct {
 	ResourceDomains  map[string]string     `tfsdk:"resource_domains"`
 	BreakGlassGroups []string              `tfsdk:"break_glass_groups"`
 	Appliers         []string              `tfsdk:"appliers"`
+	ApplierIDs       []string              `tfsdk:"applier_identities"`
+	ControllerIDs    map[string][]string   `tfsdk:"controller_identities"`
+	MaxExceptionDays types.Int64           `tfsdk:"max_exception_days"`
 	OwnershipRules   []ownershipRuleModel  `tfsdk:"ownership_rule"`
 	DomainOverrides  []domainOverrideModel `tfsdk:"domain_override"`
 	PolicyFile       types.String          `tfsdk:"policy_file"`
@@ -107,6 +110,15 @@ func (d *ManagedUnitDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"appliers": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Extra Kubernetes field " +
 				"managers that apply Git's desired state (besides `argocd-controller`, `helm`, `kustomize-controller`, ...). What they " +
 				"wrote is the recorded plane: a difference there is a pending sync, not runtime drift."},
+			"applier_identities": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Audit-log " +
+				"usernames (`*` globs) the GitOps applier writes as, e.g. `system:serviceaccount:argocd:argocd-application-controller`. " +
+				"With an audit log, a write under an applier's field-manager name by anyone else is a person's change, not a pending sync."},
+			"controller_identities": schema.MapAttribute{Optional: true, ElementType: types.ListType{ElemType: types.StringType},
+				MarkdownDescription: "Controller field-manager name (`*` glob) → the audit-log usernames it writes as. With an audit " +
+					"log, a field Git declares is controller-owned only when a service account or system identity wrote it, and, for a " +
+					"manager listed here, one of its identities. Field-manager names alone never make a Git-declared field a controller's."},
+			"max_exception_days": schema.Int64Attribute{Optional: true, MarkdownDescription: "How far ahead of the evaluation an " +
+				"exception may expire, in days: default 90, at most 365. Longer exceptions are refused."},
 			"policy_file": schema.StringAttribute{Optional: true, MarkdownDescription: "A YAML policy file or folder (e.g. an Argo CD " +
 				"application's `.drift/`) holding a `DriftManagedUnit` and optionally `DriftOwnershipRule`, `DriftException` and " +
 				"`AutoHealPolicy` documents. The unit comes from the file; arguments set here override its fields and " +
@@ -222,19 +234,22 @@ func (m *managedUnitModel) toUnit() *drift.ManagedUnit {
 		Kind:       drift.KindManagedUnit,
 		Metadata:   drift.Metadata{Name: m.Name.ValueString()},
 		Spec: drift.UnitSpec{
-			Kind:             m.Kind.ValueString(),
-			Owner:            m.Owner.ValueString(),
-			Environment:      m.Environment.ValueString(),
-			RiskTier:         m.RiskTier.ValueString(),
-			Gate:             m.Gate.ValueString(),
-			Source:           m.Source.ValueString(),
-			StateBackend:     m.StateBackend.ValueString(),
-			Schedule:         m.Schedule.ValueString(),
-			AutoHeal:         m.AutoHeal.ValueBool(),
-			IncidentRequired: m.IncidentRequired.ValueBool(),
-			ResourceDomains:  m.ResourceDomains,
-			BreakGlassGroups: m.BreakGlassGroups,
-			Appliers:         m.Appliers,
+			Kind:                 m.Kind.ValueString(),
+			Owner:                m.Owner.ValueString(),
+			Environment:          m.Environment.ValueString(),
+			RiskTier:             m.RiskTier.ValueString(),
+			Gate:                 m.Gate.ValueString(),
+			Source:               m.Source.ValueString(),
+			StateBackend:         m.StateBackend.ValueString(),
+			Schedule:             m.Schedule.ValueString(),
+			AutoHeal:             m.AutoHeal.ValueBool(),
+			IncidentRequired:     m.IncidentRequired.ValueBool(),
+			ResourceDomains:      m.ResourceDomains,
+			BreakGlassGroups:     m.BreakGlassGroups,
+			Appliers:             m.Appliers,
+			ApplierIdentities:    m.ApplierIDs,
+			ControllerIdentities: m.ControllerIDs,
+			MaxExceptionDays:     int(m.MaxExceptionDays.ValueInt64()),
 		},
 	}
 	if u.Spec.Kind == "" {
@@ -307,6 +322,19 @@ func (m *managedUnitModel) overlay(file *drift.ManagedUnit) *drift.ManagedUnit {
 	u.Spec.DomainOverrides = append(append([]drift.DomainOverride(nil), file.Spec.DomainOverrides...), hcl.Spec.DomainOverrides...)
 	u.Spec.BreakGlassGroups = append(append([]string(nil), file.Spec.BreakGlassGroups...), m.BreakGlassGroups...)
 	u.Spec.Appliers = append(append([]string(nil), file.Spec.Appliers...), m.Appliers...)
+	u.Spec.ApplierIdentities = append(append([]string(nil), file.Spec.ApplierIdentities...), m.ApplierIDs...)
+	if len(m.ControllerIDs) > 0 {
+		u.Spec.ControllerIdentities = map[string][]string{}
+		for k, v := range file.Spec.ControllerIdentities {
+			u.Spec.ControllerIdentities[k] = v
+		}
+		for k, v := range m.ControllerIDs {
+			u.Spec.ControllerIdentities[k] = v
+		}
+	}
+	if !m.MaxExceptionDays.IsNull() && !m.MaxExceptionDays.IsUnknown() {
+		u.Spec.MaxExceptionDays = int(m.MaxExceptionDays.ValueInt64())
+	}
 	if len(m.ResourceDomains) > 0 {
 		u.Spec.ResourceDomains = map[string]string{}
 		for k, v := range file.Spec.ResourceDomains {

@@ -91,7 +91,7 @@ func TestAccException(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: unitHCL("critical") + exceptionHCL("EXC-1", "aws_security_group.app_public", "EMERGENCY_DRIFT", "2099-12-01T00:00:00Z", `["/ingress"]`),
+				Config: unitHCL("critical") + exceptionHCL("EXC-1", "aws_security_group.app_public", "EMERGENCY_DRIFT", soon, `["/ingress"]`),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("data.drift_exception.EXC-1", "active", "true"),
 					resource.TestCheckResourceAttr("data.drift_exception.EXC-1", "expired", "false"),
@@ -128,7 +128,7 @@ data "drift_exception" "bad" {
   reason      = "because"
   ticket      = "T-1"
   approved_by = "me"
-  expires_at  = "2099-01-01T00:00:00Z"
+  expires_at  = "` + soon + `"
 }`,
 				ExpectError: diagRE(`"*" matches every resource`, "paths: is required"),
 			},

@@ -47,6 +47,8 @@ func requireTofu(t *testing.T) string {
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "hashicorp")
 	t.Setenv("CHECKPOINT_DISABLE", "1")
 	t.Setenv("TF_IN_AUTOMATION", "1")
+	// The provider generates a digest key when none exists; never in the user's home.
+	t.Setenv("DRIFTPLANE_DIGEST_KEY_FILE", filepath.Join(t.TempDir(), "digest-key"))
 	// The machine may point TF_CLI_CONFIG_FILE at a missing file; use an empty one of our own.
 	cfg := filepath.Join(t.TempDir(), "empty.tfrc")
 	if err := os.WriteFile(cfg, nil, 0o600); err != nil {
