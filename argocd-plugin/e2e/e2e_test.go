@@ -300,7 +300,7 @@ spec:
   reason: hotfix 1.1 until the release lands in Git
   ticket: CHG-1001
   approvedBy: web-lead
-  expiresAt: "2099-01-01T00:00:00Z"
+  expiresAt: "`+time.Now().UTC().Add(30*24*time.Hour).Format(time.RFC3339)+`"
 `)
 		gitCommit(t, git, repo, "accept hotfix")
 		refresh := must(http.NewRequest(http.MethodGet, serverURL+"/api/v1/applications/"+appName+"?refresh=hard", nil))

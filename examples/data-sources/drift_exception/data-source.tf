@@ -7,7 +7,7 @@ data "drift_exception" "e" {
   reason      = "debug access during INC-9127"
   ticket      = "INC-9127"
   approved_by = "oncall-lead"
-  expires_at  = "2026-12-01T00:00:00Z"
+  expires_at  = "2027-01-15T00:00:00Z"
 }
 
 # A resource deleted outside IaC is accepted by a STATE_DRIFT exception on its exact address.
@@ -18,5 +18,5 @@ data "drift_exception" "gone" {
   drift_class = "STATE_DRIFT"
   reason      = "decommissioned by hand; removal from Git in PR 812"
   approved_by = "platform-lead"
-  expires_at  = "2026-12-15T00:00:00Z"
+  expires_at  = "2027-01-31T00:00:00Z"
 }

@@ -9,5 +9,7 @@ data "drift_exception" "accepted" {
   reason      = "max_connections raised during INC-1042; PR 2210 ports it to Git"
   ticket      = "INC-1042"
   approved_by = "payments-oncall-lead"
-  expires_at  = "2099-01-01T00:00:00Z"
+  # Exceptions expire within 90 days of the evaluation (a unit may allow up to 365 with
+  # max_exception_days); the demo approves this one for 30 days from the plan.
+  expires_at = timeadd(plantimestamp(), "720h")
 }
