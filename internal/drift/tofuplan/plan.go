@@ -90,9 +90,9 @@ var ErrTooLarge = errors.New("input too large")
 // any real plan (a 10,000-resource plan is ~50 MB), far below what would exhaust a runner.
 const DefaultMaxBytes int64 = 256 << 20
 
-// MinFormatVersion is the oldest plan format read: 1.0 (Terraform 1.1, OpenTofu 1.6 and later),
-// the first whose resource_drift reports drift in every plan mode. An older plan could leave
-// drift out and would then read as clean.
+// MinFormatVersion is the oldest plan format read: 1.0 (Terraform 1.1 and later, every OpenTofu).
+// Older formats come from Terraform releases whose drift reporting (resource_drift appeared in
+// 0.15.4) driftplane does not rely on: a drift left out would read as clean.
 const MinFormatVersion = "1.0"
 
 // ReadFile reads and decodes a plan file of at most the size bound. Every failure names the file:
@@ -177,7 +177,7 @@ func checkFormatVersion(v string) error {
 	}
 	switch {
 	case major < 1:
-		return fmt.Errorf("plan format_version %q is older than %s, the first that reports drift in resource_drift in every plan mode: plan again with Terraform >= 1.1 or OpenTofu", v, MinFormatVersion)
+		return fmt.Errorf("plan format_version %q is older than %s, the oldest plan format driftplane reads (drift may be missing from it): plan again with OpenTofu or Terraform >= 1.1", v, MinFormatVersion)
 	case major > 1:
 		return fmt.Errorf("unsupported plan format version %q: this driftplane reads format 1.x; a newer major may report drift where it does not look, so upgrade driftplane", v)
 	}
