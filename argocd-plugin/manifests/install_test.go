@@ -286,3 +286,195 @@ func waitEstablished(t *testing.T, dyn dynamic.Interface, name string) {
 	}
 	t.Fatalf("CRD %s not established", name)
 }
+
+// TestReporterVerifiesArgoCDTLS: the shipped reporter verifies argocd-server's certificate (mounted
+// from argocd-server-tls or argocd-secret, read-only, optional) and does not skip verification.
+func TestReporterVerifiesArgoCDTLS(t *testing.T) {
+	objs := build(t)
+	d := find(objs, "Deployment", "argocd-driftplane-reporter")
+	if d == nil {
+		t.Fatal("no reporter Deployment")
+	}
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	c := containers[0].(map[string]any)
+	args, _, _ := unstructured.NestedStringSlice(c, "args")
+	joined := strings.Join(args, " ")
+	if strings.Contains(joined, "--argocd-insecure") {
+		t.Errorf("the shipped reporter skips TLS verification: %v", args)
+	}
+	if !strings.Contains(joined, "--argocd-server=https://") {
+		t.Errorf("the reporter does not use https: %v", args)
+	}
+	var caFiles []string
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--argocd-ca-file="); ok {
+			caFiles = append(caFiles, v)
+		}
+	}
+	if len(caFiles) == 0 {
+		t.Fatalf("no --argocd-ca-file: %v", args)
+	}
+	mounts, _, _ := unstructured.NestedSlice(c, "volumeMounts")
+	var mount map[string]any
+	for _, m := range mounts {
+		if m.(map[string]any)["name"] == "argocd-ca" {
+			mount = m.(map[string]any)
+		}
+	}
+	if mount == nil || mount["readOnly"] != true {
+		t.Fatalf("CA volume not mounted read-only: %v", mounts)
+	}
+	volumes, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "volumes")
+	paths := map[string]string{}
+	for _, v := range volumes {
+		vm := v.(map[string]any)
+		if vm["name"] != "argocd-ca" {
+			continue
+		}
+		sources, _, _ := unstructured.NestedSlice(vm, "projected", "sources")
+		for _, s := range sources {
+			sec := s.(map[string]any)["secret"].(map[string]any)
+			if sec["optional"] != true {
+				t.Errorf("Secret %v is not optional: the reporter would not start without it", sec["name"])
+			}
+			items := sec["items"].([]any)
+			for _, it := range items {
+				im := it.(map[string]any)
+				paths[mount["mountPath"].(string)+"/"+im["path"].(string)] = sec["name"].(string) + "/" + im["key"].(string)
+				if sec["name"] == "argocd-secret" && im["key"] != "tls.crt" {
+					t.Errorf("the reporter mounts argocd-secret key %v; only the public tls.crt", im["key"])
+				}
+			}
+		}
+	}
+	for _, f := range caFiles {
+		if paths[f] == "" {
+			t.Errorf("--argocd-ca-file=%s is not a mounted file (%v)", f, paths)
+		}
+	}
+	if paths["/etc/driftplane/argocd-ca/argocd-secret-tls.crt"] != "argocd-secret/tls.crt" {
+		t.Errorf("the stock install's self-signed certificate (argocd-secret tls.crt) is not trusted: %v", paths)
+	}
+}
+
+// TestReporterRBACLeastPrivilege applies the overlay's RBAC on a real kube-apiserver and asks it
+// what the reporter's service account may do: leases, Events and its digest key Secret in its own
+// namespace only, and cluster-wide no more than reading Applications and DriftReports and writing
+// DriftReport status.
+func TestReporterRBACLeastPrivilege(t *testing.T) {
+	objs := build(t)
+	for _, o := range objs {
+		if o.GetLabels()["app.kubernetes.io/part-of"] != "driftplane" {
+			continue
+		}
+		switch o.GetKind() {
+		case "ClusterRole", "ClusterRoleBinding":
+			rules, _, _ := unstructured.NestedSlice(o.Object, "rules")
+			for _, r := range rules {
+				res, _, _ := unstructured.NestedStringSlice(r.(map[string]any), "resources")
+				for _, x := range res {
+					if x == "events" || x == "leases" || x == "secrets" {
+						t.Errorf("%s %s grants %s cluster-wide", o.GetKind(), o.GetName(), x)
+					}
+				}
+			}
+		}
+	}
+
+	c := kubetest.Start(t)
+	cfg := c.RESTConfig("admin", "system:masters")
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c.KubectlAs("admin", []string{"system:masters"}, "create", "namespace", "argocd")
+	rbacGroup := "rbac.authorization.k8s.io"
+	for _, o := range objs {
+		if o.GetLabels()["app.kubernetes.io/part-of"] != "driftplane" || o.GroupVersionKind().Group != rbacGroup && o.GetKind() != "ServiceAccount" {
+			continue
+		}
+		gvr := schema.GroupVersionResource{Group: rbacGroup, Version: "v1", Resource: strings.ToLower(o.GetKind()) + "s"}
+		if o.GetKind() == "ServiceAccount" {
+			gvr = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
+		}
+		var ri dynamic.ResourceInterface = dyn.Resource(gvr)
+		if o.GetNamespace() != "" {
+			ri = dyn.Resource(gvr).Namespace(o.GetNamespace())
+		}
+		if _, err := ri.Apply(ctx, o.GetName(), o, metav1.ApplyOptions{FieldManager: "install-test", Force: true}); err != nil {
+			t.Fatalf("%s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
+	sar := schema.GroupVersionResource{Group: "authorization.k8s.io", Version: "v1", Resource: "subjectaccessreviews"}
+	user := "system:serviceaccount:argocd:argocd-driftplane-reporter"
+	// RBAC is eventually consistent after the objects are created: ask for a grant until it settles.
+	can := func(verb, group, resource, subresource, namespace, name string) bool {
+		t.Helper()
+		for i := 0; i < 50; i++ {
+			if canOnce(t, dyn, sar, user, verb, group, resource, subresource, namespace, name) {
+				return true
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return false
+	}
+	for _, a := range []struct {
+		verb, group, resource, sub, ns, name string
+		want                                 bool
+	}{
+		{"list", "argoproj.io", "applications", "", "", "", true},
+		{"watch", "argoproj.io", "applications", "", "", "", true},
+		{"get", "argoproj.io", "applications", "", "team-a", "web", true},
+		{"get", "drift.driftplane.io", "driftreports", "", "web", "web", true},
+		{"update", "drift.driftplane.io", "driftreports", "status", "web", "web", true},
+		{"create", "coordination.k8s.io", "leases", "", "argocd", "", true},
+		{"get", "coordination.k8s.io", "leases", "", "argocd", "argocd-driftplane-reporter", true},
+		{"update", "coordination.k8s.io", "leases", "", "argocd", "argocd-driftplane-reporter", true},
+		{"create", "", "events", "", "argocd", "", true},
+		{"patch", "", "events", "", "argocd", "x", true},
+		{"get", "", "secrets", "", "argocd", "driftplane-digest-key", true},
+		{"create", "", "secrets", "", "argocd", "", true},
+
+		{"patch", "argoproj.io", "applications", "", "argocd", "web", false},
+		{"update", "argoproj.io", "applications", "", "argocd", "web", false},
+		{"update", "drift.driftplane.io", "driftreports", "", "web", "web", false},
+		{"delete", "drift.driftplane.io", "driftreports", "", "web", "web", false},
+		{"create", "", "events", "", "web", "", false},
+		{"create", "coordination.k8s.io", "leases", "", "kube-system", "", false},
+		{"update", "coordination.k8s.io", "leases", "", "argocd", "argocd-application-controller", false},
+		{"get", "", "secrets", "", "argocd", "argocd-secret", false},
+		{"list", "", "secrets", "", "argocd", "", false},
+		{"get", "", "secrets", "", "web", "db", false},
+		{"update", "", "secrets", "", "argocd", "driftplane-digest-key", false},
+		{"get", "", "configmaps", "", "argocd", "argocd-cm", false},
+		{"list", "", "pods", "", "", "", false},
+	} {
+		if a.want {
+			if !can(a.verb, a.group, a.resource, a.sub, a.ns, a.name) {
+				t.Errorf("the reporter cannot %s %s/%s%s in %q (%s)", a.verb, a.group, a.resource, "/"+a.sub, a.ns, a.name)
+			}
+			continue
+		}
+		// A denial needs no settling: check once, after the grants above are visible.
+		if can1 := canOnce(t, dyn, sar, user, a.verb, a.group, a.resource, a.sub, a.ns, a.name); can1 {
+			t.Errorf("the reporter may %s %s/%s%s in %q (%s)", a.verb, a.group, a.resource, "/"+a.sub, a.ns, a.name)
+		}
+	}
+}
+
+func canOnce(t *testing.T, dyn dynamic.Interface, sar schema.GroupVersionResource, user, verb, group, resource, subresource, namespace, name string) bool {
+	t.Helper()
+	req := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+		"spec": map[string]any{
+			"user": user, "groups": []any{"system:serviceaccounts", "system:serviceaccounts:argocd", "system:authenticated"},
+			"resourceAttributes": map[string]any{"verb": verb, "group": group, "resource": resource, "subresource": subresource, "namespace": namespace, "name": name},
+		}}}
+	out, err := dyn.Resource(sar).Create(context.Background(), req, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed, _, _ := unstructured.NestedBool(out.Object, "status", "allowed")
+	return allowed
+}

@@ -75,6 +75,10 @@ type Config struct {
 	// instance name it tracks an application under: the bare name there, "namespace_name" in any
 	// other namespace. Default: Namespace when set, else "argocd".
 	ArgoNamespace string
+	// Digester digests Secret data and other sensitive values with the installation's key
+	// (DigestKeyFromSecret), so no status, Event or evidence record carries a value or a plain hash
+	// of it. Without one, digests use a random per-process key (unstable across restarts).
+	Digester *drift.Digester
 	// InstanceLabelKey is Argo CD's application.instanceLabelKey, read for label tracking when a
 	// report carries no tracking annotation (default app.kubernetes.io/instance).
 	InstanceLabelKey string
@@ -350,7 +354,11 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 			return fail(err)
 		}
 	}
-	rep, obs, err := Evaluate(policy, resources, audit, now)
+	var extra []kube.CompareOption
+	if c.cfg.Digester != nil {
+		extra = append(extra, kube.WithDigester(c.cfg.Digester))
+	}
+	rep, obs, err := Evaluate(policy, resources, audit, now, extra...)
 	if err != nil {
 		return fail(err)
 	}
@@ -361,7 +369,7 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 			var key string
 			var data []byte
 			if key, data, err = rec.Encode(); err == nil {
-				_, err = c.cfg.Evidence.Put(key, data)
+				_, err = evidence.Put(ctx, c.cfg.Evidence, key, data)
 			}
 		}
 		if err != nil {

@@ -56,11 +56,15 @@ func PolicyFromSpec(spec map[string]any) (*Policy, error) {
 // DriftReport itself are not drift; a resource Argo CD does not target (extraneous) is left to
 // Argo CD's own pruning; a targeted resource missing live is a finding. An answer with no
 // resources, or with no target state at all, is what Argo CD returns when it could not render or
-// compare the application: that is an error (drift unknown), never "clean".
-func Evaluate(p *Policy, resources []ResourceDiff, audit *kube.AuditLog, now time.Time) (*drift.Report, []drift.Observation, error) {
+// compare the application: that is an error (drift unknown), never "clean". Objects are compared
+// with the unit's options (kube.UnitOptions), the audit log when given (who changed what, and
+// whether a field manager's name can be believed) and extra (kube.WithDigester: the
+// installation's key for Secret data).
+func Evaluate(p *Policy, resources []ResourceDiff, audit *kube.AuditLog, now time.Time, extra ...kube.CompareOption) (*drift.Report, []drift.Observation, error) {
 	if err := checkTargets(resources); err != nil {
 		return nil, nil, err
 	}
+	opts := kube.UnitOptions(p.Unit, append([]kube.CompareOption{kube.WithAudit(audit)}, extra...)...)
 	var obs []drift.Observation
 	for _, r := range resources {
 		if r.Hook || (r.Group == drift.GroupName && r.Kind == "DriftReport") {
@@ -77,21 +81,9 @@ func Evaluate(p *Policy, resources []ResourceDiff, audit *kube.AuditLog, now tim
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s %s/%s live state: %w", r.Kind, r.Namespace, r.Name, err)
 		}
-		o, err := kube.Compare(target, live, kube.WithAppliers(p.Unit.Spec.Appliers...))
+		o, err := kube.Compare(target, live, opts...)
 		if err != nil {
 			return nil, nil, err
-		}
-		if audit != nil && live != nil {
-			managers, _ := kube.ReadManagers(live)
-			prev := o.ActorOf
-			resource := kube.Resource(r.Group, r.Kind)
-			o.ActorOf = func(p drift.Pointer) *drift.Actor {
-				owner, _ := managers.Owner(p)
-				if a := audit.LastWrite(r.Group, resource, r.Namespace, r.Name, owner); a != nil {
-					return a
-				}
-				return prev(p)
-			}
 		}
 		obs = append(obs, o)
 	}

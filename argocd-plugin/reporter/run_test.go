@@ -3,10 +3,15 @@ package reporter
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +19,9 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 )
 
 // reportFor is the recorded live DriftReport renamed to name and tied to application app (in
@@ -237,4 +245,85 @@ func TestTokenNeverPublished(t *testing.T) {
 	if strings.Contains(published.String(), token) || strings.Contains(published.String(), token[len(token)-12:]) {
 		t.Errorf("the token was published:\n%s", published.String())
 	}
+}
+
+// TestSecretValuesNeverPublished plants Secret values that differ between Git and the cluster:
+// the finding names the changed key, but no status, Event, log line, metric or evidence record
+// carries a value, its base64 form or a plain SHA-256 of either; the digests are keyed with the
+// installation's key.
+func TestSecretValuesNeverPublished(t *testing.T) {
+	const gitValue, liveValue = "planted-Git-Passw0rd-91c2", "planted-Live-Passw0rd-4e7a"
+	recorded := loadAnswer(t)
+	secret := func(v string, live bool) string {
+		md := map[string]any{"name": "db", "namespace": "web"}
+		if live {
+			md["managedFields"] = []any{map[string]any{"manager": "kubectl-edit", "operation": "Update", "apiVersion": "v1", "time": "2026-11-22T06:10:08Z",
+				"fieldsType": "FieldsV1", "fieldsV1": map[string]any{"f:data": map[string]any{"f:password": map[string]any{}}}}}
+		}
+		b, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": md, "type": "Opaque",
+			"data": map[string]any{"password": base64.StdEncoding.EncodeToString([]byte(v))}})
+		return string(b)
+	}
+	answer := append(append([]ResourceDiff(nil), recorded...),
+		ResourceDiff{Kind: "Secret", Namespace: "web", Name: "db", TargetState: secret(gitValue, false), LiveState: secret(liveValue, true)})
+	app := appListing(t, "web", "web")
+	h := newHarness(t, &fakeArgo{answer: func(string, string) ([]ResourceDiff, error) { return answer, nil }}, app, reportFor(t, recorded, "web", "web"))
+	d, err := drift.NewDigester([]byte("installation-key-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evidenceDir := t.TempDir()
+	h.ctrl.cfg.Digester, h.ctrl.cfg.Evidence = d, evidence.Dir(evidenceDir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- h.ctrl.Run(ctx, 1) }()
+	st := waitStatus(t, h, "web", func(s *Status) bool { c := evaluated(s); return c != nil && c.Status == "True" && s.BlockingCount > 0 })
+	var found bool
+	for _, f := range st.Findings {
+		if f.Kind == "Secret" && strings.Join(f.ChangedFields, ",") == "/data/password" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no finding for the Secret's changed password: %+v", st.Findings)
+	}
+	time.Sleep(200 * time.Millisecond) // let the Event sink write
+	cancel()
+	<-done
+
+	var published bytes.Buffer
+	published.WriteString(h.logs.String())
+	dr, _ := h.dyn.Resource(DriftReportsGVR).Namespace("web").Get(context.Background(), "web", metav1.GetOptions{})
+	js, _ := json.Marshal(dr.Object["status"])
+	published.Write(js)
+	events, _ := h.kube.CoreV1().Events("").List(context.Background(), metav1.ListOptions{})
+	for _, e := range events.Items {
+		fmt.Fprintln(&published, e.Reason, e.Message)
+	}
+	mfs, _ := h.reg.Gather()
+	for _, mf := range mfs {
+		published.WriteString(mf.String())
+	}
+	records, _ := filepath.Glob(filepath.Join(evidenceDir, "*", "*.json"))
+	if len(records) == 0 {
+		t.Fatal("no evidence record")
+	}
+	for _, r := range records {
+		b, _ := os.ReadFile(r)
+		published.Write(b)
+	}
+	for _, v := range []string{gitValue, liveValue} {
+		b64 := base64.StdEncoding.EncodeToString([]byte(v))
+		for _, form := range []string{v, b64, sha256hex(v), sha256hex(b64), sha256hex(`"` + v + `"`), sha256hex(`"` + b64 + `"`)} {
+			if strings.Contains(published.String(), form) {
+				t.Errorf("a form of the planted value %q is published: %q", v, form)
+			}
+		}
+	}
+}
+
+func sha256hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
