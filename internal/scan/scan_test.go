@@ -73,8 +73,7 @@ func TestPanickingUnitIsUnknown(t *testing.T) {
 	scanUnit = func(ctx context.Context, u Unit, o Options) Result {
 		defer finished.Add(1)
 		if u.Policy.Metadata.Name == "b" {
-			var m map[string]int
-			m["boom"]++ // a nil-map write: a real runtime panic
+			bump(nil, "boom") // a nil-map write: a real runtime panic
 		}
 		if u.Policy.Metadata.Name == "d" {
 			panic(fmt.Errorf("injected"))
@@ -115,6 +114,8 @@ func TestPanickingUnitIsUnknown(t *testing.T) {
 		t.Errorf("sarif must report both panicked units as unknown errors (%v):\n%s", err, out.String())
 	}
 }
+
+func bump(m map[string]int, k string) { m[k]++ }
 
 // TestEvidenceUploadStopsOnTimeout: issue 9 class 9. The unit's --timeout covers the evidence
 // upload: an S3 server that never answers the PUT leaves the unit unknown, promptly, and the

@@ -149,20 +149,21 @@ func TestDecompressedBound(t *testing.T) {
 // refuses what it should, naming the file; a failed document leaves the trail unchanged.
 func TestStreamingShapes(t *testing.T) {
 	rec := `{"eventTime":"2026-11-21T10:00:00Z","eventName":"StopInstances","userIdentity":{"type":"IAMUser","userName":"u"},"requestParameters":{"instanceId":"i-1"}}`
-	for doc, want := range map[string]string{
-		`{"Records":[` + rec + `]}`:                                       "",
-		`{"Digest":{"a":[1,{"b":"c"}]},"Records":[` + rec + `],"x":null}`: "",
-		` {"Records":[]} `:                                                "",
-		`{"Records":null}`:                                                "no Records array",
-		`{"Records":{}}`:                                                  "Records is not an array",
-		`{"version":4}`:                                                   "no Records array",
-		`[1]`:                                                             "want an object",
-		`{"Records":[` + rec + `]}{"Records":[]}`:                         "data after the log document",
-		`{"Records":[` + rec + `,{"eventTime":"yesterday"}]}`: `Records[1].eventTime "yesterday"`,
-		`{"Records":[` + rec + `,7]}`:                         "Records[1]",
-		`{"Records":[` + rec:                                  "not a CloudTrail log file",
-		`{"Records":[{"requestParameters":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}]}`: "nested deeper than 512",
+	for _, tc := range []struct{ doc, want string }{
+		{`{"Records":[` + rec + `]}`, ""},
+		{`{"Digest":{"a":[1,{"b":"c"}]},"Records":[` + rec + `],"x":null}`, ""},
+		{` {"Records":[]} `, ""},
+		{`{"Records":null}`, "no Records array"},
+		{`{"Records":{}}`, "the value of Records is not an array"},
+		{`{"version":4}`, "no Records array"},
+		{`[1]`, "want an object"},
+		{`{"Records":[` + rec + `]}{"Records":[]}`, "data after the log document"},
+		{`{"Records":[` + rec + `,{"eventTime":"yesterday"}]}`, `Records[1].eventTime "yesterday"`},
+		{`{"Records":[` + rec + `,7]}`, "Records[1]"},
+		{`{"Records":[` + rec, "not a CloudTrail log file"},
+		{`{"Records":[{"requestParameters":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}]}`, "nested deeper than 512"},
 	} {
+		doc, want := tc.doc, tc.want
 		trail := &Trail{byID: map[string][]event{}}
 		err := trail.Add("log.json", strings.NewReader(doc))
 		if want == "" {

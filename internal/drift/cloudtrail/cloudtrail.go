@@ -273,7 +273,7 @@ func (t *Trail) add(name string, r io.Reader, max int64) error {
 			continue // "Records": null is no Records array
 		}
 		if tok != json.Delim('[') {
-			return fail(fmt.Errorf("Records is not an array"))
+			return fail(errors.New("the value of Records is not an array"))
 		}
 		found = true
 		for i := 0; more(); i++ {
@@ -283,7 +283,7 @@ func (t *Trail) add(name string, r io.Reader, max int64) error {
 				if errors.Is(err, errTotal) || errors.Is(err, errValue) || errors.Is(err, drift.ErrJSONTooDeep) {
 					return fail(err)
 				}
-				return fail(fmt.Errorf("Records[%d]: %w", i, err))
+				return fail(fmt.Errorf("decoding Records[%d]: %w", i, err))
 			}
 			if rec.ErrorCode != "" || (rec.ReadOnly != nil && *rec.ReadOnly) || isRead(rec.EventName) {
 				continue
@@ -304,7 +304,7 @@ func (t *Trail) add(name string, r io.Reader, max int64) error {
 	if _, err := token(); err != nil { // }
 		return fail(err)
 	}
-	if _, err := token(); err != io.EOF {
+	if _, err := token(); !errors.Is(err, io.EOF) {
 		if err == nil {
 			err = errors.New("data after the log document")
 		}

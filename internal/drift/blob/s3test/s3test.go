@@ -21,7 +21,7 @@ func Start(t testing.TB) blob.S3Options { return StartWith(t, nil) }
 // slow, failing or lying servers: wrap sees every request before gofakes3 does.
 func StartWith(t testing.TB, wrap func(http.Handler) http.Handler) blob.S3Options {
 	t.Helper()
-	var h http.Handler = gofakes3.New(s3mem.New()).Server()
+	h := gofakes3.New(s3mem.New()).Server()
 	if wrap != nil {
 		h = wrap(h)
 	}
