@@ -18,6 +18,10 @@ func FuzzDecodeManifests(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n"))
 	f.Add([]byte("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {a: b}\ndata: {c: null}\n---\n{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"s\"},\"spec\":{\"ports\":[{\"port\":\"80\"}]}}"))
 	f.Add([]byte("apiVersion: example.com/v1\nkind: W\nmetadata: {name: w}\nspec: {items: [{name: a}, {name: a}], q: {limits: {cpu: 0.5}}}\n"))
+	// Nesting at and beyond drift.MaxJSONDepth, in JSON and in YAML flow style.
+	f.Add([]byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":` + strings.Repeat(`{"a":`, 600) + "1" + strings.Repeat("}", 600) + "}"))
+	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: " + strings.Repeat("[", 600) + strings.Repeat("]", 600) + "}\n"))
+	f.Add([]byte("# only a comment\n---\n"))
 	if corpus, err := filepath.Glob("../../../../shared/corpus/k8s-diff/*"); err == nil {
 		for _, p := range corpus {
 			if b, err := os.ReadFile(p); err == nil {
@@ -56,6 +60,8 @@ func FuzzReadAuditLog(f *testing.F) {
 	f.Add([]byte("\n\n{}\n"))
 	f.Add([]byte(`{"kind":"EventList"}`))
 	f.Add([]byte(`{"stage":"ResponseComplete","verb":"update","objectRef":{"name":"x"},"requestURI":"%zz"}`))
+	f.Add([]byte(`{"kind":"Event","x":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + "}\n"))
+	f.Add([]byte(`{"kind":"Event","stage":"ResponseComplete","verb":"patch","objectRef":{"name":"x","subresource":"scale"},"user":{"username":"system:anonymous"},"stageTimestamp":"bad"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := ReadAuditLog("audit.log", bytes.NewReader(data))
 		if err != nil {
@@ -65,5 +71,6 @@ func FuzzReadAuditLog(f *testing.F) {
 			return
 		}
 		_ = a.LastWrite("", "", "", "", "")
+		_ = a.LastWrite("", "", "", "x", "x")
 	})
 }

@@ -37,11 +37,6 @@ func TestKubeIntegration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &kube.Source{Cluster: cluster, Audit: audit}
-	obs, err := src.Observe(context.Background(), manifests)
-	if err != nil {
-		t.Fatal(err)
-	}
 	unit := &drift.ManagedUnit{
 		Metadata: drift.Metadata{Name: "web-prod"},
 		Spec: drift.UnitSpec{
@@ -52,6 +47,11 @@ func TestKubeIntegration(t *testing.T) {
 				ControllerOwned: []drift.ControllerPath{{Path: "/spec/replicas", Owner: "horizontal-pod-autoscaler"}},
 			}},
 		},
+	}
+	src := &kube.Source{Cluster: cluster, Audit: audit, Options: kube.UnitOptions(unit)}
+	obs, err := src.Observe(context.Background(), manifests)
+	if err != nil {
+		t.Fatal(err)
 	}
 	exc := &drift.Exception{Metadata: drift.Metadata{Name: "EXC-77"}, Spec: drift.ExceptionSpec{
 		Unit: "web-prod", Resource: "/v1/ConfigMap/web/web-config", Paths: []string{"/data/MAX_CONNECTIONS"},
@@ -113,6 +113,131 @@ func TestKubeIntegration(t *testing.T) {
 	if got := sc.CurrentResourceVersions(t, c); !equalMaps(got, sc.ResourceVersions) {
 		t.Errorf("observing changed live objects: before %v after %v", sc.ResourceVersions, got)
 	}
+
+	// The controller's scale is non-blocking for the right reason: the unit's ownership rule...
+	replicas := findingOf(t, rep, "/spec/replicas")
+	if !strings.Contains(replicas.Explanation, "owned by horizontal-pod-autoscaler") || strings.Contains(replicas.Explanation, kube.NoAuditLogNote) {
+		t.Errorf("replicas should be the autoscaler's by rule: %s", replicas.Explanation)
+	}
+	// ...or, without the rule, the audit log showing kube-controller-manager's own identity wrote
+	// it. Without either, nothing but a name says so, and Git's /spec/replicas stays Git's.
+	noRules := *unit
+	noRules.Spec.OwnershipRules = nil
+	for _, tc := range []struct {
+		name  string
+		audit *kube.AuditLog
+		class drift.Class
+		actor string
+	}{
+		{"audited system identity", audit, drift.ClassControllerOwned, "system:kube-controller-manager"},
+		{"no audit log", nil, drift.ClassUnauthorizedRuntime, ""},
+	} {
+		o, err := (&kube.Source{Cluster: cluster, Audit: tc.audit, Options: kube.UnitOptions(&noRules)}).Observe(context.Background(), manifests)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := drift.Evaluate(&noRules, nil, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := findingOf(t, r, "/spec/replicas"); f.DriftClass != tc.class || f.Actor != tc.actor {
+			t.Errorf("%s: replicas %s actor %q: %s", tc.name, f.DriftClass, f.Actor, f.Explanation)
+		}
+		// The sidecar is a field Git does not declare: the injector's name keeps its word.
+		if f := findingOf(t, r, "/spec/template/spec/containers/name=istio-proxy"); f.DriftClass != drift.ClassControllerOwned || f.Blocking {
+			t.Errorf("%s: sidecar %s: %s", tc.name, f.DriftClass, f.Explanation)
+		} else if tc.audit == nil && !strings.Contains(f.Explanation, kube.NoAuditLogNote) {
+			t.Errorf("%s: the sidecar's ownership rests on a name and must say so: %s", tc.name, f.Explanation)
+		}
+	}
+
+	t.Run("spoofed field managers", func(t *testing.T) { testSpoofedFieldManagers(t, c, cluster) })
+}
+
+// testSpoofedFieldManagers: a person sets a Git-declared image in production with kubectl under a
+// controller's or the applier's field-manager name (issue 9, class 5).
+func testSpoofedFieldManagers(t *testing.T, c *kubetest.Cluster, cluster *kube.Cluster) {
+	sp := kubetest.SetUpSpoofScenario(t, c)
+	manifests, err := kube.LoadManifests(sp.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit, err := kube.ReadAuditLogFile(c.AuditLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := &drift.ManagedUnit{
+		Metadata: drift.Metadata{Name: "spoof-prod"},
+		Spec:     drift.UnitSpec{Kind: drift.UnitKubernetes, Owner: "team-web", Environment: "prod", RiskTier: "high", Gate: "high"},
+	}
+	type want struct {
+		class    drift.Class
+		blocking bool
+		actor    string
+		note     bool
+	}
+	person := want{drift.ClassUnauthorizedRuntime, true, kubetest.ImpostorUser, false}
+	for _, tc := range []struct {
+		name  string
+		audit *kube.AuditLog
+		want  map[string]want
+	}{
+		{"with the audit log", audit, map[string]want{
+			"name-controller": person,
+			"name-applier":    person,
+			"bot":             {drift.ClassControllerOwned, false, kubetest.BotUser, false},
+			"pending":         {drift.ClassStaleDesiredState, false, kubetest.ApplierUser, false},
+		}},
+		{"without an audit log", nil, map[string]want{
+			"name-controller": {drift.ClassUnauthorizedRuntime, true, "", false},
+			// Residual trust, said in the finding: without an audit log the applier's name is
+			// taken at its word.
+			"name-applier": {drift.ClassStaleDesiredState, false, "", true},
+			"bot":          {drift.ClassUnauthorizedRuntime, true, "", false},
+			"pending":      {drift.ClassStaleDesiredState, false, "", true},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obs, err := (&kube.Source{Cluster: cluster, Audit: tc.audit, Options: kube.UnitOptions(unit)}).Observe(context.Background(), manifests)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := drift.Evaluate(unit, nil, obs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Findings) != len(tc.want) {
+				t.Errorf("%d findings, want %d", len(rep.Findings), len(tc.want))
+			}
+			for _, f := range rep.Findings {
+				t.Logf("%s %s %s %v actor=%q blocking=%v: %s", f.ResourceRef, f.DriftClass, f.Risk, f.ChangedFields, f.Actor, f.Blocking, f.Explanation)
+				name := f.ResourceRef[strings.LastIndex(f.ResourceRef, "/")+1:]
+				w, ok := tc.want[name]
+				if !ok {
+					t.Errorf("unexpected finding %s", f.ResourceRef)
+					continue
+				}
+				if f.DriftClass != w.class || f.Blocking != w.blocking || f.Actor != w.actor ||
+					strings.Join(f.ChangedFields, ",") != "/spec/template/spec/containers/name=app/image" ||
+					strings.Contains(f.Explanation, kube.NoAuditLogNote) != w.note {
+					t.Errorf("%s: got %s blocking=%v actor=%q %v (%s), want %+v", name, f.DriftClass, f.Blocking, f.Actor, f.ChangedFields, f.Explanation, w)
+				}
+			}
+		})
+	}
+}
+
+func findingOf(t *testing.T, rep *drift.Report, field string) drift.Finding {
+	t.Helper()
+	for _, f := range rep.Findings {
+		for _, c := range f.ChangedFields {
+			if c == field {
+				return f
+			}
+		}
+	}
+	t.Fatalf("no finding changes %s", field)
+	return drift.Finding{}
 }
 
 func equalMaps(a, b map[string]string) bool {

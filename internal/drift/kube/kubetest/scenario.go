@@ -2,6 +2,7 @@ package kubetest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,10 +18,12 @@ import (
 
 // Users of the drift scenario.
 const (
-	Namespace      = "web"
-	WritersGroup   = "test:writers"
-	BreakGlass     = "sre-breakglass"
-	ApplierUser    = "argocd-application-controller"
+	Namespace    = "web"
+	WritersGroup = "test:writers"
+	BreakGlass   = "sre-breakglass"
+	// ApplierUser is who the GitOps applier authenticates as: Argo CD's application controller
+	// service account, which the decision table maps to its field managers.
+	ApplierUser    = "system:serviceaccount:argocd:argocd-application-controller"
 	ApplierManager = "argocd-controller"
 	ReaderUser     = "driftplane"
 )
@@ -245,4 +248,103 @@ func writeFile(t testing.TB, p, body string) {
 	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The spoofed-field-manager scenario (issue 9, class 5): a field manager is a name the client
+// chooses.
+const (
+	SpoofNamespace = "spoof"
+	// ImpostorUser is a person who writes under other programs' field-manager names.
+	ImpostorUser = "mallory"
+	// BotUser is a genuine controller's service account, writing images as SpoofController.
+	BotUser         = "system:serviceaccount:spoof-ops:image-updater"
+	SpoofController = "image-updater-controller"
+)
+
+// SpoofScenario is a namespace of four Deployments Git declares with image :1.0, applied by the
+// applier, then:
+//   - name-controller: the impostor sets the image with kubectl --field-manager=image-updater-controller;
+//   - name-applier: the impostor sets the image with kubectl --field-manager=argocd-controller;
+//   - bot: the image updater's service account sets the image as image-updater-controller;
+//   - pending: untouched, but Git now declares :2.0 (a sync is pending).
+type SpoofScenario struct {
+	// Dir holds the Deployments as Git declares them now.
+	Dir string
+}
+
+// SpoofImage is the image a Deployment of the spoof scenario runs at version v.
+func SpoofImage(name, v string) string { return "registry.example.com/" + name + ":" + v }
+
+func spoofDeployment(name, version string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %[1]s, namespace: %[2]s, labels: {app: %[1]s}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: %[1]s}}
+  template:
+    metadata: {labels: {app: %[1]s}}
+    spec:
+      containers:
+      - name: app
+        image: %[3]s
+`, name, SpoofNamespace, SpoofImage(name, version))
+}
+
+// SetUpSpoofScenario builds the spoof scenario on a running cluster (SetUpScenario's RBAC first).
+func SetUpSpoofScenario(t testing.TB, c *Cluster) *SpoofScenario {
+	t.Helper()
+	ctx := context.Background()
+	c.KubectlAs("admin", []string{"system:masters"}, "create", "namespace", SpoofNamespace)
+	s := &SpoofScenario{Dir: filepath.Join(t.TempDir(), "spoof")}
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	applier := dynamicAs(t, c, ApplierUser, WritersGroup)
+	names := []string{"name-controller", "name-applier", "bot", "pending"}
+	for _, name := range names {
+		obj := decode(t, spoofDeployment(name, "1.0"))
+		if _, err := applier.Resource(gvrDeployments).Namespace(SpoofNamespace).Apply(ctx, name, obj, metav1.ApplyOptions{FieldManager: ApplierManager, Force: true}); err != nil {
+			t.Fatalf("apply %s: %v", name, err)
+		}
+		version := "1.0"
+		if name == "pending" {
+			version = "2.0"
+		}
+		writeFile(t, filepath.Join(s.Dir, name+".yaml"), spoofDeployment(name, version))
+	}
+	setImage := func(user, name, manager string) {
+		c.KubectlAs(user, []string{WritersGroup}, "-n", SpoofNamespace, "set", "image", "deployment/"+name,
+			"app="+SpoofImage(name, "6.6.6"), "--field-manager="+manager)
+	}
+	setImage(ImpostorUser, "name-controller", SpoofController)
+	setImage(ImpostorUser, "name-applier", ApplierManager)
+	setImage(BotUser, "bot", SpoofController)
+	c.WaitForAuditLine(t, `"username":"`+ImpostorUser+`"`, "deployments/name-controller?", "fieldManager="+SpoofController)
+	c.WaitForAuditLine(t, `"username":"`+ImpostorUser+`"`, "deployments/name-applier?", "fieldManager="+ApplierManager)
+	c.WaitForAuditLine(t, `"username":"`+BotUser+`"`, "deployments/bot?", "fieldManager="+SpoofController)
+	return s
+}
+
+// WaitForAuditLine waits until one line of the audit log holds every one of parts.
+func (c *Cluster) WaitForAuditLine(t testing.TB, parts ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(c.AuditLog)
+		for _, line := range strings.Split(string(b), "\n") {
+			all := true
+			for _, p := range parts {
+				if !strings.Contains(line, p) {
+					all = false
+					break
+				}
+			}
+			if all {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("audit log %s has no line with all of %q", c.AuditLog, parts)
 }
