@@ -260,7 +260,7 @@ func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest
 			resp.Diagnostics.AddAttributeError(path.Root("evidence"), "No evidence location", "set dir or s3_url")
 			return
 		}
-		loc, err := writeEvidence(store, unit, exceptions, inputs, rep, now)
+		loc, err := writeEvidence(ctx, store, unit, exceptions, inputs, rep, now)
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("evidence"), "Cannot write evidence", err.Error())
 			return
@@ -411,7 +411,7 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 					trail, err = cloudtrail.ReadS3(ctx, c, p)
 				}
 			} else {
-				trail, err = cloudtrail.ReadPath(p)
+				trail, err = cloudtrail.ReadPathContext(ctx, p)
 			}
 			if err != nil {
 				diags.AddAttributeError(path.Root("cloudtrail_path"), "Cannot read CloudTrail logs", err.Error())
@@ -483,7 +483,7 @@ func observeKubernetes(ctx context.Context, k *kubernetesModel, unit *drift.Mana
 	return src.Observe(ctx, manifests)
 }
 
-func writeEvidence(store evidence.Store, unit *drift.ManagedUnit, exceptions []*drift.Exception, inputs []evidence.Input, rep *drift.Report, now time.Time) (string, error) {
+func writeEvidence(ctx context.Context, store evidence.Store, unit *drift.ManagedUnit, exceptions []*drift.Exception, inputs []evidence.Input, rep *drift.Report, now time.Time) (string, error) {
 	rec, err := evidence.New("terraform-provider-drift", Version, unit, exceptions, inputs, rep, now)
 	if err != nil {
 		return "", err
@@ -492,5 +492,5 @@ func writeEvidence(store evidence.Store, unit *drift.ManagedUnit, exceptions []*
 	if err != nil {
 		return "", err
 	}
-	return store.Put(key, data)
+	return evidence.Put(ctx, store, key, data)
 }
