@@ -236,11 +236,10 @@ func ReadAuditLog(name string, r io.Reader, opts ...AuditOption) (*AuditLog, err
 			ow.last = w
 		}
 		mk := managerKey{manager, in.s(ref.Subresource)}
-		ws := append(ow.byManager[mk], w)
-		if len(ws) > 2*o.perManager {
-			ws = keepRecent(ws, o.perManager)
+		ow.byManager[mk] = append(ow.byManager[mk], w)
+		if ws := ow.byManager[mk]; len(ws) > 2*o.perManager {
+			ow.byManager[mk] = keepRecent(ws, o.perManager)
 		}
-		ow.byManager[mk] = ws
 	}
 	if err := sc.Err(); err != nil {
 		switch {
