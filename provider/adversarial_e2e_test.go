@@ -147,7 +147,7 @@ data "drift_finding" "f" {
   }
 }
 `,
-		wants: []string{emptyManifests, "no objects"},
+		wants: []string{"manifests path " + emptyManifests + " holds no Kubernetes objects"},
 	}} {
 		t.Run(row.name, func(t *testing.T) {
 			out, ok := c.run(row.hcl, "plan", "-input=false")

@@ -472,9 +472,9 @@ func observeKubernetes(ctx context.Context, k *kubernetesModel, unit *drift.Mana
 	if err != nil {
 		return nil, err
 	}
-	src := &kube.Source{Cluster: cluster, Options: []kube.CompareOption{kube.WithAppliers(unit.Spec.Appliers...), kube.WithDigester(dg)}}
+	src := &kube.Source{Cluster: cluster, Options: kube.UnitOptions(unit, kube.WithDigester(dg))}
 	if p := k.AuditLogPath.ValueString(); p != "" {
-		audit, err := kube.ReadAuditLogFile(p)
+		audit, err := kube.ReadAuditLogFile(p, kube.WithAuditContext(ctx))
 		if err != nil {
 			return nil, err
 		}
