@@ -178,9 +178,10 @@ func (h *harness) index(t *testing.T, apps ...*unstructured.Unstructured) {
 	}
 }
 
-func (h *harness) report(t *testing.T, ns, name string) (*unstructured.Unstructured, *Status) {
+// report reads the DriftReport web/name.
+func (h *harness) report(t *testing.T, name string) (*unstructured.Unstructured, *Status) {
 	t.Helper()
-	dr, err := h.dyn.Resource(DriftReportsGVR).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{})
+	dr, err := h.dyn.Resource(DriftReportsGVR).Namespace("web").Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +342,7 @@ func TestFailOpenShapes(t *testing.T) {
 			if err := h.ctrl.Sync(context.Background(), ns+"/web"); err != nil {
 				t.Fatalf("a refusal is recorded in the report, not retried as an error: %v", err)
 			}
-			written, st := h.report(t, "web", "web")
+			written, st := h.report(t, "web")
 			cond := evaluated(st)
 			if cond == nil || cond.Status != "False" || cond.Reason != c.reason || !strings.Contains(cond.Message, c.message) {
 				t.Fatalf("Evaluated condition %+v, want False/%s containing %q", cond, c.reason, c.message)
@@ -367,7 +368,7 @@ func TestFailOpenShapes(t *testing.T) {
 		if err := h.ctrl.Sync(context.Background(), "argocd/web"); err != nil {
 			t.Fatal(err)
 		}
-		_, st := h.report(t, "web", "web")
+		_, st := h.report(t, "web")
 		if cond := evaluated(st); cond == nil || cond.Status != "True" || st.BlockingCount != 1 {
 			t.Fatalf("status %+v", st)
 		}
@@ -383,7 +384,7 @@ func TestFailOpenShapes(t *testing.T) {
 		if err := h.ctrl.Sync(context.Background(), "team-a/web"); err != nil {
 			t.Fatal(err)
 		}
-		if _, st := h.report(t, "web", "web"); evaluated(st) == nil || evaluated(st).Status != "True" {
+		if _, st := h.report(t, "web"); evaluated(st) == nil || evaluated(st).Status != "True" {
 			t.Fatalf("status %+v", st)
 		}
 	})
@@ -401,7 +402,7 @@ func TestFailOpenShapes(t *testing.T) {
 			if err := h.ctrl.Sync(context.Background(), key); err != nil {
 				t.Fatal(err)
 			}
-			_, st := h.report(t, "web", "web")
+			_, st := h.report(t, "web")
 			if cond := evaluated(st); cond == nil || cond.Status != "False" || cond.Reason != ReasonNotOwnReport {
 				t.Fatalf("after %s: condition %+v", key, cond)
 			}
@@ -425,7 +426,7 @@ func TestFailOpenShapes(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, name := range []string{"web", "web-loose"} {
-			_, st := h.report(t, "web", name)
+			_, st := h.report(t, name)
 			if cond := evaluated(st); cond == nil || cond.Status != "False" || !strings.Contains(cond.Message, "lists 2 DriftReports") {
 				t.Errorf("%s: condition %+v", name, cond)
 			}

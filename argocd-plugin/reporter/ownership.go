@@ -1,7 +1,6 @@
 package reporter
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
@@ -172,8 +171,4 @@ func reportIndex(obj any) ([]string, error) {
 		keys = append(keys, r.String())
 	}
 	return keys, nil
-}
-
-func appKeyOf(app *unstructured.Unstructured) string {
-	return fmt.Sprintf("%s/%s", app.GetNamespace(), app.GetName())
 }

@@ -215,7 +215,9 @@ func TestTokenNeverPublished(t *testing.T) {
 		t.Errorf("sync error %v", err)
 	}
 	cancel()
-	<-done
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
 
 	var published bytes.Buffer
 	published.WriteString(h.logs.String())
@@ -290,7 +292,9 @@ func TestSecretValuesNeverPublished(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // let the Event sink write
 	cancel()
-	<-done
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
 
 	var published bytes.Buffer
 	published.WriteString(h.logs.String())
