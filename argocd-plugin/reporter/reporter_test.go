@@ -124,7 +124,8 @@ func TestEvaluateLiveCluster(t *testing.T) {
 	// The human's image change accepted: blocking clears, and one event says so.
 	policy.Exceptions = []*drift.Exception{{Metadata: drift.Metadata{Name: "EXC-78"}, Spec: drift.ExceptionSpec{
 		Unit: "web-prod", Resource: "apps/v1/Deployment/web/web", Paths: []string{"/spec/template/spec/containers/name=app/image"},
-		DriftClass: "UNAUTHORIZED_RUNTIME_DRIFT", Reason: "hotfix", Ticket: "CHG-1", ApprovedBy: "lead", ExpiresAt: "2099-01-01T00:00:00Z"}}}
+		DriftClass: "UNAUTHORIZED_RUNTIME_DRIFT", Reason: "hotfix", Ticket: "CHG-1", ApprovedBy: "lead",
+		ExpiresAt: now.Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}}} // within the 90-day lifetime (issue 9 class 2)
 	rep2, obs2, err := Evaluate(policy, resources, audit, now.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
