@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // LoadPolicy reads policy documents from a file or a directory (every .yaml, .yml and .json
@@ -102,6 +103,11 @@ func LoadPolicy(path string) (*Bundle, error) {
 	for _, e := range merged.Exceptions {
 		if e.Spec.Unit != merged.Unit.Metadata.Name {
 			return nil, fmt.Errorf("policy %s: %s %q names unit %q, but this policy's unit is %q", path, KindException, e.ID(), e.Spec.Unit, merged.Unit.Metadata.Name)
+		}
+		// Now the unit is known: its kind, its domains and its lifetime bound apply, judged on the
+		// real clock as every evaluation will.
+		if err := e.ValidateIn(DefaultTable(), merged.Unit, time.Now()); err != nil {
+			return nil, fmt.Errorf("policy %s: %w", path, err)
 		}
 	}
 	return merged, nil
