@@ -331,3 +331,42 @@ func sha256hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// TestRunWaitsForWorkers: when its context ends, Run returns only after the evaluation in flight
+// has finished, so nothing writes after the reporter (or a lost leadership) stopped.
+func TestRunWaitsForWorkers(t *testing.T) {
+	recorded := loadAnswer(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	var once atomic.Bool
+	argo := &fakeArgo{answer: func(string, string) ([]ResourceDiff, error) {
+		if once.CompareAndSwap(false, true) {
+			close(started)
+		}
+		<-release
+		return recorded, nil
+	}}
+	h := newHarness(t, argo, appListing(t, "web", "web"), reportFor(t, recorded, "web", "web"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.ctrl.Run(ctx, 2) }()
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no evaluation started")
+	}
+	cancel()
+	select {
+	case <-done:
+		t.Fatal("Run returned while an evaluation was still in flight")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return once the evaluation finished")
+	}
+}
