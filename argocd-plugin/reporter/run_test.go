@@ -356,8 +356,8 @@ func TestRunWaitsForWorkers(t *testing.T) {
 	}
 	cancel()
 	select {
-	case <-done:
-		t.Fatal("Run returned while an evaluation was still in flight")
+	case err := <-done:
+		t.Fatalf("Run returned (%v) while an evaluation was still in flight", err)
 	case <-time.After(300 * time.Millisecond):
 	}
 	close(release)
