@@ -216,7 +216,7 @@ func writeHealthFixture(t *testing.T, name string, dr *unstructured.Unstructured
 	if err != nil {
 		t.Fatal(err)
 	}
-	out = append([]byte("# Written by argocd-plugin/reporter TestFailOpenShapes (go test -run TestFailOpenShapes -update): the\n# status the reporter writes for this fail-open shape. Do not edit by hand.\n"), out...)
+	out = append([]byte("# Written by the argocd-plugin/reporter tests (go test ./argocd-plugin/reporter -update): the status\n# the reporter writes for this fail-open shape. Do not edit by hand.\n"), out...)
 	path := filepath.Join("..", "health", "testdata", name+".yaml")
 	if *updateFixtures {
 		if err := os.WriteFile(path, out, 0o600); err != nil {
