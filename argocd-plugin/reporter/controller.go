@@ -89,6 +89,7 @@ const indexByReport = "driftreport"
 // Controller evaluates applications that carry a DriftReport.
 type Controller struct {
 	cfg      Config
+	audit    *auditCache
 	queue    workqueue.TypedRateLimitingInterface[string]
 	informer cache.SharedIndexInformer
 	recorder record.EventRecorder
@@ -118,6 +119,7 @@ func NewController(cfg Config) *Controller {
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(cfg.Dynamic, cfg.Resync, cfg.Namespace, nil)
 	c := &Controller{
 		cfg:      cfg,
+		audit:    &auditCache{path: cfg.AuditLogPath, maxAge: cfg.Resync, now: cfg.Now},
 		queue:    workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](), workqueue.TypedRateLimitingQueueConfig[string]{Name: "driftplane"}),
 		informer: factory.ForResource(ApplicationsGVR).Informer(),
 	}
@@ -333,11 +335,6 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	if err := checkAppCompared(app); err != nil {
 		return fail(err)
 	}
-	spec, _, _ := unstructured.NestedMap(dr.Object, "spec")
-	policy, err := PolicyFromSpec(spec)
-	if err != nil {
-		return fail(err)
-	}
 	resources, err := c.cfg.Argo.ManagedResources(ctx, name, ns)
 	if err != nil {
 		return fail(err)
@@ -345,14 +342,17 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	if err := checkTargets(resources); err != nil {
 		return fail(err)
 	}
-	if err := checkAnswerHoldsReport(resources, ref, key); err != nil {
+	spec, err := reportTargetSpec(resources, ref, key)
+	if err != nil {
 		return fail(err)
 	}
-	var audit *kube.AuditLog
-	if c.cfg.AuditLogPath != "" {
-		if audit, err = kube.ReadAuditLogFile(c.cfg.AuditLogPath); err != nil {
-			return fail(err)
-		}
+	policy, err := PolicyFromSpec(spec)
+	if err != nil {
+		return fail(err)
+	}
+	audit, err := c.audit.get(ctx)
+	if err != nil {
+		return fail(err)
 	}
 	var extra []kube.CompareOption
 	if c.cfg.Digester != nil {

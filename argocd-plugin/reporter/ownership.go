@@ -130,19 +130,29 @@ func checkAppCompared(app *unstructured.Unstructured) error {
 	return nil
 }
 
-// checkAnswerHoldsReport refuses a managed-resources answer that does not hold the application's
-// own DriftReport as a target: an answer for another application, or a rendering without it.
-func checkAnswerHoldsReport(resources []ResourceDiff, ref reportRef, appKey string) error {
+// reportTargetSpec returns the spec of the application's DriftReport as Git renders it (its
+// target state in argocd-server's answer), refusing an answer that does not hold it. The policy
+// comes from there, never from the live object: whoever can edit a DriftReport in the cluster
+// must not be able to loosen the policy until the next sync puts Git's back.
+func reportTargetSpec(resources []ResourceDiff, ref reportRef, appKey string) (map[string]any, error) {
 	for _, r := range resources {
 		if r.Group != drift.GroupName || r.Kind != "DriftReport" || r.Namespace != ref.Namespace || r.Name != ref.Name {
 			continue
 		}
 		if r.TargetState == "" || r.TargetState == "null" {
-			return failf(ReasonIncompleteAnswer, "argocd-server's answer for application %s has no target state for its DriftReport %s, so drift is unknown", appKey, ref)
+			return nil, failf(ReasonIncompleteAnswer, "argocd-server's answer for application %s has no target state for its DriftReport %s, so drift is unknown", appKey, ref)
 		}
-		return nil
+		target, err := decodeState(r.TargetState)
+		if err != nil {
+			return nil, failf(ReasonIncompleteAnswer, "argocd-server's answer for application %s: target state of DriftReport %s: %v", appKey, ref, err)
+		}
+		spec, ok := target["spec"].(map[string]any)
+		if !ok {
+			return nil, failf(ReasonIncompleteAnswer, "argocd-server's answer for application %s: the target state of DriftReport %s has no spec", appKey, ref)
+		}
+		return spec, nil
 	}
-	return failf(ReasonIncompleteAnswer, "argocd-server's answer for application %s does not hold its DriftReport %s (%d managed resources), so drift is unknown",
+	return nil, failf(ReasonIncompleteAnswer, "argocd-server's answer for application %s does not hold its DriftReport %s (%d managed resources), so drift is unknown",
 		appKey, ref, len(resources))
 }
 
