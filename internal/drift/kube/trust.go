@@ -95,6 +95,12 @@ func (j *judge) verdict(p drift.Pointer) verdict {
 		byName.Kind = drift.ActorUnknown
 		return verdict{owner: owner, actor: byName}
 	}
+	if last == nil {
+		// Attribution only, no trust at stake: a write under the name through any subresource.
+		if a := audit.LastWrite(j.group, j.resource, j.namespace, j.name, owner); a != nil {
+			return verdict{owner: owner, kind: nameKind, actor: a}
+		}
+	}
 	return verdict{owner: owner, kind: nameKind, actor: actorOf(last)}
 }
 
