@@ -59,6 +59,8 @@ type Config struct {
 	// Resync re-evaluates every application this often even when nothing changed, because live
 	// drift does not change the Application object.
 	Resync time.Duration
+	// EvaluationTimeout bounds one application's evaluation (default 2 minutes).
+	EvaluationTimeout time.Duration
 	// AuditLogPath, when set, names people behind changes.
 	AuditLogPath string
 	// Evidence, when set, receives a record of every successful evaluation.
@@ -106,6 +108,9 @@ func NewController(cfg Config) *Controller {
 	}
 	if cfg.Resync == 0 {
 		cfg.Resync = 3 * time.Minute
+	}
+	if cfg.EvaluationTimeout == 0 {
+		cfg.EvaluationTimeout = 2 * time.Minute
 	}
 	if cfg.ArgoNamespace == "" {
 		cfg.ArgoNamespace = cfg.Namespace
@@ -229,6 +234,10 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 		return nil
 	}
 	app := obj.(*unstructured.Unstructured)
+	// One application's evaluation never holds a worker forever: a hung argocd-server or API
+	// server makes that application's drift unknown, and the next resync tries again.
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.EvaluationTimeout)
+	defer cancel()
 	refs := driftReportsOf(app)
 	switch len(refs) {
 	case 0:
@@ -286,7 +295,11 @@ func (c *Controller) syncReport(ctx context.Context, app *unstructured.Unstructu
 		return err
 	}
 	dr.Object["status"] = raw
-	if _, err := reports.UpdateStatus(ctx, dr, metav1.UpdateOptions{FieldManager: "argocd-driftplane"}); err != nil {
+	// The status is written even when the evaluation ran out of time: "unknown" must reach the
+	// health check, so the write gets its own deadline.
+	writeCtx, cancelWrite := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancelWrite()
+	if _, err := reports.UpdateStatus(writeCtx, dr, metav1.UpdateOptions{FieldManager: "argocd-driftplane"}); err != nil {
 		return fmt.Errorf("writing DriftReport %s status: %w", ref, err)
 	}
 	if f := (*Failure)(nil); errors.As(evalErr, &f) {

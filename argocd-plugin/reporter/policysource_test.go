@@ -69,3 +69,33 @@ func TestAuditLogReadOncePerResync(t *testing.T) {
 		t.Fatal("a vanished audit log read as no audit log")
 	}
 }
+
+// hungArgo never answers until the caller gives up.
+type hungArgo struct{}
+
+func (hungArgo) ManagedResources(ctx context.Context, _, _ string) ([]ResourceDiff, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestHungArgoCDIsUnknown: an argocd-server that never answers holds a worker only for the
+// evaluation timeout, and the application's drift is unknown, never the last good status.
+func TestHungArgoCDIsUnknown(t *testing.T) {
+	recorded := loadAnswer(t)
+	dr := liveReport(t, recorded)
+	app := application(t, "argocd", "web", "")
+	h := newHarness(t, hungArgo{}, app, dr)
+	h.ctrl.cfg.EvaluationTimeout = 50 * time.Millisecond
+	h.index(t, app)
+	done := make(chan error, 1)
+	go func() { done <- h.ctrl.Sync(context.Background(), "argocd/web") }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a hung argocd-server held the worker past the evaluation timeout")
+	}
+	_, st := h.report(t, "web")
+	if cond := evaluated(st); cond == nil || cond.Status != "False" {
+		t.Fatalf("condition %+v", cond)
+	}
+}

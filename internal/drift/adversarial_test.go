@@ -239,3 +239,9 @@ func TestAdversarialPolicyInputBounds(t *testing.T) {
 		t.Fatalf("a policy nested 600 deep: %v", err)
 	}
 }
+
+func TestDescribeActorWithoutUsername(t *testing.T) {
+	if got := describeActor(&Actor{Manager: "image-updater-controller"}); got != "Changed as field manager image-updater-controller" {
+		t.Errorf("%q", got)
+	}
+}

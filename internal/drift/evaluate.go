@@ -492,7 +492,10 @@ func joinSentences(a, b string) string {
 }
 
 func describeActor(a *Actor) string {
-	s := "Changed by " + a.Username
+	s := "Changed"
+	if a.Username != "" {
+		s += " by " + a.Username
+	}
 	if len(a.Groups) > 0 {
 		s += " (groups " + strings.Join(a.Groups, ", ") + ")"
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -62,6 +63,9 @@ func ClientConfig(kubeconfigPath, contextName string) (*rest.Config, string, err
 	return cfg, ns, nil
 }
 
+// DefaultRequestTimeout bounds each request a Cluster makes.
+const DefaultRequestTimeout = 30 * time.Second
+
 // Cluster reads live objects. It has no method that writes.
 type Cluster struct {
 	dyn              dynamic.Interface
@@ -74,6 +78,11 @@ func NewCluster(cfg *rest.Config, defaultNamespace string) (*Cluster, error) {
 	cfg = rest.CopyConfig(cfg)
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "driftplane"
+	}
+	// The Cluster only reads, one object at a time: no request should take long, and a hung API
+	// server must make drift unknown, not hang the plan.
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultRequestTimeout
 	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
