@@ -6,9 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/adversarial"
 )
 
 // driftCLI is a real OpenTofu with this provider installed from a filesystem mirror, for tests
@@ -66,18 +69,12 @@ func (c *driftCLI) run(mainTF string, args ...string) (string, bool) {
 	return buf.String(), true
 }
 
-// TestAdversarialTofuPlan replays the core's adversarial rows that apply to the provider through
-// a real `tofu plan`: every one must fail the plan with an error naming what was refused.
+// TestAdversarialTofuPlan replays the adversarial table (internal/testenv/adversarial) through a
+// real `tofu plan`: every row that a stack can meet (an exception, a plan file, a manifests
+// folder, a policy_file) must fail the plan with an error naming what was refused.
 func TestAdversarialTofuPlan(t *testing.T) {
 	c := newDriftCLI(t)
 	network, _ := filepath.Abs("testdata/network-plan.json")
-	notPlan := filepath.Join(c.dir, "not-a-plan.json")
-	writeFile(t, notPlan, `{"format_version":"1.2","planned_values":null}`)
-	emptyManifests := filepath.Join(c.dir, "empty.yaml")
-	writeFile(t, emptyManifests, "# nothing here\n---\n")
-	past := time.Now().UTC().Add(-48 * time.Hour).Format(time.RFC3339)
-	expired := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
-
 	kubeUnit := `
 data "drift_managed_unit" "u" {
   name        = "payments-web"
@@ -88,74 +85,83 @@ data "drift_managed_unit" "u" {
   gate        = "high"
 }
 `
-	for _, row := range []struct {
-		name  string
-		hcl   string
-		wants []string
-	}{{
-		name: "exception scope: /spec/** on a Deployment",
-		hcl: kubeUnit + `
+	rows := adversarial.Select(func(r adversarial.Row) bool { return len(r.Planted) == 0 })
+	for i, row := range rows {
+		t.Run(row.Name, func(t *testing.T) {
+			var hcl string
+			wants := row.Want
+			switch {
+			case row.Exception != nil:
+				x := row.Exception
+				ticket := ""
+				if x.Ticket != "" {
+					ticket = "ticket = " + strconv.Quote(x.Ticket)
+				}
+				exc := fmt.Sprintf(`
 data "drift_exception" "e" {
-  id          = "EXC-SCOPE"
+  id          = %q
   unit        = data.drift_managed_unit.u.name
-  resource    = "apps/v1/Deployment/web/web"
-  paths       = ["/spec/**"]
-  drift_class = "UNAUTHORIZED_RUNTIME_DRIFT"
+  resource    = %q
+  paths       = [%q]
+  drift_class = %q
   reason      = "r"
-  ticket      = "T-1"
+  %s
   approved_by = "a"
-  expires_at  = "` + soon + `"
+  expires_at  = %q
 }
-`,
-		wants: []string{`DriftException "EXC-SCOPE": paths[0]: "/spec/**" uses "**"`},
-	}, {
-		name: "exception scope: one wildcard below the first segment (OpenTofu)",
-		hcl: unitHCL("critical") + exceptionHCL("EXC-STAR", "aws_security_group.app_public", "EMERGENCY_DRIFT", soon, `["/*/**"]`) +
-			findingHCL(network, "EXC-STAR"),
-		wants: []string{`DriftException "EXC-STAR"`, `"/*/**"`},
-	}, {
-		name: "time: an evaluation_time in the past does not revive an expired exception",
-		hcl: unitHCL("critical") + exceptionHCL("EXC-OLD", "module.net.aws_security_group.web", "EMERGENCY_DRIFT", expired, `["/ingress"]`) + `
+`, x.ID, x.Resource, x.Path, x.Class, ticket, x.Expires())
+				if row.Kubernetes {
+					hcl = kubeUnit + exc
+					break
+				}
+				evaluationTime := ""
+				if x.EvaluatedAgo > 0 {
+					evaluationTime = fmt.Sprintf("evaluation_time = %q", time.Now().UTC().Add(-x.EvaluatedAgo).Format(time.RFC3339))
+				}
+				hcl = unitHCL("critical") + exc + fmt.Sprintf(`
 data "drift_finding" "f" {
-  unit            = data.drift_managed_unit.u.policy_json
-  exceptions      = [data.drift_exception.EXC-OLD.json]
-  plan_json_path  = "` + network + `"
-  evaluation_time = "` + past + `"
+  unit           = data.drift_managed_unit.u.policy_json
+  exceptions     = [data.drift_exception.e.json]
+  plan_json_path = %q
+  %s
 }
-`,
-		wants: []string{"Unaccepted drift: module.net.aws_security_group.web", "exception EXC-OLD expired at " + expired, "evaluation_time is in the past"},
-	}, {
-		name:  "time: an exception approved until 2099",
-		hcl:   unitHCL("critical") + exceptionHCL("EXC-FOREVER", "module.net.aws_security_group.web", "EMERGENCY_DRIFT", "2099-01-01T00:00:00Z", `["/ingress"]`),
-		wants: []string{"exception EXC-FOREVER", "more than 365 days"},
-	}, {
-		name:  "time: an exception over the unit's 90 days",
-		hcl:   unitHCL("critical") + exceptionHCL("EXC-LONG", "module.net.aws_security_group.web", "EMERGENCY_DRIFT", time.Now().UTC().Add(120*24*time.Hour).Format(time.RFC3339), `["/ingress"]`) + findingHCL(network, "EXC-LONG"),
-		wants: []string{`DriftException "EXC-LONG"`, "more than 90 days"},
-	}, {
-		name:  "plans that are not plans",
-		hcl:   unitHCL("none") + findingHCL(notPlan),
-		wants: []string{"Cannot read plan: drift is unknown", notPlan},
-	}, {
-		name: "an empty manifests file",
-		hcl: kubeUnit + `
+`, network, evaluationTime)
+			case row.Plan != "":
+				file := filepath.Join(c.dir, fmt.Sprintf("plan-%d.json", i))
+				writeFile(t, file, row.Plan)
+				hcl = unitHCL("none") + findingHCL(file)
+				wants = append([]string{"Cannot read plan: drift is unknown", file}, wants...)
+			case row.Manifests != "":
+				file := filepath.Join(c.dir, fmt.Sprintf("manifests-%d.yaml", i))
+				writeFile(t, file, row.Manifests)
+				hcl = kubeUnit + fmt.Sprintf(`
 data "drift_finding" "f" {
   unit = data.drift_managed_unit.u.policy_json
   kubernetes {
-    manifests_path  = "` + emptyManifests + `"
+    manifests_path  = %q
     kubeconfig_path = "/nonexistent/kubeconfig"
   }
 }
-`,
-		wants: []string{"manifests path " + emptyManifests + " holds no Kubernetes objects"},
-	}} {
-		t.Run(row.name, func(t *testing.T) {
-			out, ok := c.run(row.hcl, "plan", "-input=false")
+`, file)
+				wants = append([]string{file}, wants...)
+			case row.AutoHeal != "":
+				dir := filepath.Join(c.dir, fmt.Sprintf("drift-%d", i))
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				writeFile(t, filepath.Join(dir, "unit.yaml"), "apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\n"+
+					"metadata: {name: payments-web}\nspec: {owner: team-web, environment: prod, riskTier: high, gate: high}\n")
+				writeFile(t, filepath.Join(dir, "autoheal.yaml"), row.AutoHeal)
+				hcl = fmt.Sprintf("data \"drift_managed_unit\" \"u\" {\n  policy_file = %q\n}\n", dir)
+			default:
+				t.Skip("not a stack input")
+			}
+			out, ok := c.run(hcl, "plan", "-input=false")
 			if ok {
 				t.Fatalf("tofu plan passed:\n%s", out)
 			}
 			flat := strings.Join(strings.Fields(strings.ReplaceAll(out, "│", " ")), " ")
-			for _, w := range row.wants {
+			for _, w := range wants {
 				if !strings.Contains(flat, w) {
 					t.Errorf("tofu plan output lacks %q:\n%s", w, out)
 				}
@@ -168,7 +174,9 @@ data "drift_finding" "f" {
 // marks, and one in a list whose elements shift, then greps everything OpenTofu prints and stores.
 func TestAdversarialSecretsNeverLeaveTofu(t *testing.T) {
 	c := newDriftCLI(t)
-	plan, _ := filepath.Abs("testdata/secrets-plan.json")
+	row := adversarial.Select(func(r adversarial.Row) bool { return len(r.Planted) > 0 })[0]
+	plan := filepath.Join(t.TempDir(), "secrets-plan.json")
+	writeFile(t, plan, row.Plan)
 	evidenceDir := filepath.Join(c.dir, "evidence")
 	hcl := unitHCL("critical") + `
 data "drift_finding" "f" {
@@ -201,8 +209,10 @@ output "summary" { value = data.drift_finding.f.summary }
 		t.Fatal("no state written")
 	}
 	for name, s := range blobs {
-		if strings.Contains(s, "PLANTED") {
-			t.Errorf("%s holds a planted secret", name)
+		for _, p := range row.Planted {
+			if strings.Contains(s, p) {
+				t.Errorf("%s holds the planted secret %q", name, p)
+			}
 		}
 	}
 	if !strings.Contains(show, "/password") || !strings.Contains(show, "/environment") {

@@ -5,40 +5,55 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/adversarial"
 )
 
-// TestGenerateRefusesAdversarialExceptions replays the core's exception rows (issue 9 classes 1
-// and 2) through generate: an application whose .drift/ holds an unscoped or over-long exception
-// renders nothing, and the error names the exception and the path.
-func TestGenerateRefusesAdversarialExceptions(t *testing.T) {
-	soon := time.Now().UTC().Add(7 * 24 * time.Hour).Format(time.RFC3339)
-	for _, tc := range []struct{ resource, path, expires, want string }{
-		{"apps/v1/Deployment/web/web", "/spec/**", soon, `"/spec/**" uses "**"`},
-		{"apps/v1/Deployment/web/web", "/spec/*", soon, `"/spec/*" has a wildcard in its second segment`},
-		{"apps/v1/Deployment/web/web", "/metadata", soon, `"/metadata" covers the whole metadata`},
-		{"/v1/*/web/web", "/metadata/labels", soon, "spec.ticket: is required"},
-		{"apps/v1/Deployment/web/web", "/metadata/labels", "2099-01-01T00:00:00Z", "more than 90 days"},
-	} {
-		dir := t.TempDir()
-		write := func(name, body string) {
-			if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-				t.Fatal(err)
+// TestGenerateReplaysAdversarialTable: every row of the adversarial table that an application's
+// repository can carry (an exception or auto-heal policy in .drift/, a render) makes generate
+// render nothing, with an error naming what it refused.
+func TestGenerateReplaysAdversarialTable(t *testing.T) {
+	rows := adversarial.Select(func(r adversarial.Row) bool {
+		return r.Kubernetes && (r.Exception != nil || r.Manifests != "" || r.AutoHeal != "")
+	})
+	if len(rows) == 0 {
+		t.Fatal("no rows")
+	}
+	for _, row := range rows {
+		t.Run(row.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			write := func(name, body string) {
+				if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+					t.Fatal(err)
+				}
 			}
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
-				t.Fatal(err)
+			manifests := "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: web}\nspec: {replicas: 1}\n"
+			if row.Manifests != "" {
+				manifests = row.Manifests
 			}
-		}
-		write("app.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: web}\nspec: {replicas: 1}\n")
-		write(".drift/unit.yaml", "apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\nmetadata: {name: web}\nspec: {owner: team-web, environment: prod, riskTier: high, gate: high}\n")
-		write(".drift/exceptions.yaml", "apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftException\nmetadata: {name: EXC-ADV}\n"+
-			"spec: {unit: web, resource: '"+tc.resource+"', paths: ['"+tc.path+"'], driftClass: UNAUTHORIZED_RUNTIME_DRIFT, reason: r, approvedBy: a, expiresAt: '"+tc.expires+"'}\n")
-		out, err := Generate(dir, Options{Env: appEnv})
-		if err == nil || !strings.Contains(err.Error(), `DriftException "EXC-ADV"`) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s %s: error %v, want %q", tc.resource, tc.path, err, tc.want)
-		}
-		if len(out) != 0 {
-			t.Errorf("%s %s: partial output on error", tc.resource, tc.path)
-		}
+			write("app.yaml", manifests)
+			write(".drift/unit.yaml", "apiVersion: drift.driftplane.io/v1alpha1\nkind: DriftManagedUnit\nmetadata: {name: web}\nspec: {owner: team-web, environment: prod, riskTier: high, gate: high}\n")
+			if row.Exception != nil {
+				write(".drift/exceptions.yaml", row.Exception.YAML("web"))
+			}
+			if row.AutoHeal != "" {
+				write(".drift/autoheal.yaml", row.AutoHeal)
+			}
+			out, err := Generate(dir, Options{Env: appEnv})
+			if err == nil {
+				t.Fatal("generate rendered it")
+			}
+			for _, w := range row.Want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if len(out) != 0 {
+				t.Error("partial output on error")
+			}
+		})
 	}
 }

@@ -281,25 +281,3 @@ func TestSecretsNeverOutput(t *testing.T) {
 		t.Errorf("record does not decode: %v", err)
 	}
 }
-
-// TestAdversarialExceptionsRefused replays the core's exception rows (issue 9 classes 1 and 2)
-// through a scan: an unscoped or over-long exception makes the unit unknown, naming it, and
-// never accepts drift.
-func TestAdversarialExceptionsRefused(t *testing.T) {
-	soon := time.Now().UTC().Add(7 * 24 * time.Hour).Format(time.RFC3339)
-	for _, tc := range []struct {
-		path, expires, want string
-	}{
-		{"/*/**", soon, `"/*/**" uses "**"`},
-		{"/ingress", "2099-01-01T00:00:00Z", "more than 90 days"},
-	} {
-		u := testUnit(t, "payments")
-		u.Exceptions = []*drift.Exception{{Metadata: drift.Metadata{Name: "EXC-ADV"}, Spec: drift.ExceptionSpec{
-			Unit: "payments", Resource: "module.net.aws_security_group.web", Paths: []string{tc.path}, DriftClass: "EMERGENCY_DRIFT",
-			Reason: "r", Ticket: "T-1", ApprovedBy: "lead", ExpiresAt: tc.expires}}}
-		r := Run(context.Background(), []Unit{u}, Options{Tofu: fakeTofu(t), Env: []string{"FAKE_PLAN=" + planPath(t, "secrets-plan.json")}})[0]
-		if r.Status != StatusUnknown || !strings.Contains(r.Error, `"EXC-ADV"`) || !strings.Contains(r.Error, tc.want) {
-			t.Errorf("exception path %s expiring %s: status %s, error %q", tc.path, tc.expires, r.Status, r.Error)
-		}
-	}
-}
