@@ -26,13 +26,7 @@ type driftCLI struct {
 func newDriftCLI(t *testing.T) *driftCLI {
 	t.Helper()
 	tofu := requireTofu(t)
-	mirror := t.TempDir()
-	bin := filepath.Join(mirror, "registry.opentofu.org", "driftplane", "drift", "0.1.0", "linux_amd64", "terraform-provider-drift_v0.1.0")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = repoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	mirror := providerMirror(t)
 	dir := t.TempDir()
 	cli := filepath.Join(dir, "cli.tfrc")
 	writeFile(t, cli, fmt.Sprintf(`provider_installation {
@@ -45,6 +39,19 @@ func newDriftCLI(t *testing.T) *driftCLI {
 `, mirror))
 	return &driftCLI{t: t, tofu: tofu, dir: dir, env: append(os.Environ(), "TF_CLI_CONFIG_FILE="+cli, "CHECKPOINT_DISABLE=1",
 		"TF_IN_AUTOMATION=1", "NO_COLOR=1", "DRIFTPLANE_DIGEST_KEY_FILE="+filepath.Join(dir, "digest-key"))}
+}
+
+// providerMirror builds this provider into a filesystem mirror, as `make install` lays it out.
+func providerMirror(t *testing.T) string {
+	t.Helper()
+	mirror := t.TempDir()
+	bin := filepath.Join(mirror, "registry.opentofu.org", "driftplane", "drift", "0.1.0", "linux_amd64", "terraform-provider-drift_v0.1.0")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = repoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return mirror
 }
 
 // run writes main.tf and runs tofu with args, returning everything it printed and whether it

@@ -18,13 +18,7 @@ import (
 func TestE2ETofuPlanGate(t *testing.T) {
 	tofu := requireTofu(t)
 	paths := toolPaths(t)
-	mirror := t.TempDir()
-	bin := filepath.Join(mirror, "registry.opentofu.org", "driftplane", "drift", "0.1.0", "linux_amd64", "terraform-provider-drift_v0.1.0")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = repoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	mirror := providerMirror(t)
 	dir := t.TempDir()
 	cli := filepath.Join(dir, "cli.tfrc")
 	writeFile(t, cli, fmt.Sprintf(`provider_installation {
