@@ -346,6 +346,15 @@ spec:
 			if len(containers) != 1 || containers[0].(map[string]any)["image"] != "registry.example.com/web:1.0" {
 				return false, fmt.Sprint(containers)
 			}
+			// Healthy can come before the sync operation ends; Argo CD may still write the
+			// Deployment, and a write after alice's would make her label its own.
+			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			if phase, _, _ := unstructured.NestedString(a.Object, "status", "operationState", "phase"); phase != "Succeeded" {
+				return false, "sync operation " + phase
+			}
 			return appHealthy()
 		})
 	})

@@ -67,16 +67,52 @@ func (ms Managers) Owner(p drift.Pointer) (string, bool) {
 // ownerEntry is Owner's managedFields entry: its manager, and the subresource it wrote through.
 func (ms Managers) ownerEntry(p drift.Pointer) (managerEntry, bool) {
 	var best managerEntry
-	found := false
+	bestDepth, found := -1, false
 	for _, m := range ms {
-		if !setOwns(m.set, p) {
+		depth := ownedDepth(m.set, p)
+		if depth < 0 {
 			continue
 		}
-		if !found || m.time > best.time {
-			best, found = m, true
+		// A manager that owns the field itself beats one that owns an ancestor whole: "f:labels":{}
+		// (the map's existence, as an applier records it) must not out-rank the manager that wrote
+		// labels.app, and managedFields times tie within a second. Among equals, the latest wins.
+		if !found || depth > bestDepth || (depth == bestDepth && m.time > best.time) {
+			best, bestDepth, found = m, depth, true
 		}
 	}
 	return best, found
+}
+
+// ownedDepth is how deep along p the manager's set reaches when it owns p (len(p) when it owns
+// the field itself, less when it owns an ancestor whole), or -1 when it does not own p.
+func ownedDepth(s *fieldpath.Set, p drift.Pointer) int {
+	if len(p) == 0 {
+		return 0
+	}
+	tok := p[0]
+	depth := -1
+	s.Children.Iterate(func(pe fieldpath.PathElement) {
+		if !elementMatches(pe, tok) {
+			return
+		}
+		if child, ok := s.Children.Get(pe); ok {
+			if d := ownedDepth(child, p[1:]); d >= 0 && d+1 > depth {
+				depth = d + 1
+			}
+		}
+	})
+	if depth >= 0 {
+		return depth
+	}
+	s.Members.Iterate(func(pe fieldpath.PathElement) {
+		if depth >= 0 || !elementMatches(pe, tok) {
+			return
+		}
+		if _, hasChildren := s.Children.Get(pe); len(p) == 1 || !hasChildren {
+			depth = 1
+		}
+	})
+	return depth
 }
 
 // Owned reports whether any manager owns p.
