@@ -2,7 +2,9 @@ package provider
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -122,4 +124,91 @@ func hclFieldLabel(p path.Path, field string) string {
 		return field
 	}
 	return p.String()
+}
+
+// Diagnostics must stay readable on a stack with a thousand drifted resources: blocking findings
+// get one error each up to maxBlockingErrors, then one error saying how many more; findings that
+// do not block are summarised in one warning naming the riskiest few. The full list is always in
+// the findings attribute.
+const (
+	maxBlockingErrors = 20
+	topWarned         = 5
+)
+
+func findingDiagnostics(rep *drift.Report, enforce bool) diag.Diagnostics {
+	var diags diag.Diagnostics
+	var blocking, notEnforced, below []*drift.Finding
+	for i := range rep.Findings {
+		f := &rep.Findings[i]
+		switch {
+		case f.Blocking && enforce:
+			blocking = append(blocking, f)
+		case f.Blocking:
+			notEnforced = append(notEnforced, f)
+		case f.AcceptedBy == "" && !f.DriftClass.Expected():
+			below = append(below, f)
+		}
+	}
+	for i, f := range blocking {
+		if i == maxBlockingErrors {
+			diags.AddError(fmt.Sprintf("Unaccepted drift: %d more finding(s)", len(blocking)-maxBlockingErrors),
+				fmt.Sprintf("%d blocking findings in all; the first %d are reported above. Every finding is in this data source's "+
+					"findings attribute (blocking = true), and in the evidence record when one is written.", len(blocking), maxBlockingErrors))
+			break
+		}
+		diags.AddError(fmt.Sprintf("Unaccepted drift: %s (%s, %s)", f.ResourceRef, f.DriftClass, f.Risk),
+			fmt.Sprintf("%s\n\nUnit %q fails at gate %q. Fix the drift (%s), or accept it with a drift_exception.",
+				f.Describe(), rep.Unit, rep.Gate, f.RecommendedAction))
+	}
+	summaryWarning(&diags, "Unaccepted drift (gate not enforced)", notEnforced)
+	summaryWarning(&diags, "Drift below gate", below)
+	return diags
+}
+
+// summaryWarning adds one warning for fs: the finding itself when there is one, else counts by
+// class and risk and the riskiest few.
+func summaryWarning(diags *diag.Diagnostics, title string, fs []*drift.Finding) {
+	switch len(fs) {
+	case 0:
+		return
+	case 1:
+		f := fs[0]
+		diags.AddWarning(fmt.Sprintf("%s: %s (%s, %s)", title, f.ResourceRef, f.DriftClass, f.Risk), f.Describe())
+		return
+	}
+	counts := map[string]int{}
+	for _, f := range fs {
+		counts[string(f.DriftClass)+" "+string(f.Risk)]++
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if counts[keys[i]] != counts[keys[j]] {
+			return counts[keys[i]] > counts[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", counts[k], k)
+	}
+	top := append([]*drift.Finding(nil), fs...)
+	sort.SliceStable(top, func(i, j int) bool { return top[i].Risk.Level() > top[j].Risk.Level() })
+	if len(top) > topWarned {
+		top = top[:topWarned]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d findings: %s.\n\nThe riskiest:\n", len(fs), strings.Join(parts, ", "))
+	for _, f := range top {
+		fmt.Fprintf(&b, "- %s\n", f.Describe())
+	}
+	if len(fs) > len(top) {
+		fmt.Fprintf(&b, "\n%d more in this data source's findings attribute.", len(fs)-len(top))
+	}
+	// The title names the riskiest finding, as a single finding's warning does, then the rest.
+	f := top[0]
+	diags.AddWarning(fmt.Sprintf("%s: %s (%s, %s) and %d more (%s)", title, f.ResourceRef, f.DriftClass, f.Risk,
+		len(fs)-1, strings.Join(parts, ", ")), b.String())
 }

@@ -113,7 +113,9 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Evaluates a unit's drift from a saved plan (`tofu show -json`) or a live Kubernetes cluster, classifies every drifted " +
 			"resource with the decision table, applies the unit's ownership rules and exceptions, and **fails the plan** " +
-			"with one error per unaccepted finding at or above the unit's gate (findings below the gate are warnings). " +
+			"with one error per unaccepted finding at or above the unit's gate, up to 20, then one error saying how many more; " +
+			"findings below the gate are one warning naming the riskiest and counting the rest by class and risk. The " +
+			"`findings` attribute always holds them all. " +
 			"A plan file that is missing, unreadable, truncated, errored or not a plan is an error: unknown is never clean. " +
 			"Values marked sensitive are never shown: findings report their paths only.",
 		Attributes: map[string]schema.Attribute{
@@ -271,19 +273,7 @@ func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		resp.Diagnostics.AddAttributeWarning(path.Root("exceptions"), "Exception ignored", w)
 	}
 	enforce := m.EnforceGate.IsNull() || m.EnforceGate.ValueBool()
-	for i := range rep.Findings {
-		f := &rep.Findings[i]
-		switch {
-		case f.Blocking && enforce:
-			resp.Diagnostics.AddError(fmt.Sprintf("Unaccepted drift: %s (%s, %s)", f.ResourceRef, f.DriftClass, f.Risk),
-				fmt.Sprintf("%s\n\nUnit %q fails at gate %q. Fix the drift (%s), or accept it with a drift_exception.",
-					f.Describe(), rep.Unit, rep.Gate, f.RecommendedAction))
-		case f.Blocking:
-			resp.Diagnostics.AddWarning(fmt.Sprintf("Unaccepted drift (gate not enforced): %s (%s, %s)", f.ResourceRef, f.DriftClass, f.Risk), f.Describe())
-		case f.AcceptedBy == "" && !f.DriftClass.Expected():
-			resp.Diagnostics.AddWarning(fmt.Sprintf("Drift below gate: %s (%s, %s)", f.ResourceRef, f.DriftClass, f.Risk), f.Describe())
-		}
-	}
+	resp.Diagnostics.Append(findingDiagnostics(rep, enforce)...)
 	list, diags := findingsList(rep.Findings)
 	if diags.HasError() {
 		resp.Diagnostics.Append(diags...)
