@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds the real programs the tests and docs need, from the Go module proxy, into a
-# git-ignored cache keyed by version (.tools/<name>-<version>/). Nothing is downloaded from
+# per-user cache keyed by version (~/.cache/driftplane/tools/<name>-<version>/). Nothing is downloaded from
 # release sites: every tool here is compiled from its Go module. Re-runs are no-ops.
 #
 # usage: scripts/tools.sh [tofu|local|tfplugindocs|golangci-lint|all]...
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS="${DRIFTPLANE_TOOLS_DIR:-$ROOT/.tools}"
+# The cache is per user, outside the clone, so a second clone on the machine reuses what the
+# first built; DRIFTPLANE_TOOLS_DIR overrides it.
+TOOLS="${DRIFTPLANE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/driftplane/tools}"
 
 TOFU_VERSION="${TOFU_VERSION:-1.10.10}"
 # hashicorp/terraform-provider-local v2.9.0 lives under its old module path; this pseudo-version

@@ -1,4 +1,4 @@
-// Package testtools finds the real programs scripts/tools.sh builds into .tools/, for tests.
+// Package testtools finds the real programs scripts/tools.sh builds into its per-user cache, for tests.
 // A missing program skips the test outside CI and fails it in CI, where a skipped integration test
 // proves nothing.
 package testtools

@@ -1,6 +1,6 @@
 // Package kubetest starts a real etcd and kube-apiserver on 127.0.0.1 for integration tests:
 // client-certificate authentication (CN = user, O = groups), RBAC authorization and an audit log,
-// using the binaries scripts/tools.sh builds from the Go module proxy into .tools/.
+// using the binaries scripts/tools.sh builds from the Go module proxy into its per-user cache.
 package kubetest
 
 import (
