@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target in the module (found by name, so a new target is never forgotten) for
 # a duration (`30s`) or a number of executions (`1000000x`), and prints each target's executions.
-# Minimisation is capped at 5 s: with go's default of 60 s, one interesting input can stall a
+# -timeout 0: go test's default 10-minute limit would end a long run as a failure. Minimisation
+# is capped at 5 s: with go's default of 60 s, one interesting input can stall a
 # 30 s run at zero executions. A crasher fails the run; `go test` has written it to the package's testdata/fuzz/ — fix the
 # cause and commit the file as corpus.
 #
@@ -15,7 +16,7 @@ while IFS= read -r file; do
   for name in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$file"); do
     echo "== $dir $name ($fuzztime)"
     log="$(mktemp)"
-    if ! go test "$dir" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s 2>&1 | tee "$log"; then
+    if ! go test "$dir" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s -timeout 0 2>&1 | tee "$log"; then
       echo "fuzz: $dir $name failed" >&2
       rm -f "$log"
       exit 1
