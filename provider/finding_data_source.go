@@ -35,12 +35,13 @@ func NewFindingDataSource() datasource.DataSource { return &FindingDataSource{} 
 type FindingDataSource struct {
 	s3       blob.S3Options
 	digester *drift.Digester
+	version  string
 }
 
 // Configure receives the provider's S3 options and digest key.
 func (d *FindingDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
 	if pd := configureData(req, resp); pd != nil {
-		d.s3, d.digester = pd.s3, pd.digester
+		d.s3, d.digester, d.version = pd.s3, pd.digester, pd.version
 	}
 }
 
@@ -262,7 +263,7 @@ func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest
 			resp.Diagnostics.AddAttributeError(path.Root("evidence"), "No evidence location", "set dir or s3_url")
 			return
 		}
-		loc, err := writeEvidence(ctx, store, unit, exceptions, inputs, rep, now)
+		loc, err := writeEvidence(ctx, store, d.version, unit, exceptions, inputs, rep, now)
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("evidence"), "Cannot write evidence", err.Error())
 			return
@@ -473,8 +474,8 @@ func observeKubernetes(ctx context.Context, k *kubernetesModel, unit *drift.Mana
 	return src.Observe(ctx, manifests)
 }
 
-func writeEvidence(ctx context.Context, store evidence.Store, unit *drift.ManagedUnit, exceptions []*drift.Exception, inputs []evidence.Input, rep *drift.Report, now time.Time) (string, error) {
-	rec, err := evidence.New("terraform-provider-drift", Version, unit, exceptions, inputs, rep, now)
+func writeEvidence(ctx context.Context, store evidence.Store, version string, unit *drift.ManagedUnit, exceptions []*drift.Exception, inputs []evidence.Input, rep *drift.Report, now time.Time) (string, error) {
+	rec, err := evidence.New("terraform-provider-drift", version, unit, exceptions, inputs, rep, now)
 	if err != nil {
 		return "", err
 	}

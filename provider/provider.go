@@ -28,12 +28,8 @@ type DriftProvider struct {
 	version string
 }
 
-// Version is the running provider's version, recorded in evidence.
-var Version = "dev"
-
 // New returns a provider factory for providerserver.
 func New(version string) func() provider.Provider {
-	Version = version
 	return func() provider.Provider { return &DriftProvider{version: version} }
 }
 
@@ -83,6 +79,8 @@ type providerModel struct {
 type providerData struct {
 	s3       blob.S3Options
 	digester *drift.Digester
+	// version is the running provider's, recorded in evidence.
+	version string
 }
 
 func (p *DriftProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
@@ -101,7 +99,7 @@ func (p *DriftProvider) Configure(ctx context.Context, req provider.ConfigureReq
 		return
 	}
 	tflog.Debug(ctx, "digest key resolved", map[string]any{"source": string(src)})
-	resp.DataSourceData = &providerData{s3: o, digester: dg}
+	resp.DataSourceData = &providerData{s3: o, digester: dg, version: p.version}
 }
 
 // configureData is the data sources' Configure: it accepts the provider's data, reports anything
