@@ -7,11 +7,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
@@ -23,8 +26,9 @@ import (
 )
 
 var (
-	_ datasource.DataSource              = &FindingDataSource{}
-	_ datasource.DataSourceWithConfigure = &FindingDataSource{}
+	_ datasource.DataSource                     = &FindingDataSource{}
+	_ datasource.DataSourceWithConfigure        = &FindingDataSource{}
+	_ datasource.DataSourceWithConfigValidators = &FindingDataSource{}
 )
 
 // NewFindingDataSource is the drift_finding factory.
@@ -36,6 +40,13 @@ type FindingDataSource struct {
 	s3       blob.S3Options
 	digester *drift.Digester
 	version  string
+}
+
+// ConfigValidators: exactly one drift source.
+func (d *FindingDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	return []datasource.ConfigValidator{
+		datasourcevalidator.ExactlyOneOf(path.MatchRoot("plan_json_path"), path.MatchRoot("kubernetes")),
+	}
 }
 
 // Configure receives the provider's S3 options and digest key.
@@ -179,7 +190,8 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 					"values only as digests), the policy and exception digests, the decision, tool version and times. Records are " +
 					"content-addressed (`<unit>/<time>-<digest>.json`) and never overwritten.",
 				Attributes: map[string]schema.Attribute{
-					"dir":    schema.StringAttribute{Optional: true, MarkdownDescription: "Local folder for the records."},
+					"dir": schema.StringAttribute{Optional: true, MarkdownDescription: "Local folder for the records.",
+						Validators: []validator.String{stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("s3_url"))}},
 					"s3_url": schema.StringAttribute{Optional: true, MarkdownDescription: "`s3://bucket/prefix` for the records (conditional writes; see the provider's `s3` block)."},
 				},
 			},
@@ -353,12 +365,10 @@ func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, uni
 	now time.Time, diags *diag.Diagnostics) (*drift.Report, []evidence.Input, bool) {
 	hasPlan := !m.PlanJSONPath.IsNull() && m.PlanJSONPath.ValueString() != ""
 	hasKube := m.Kubernetes != nil
-	switch {
-	case hasPlan && hasKube:
-		diags.AddError("Conflicting drift sources", "set plan_json_path (an opentofu-stack unit) or the kubernetes block (a kubernetes unit), not both")
-		return nil, nil, false
-	case !hasPlan && !hasKube:
-		diags.AddError("No drift source", "set plan_json_path (an opentofu-stack unit) or the kubernetes block (a kubernetes unit): with no source, drift is unknown")
+	// ConfigValidators says this at validation; a value unknown then is known here, so the rule is
+	// kept as an invariant too: with no source drift is unknown, with two it is ambiguous.
+	if hasPlan == hasKube {
+		diags.AddError("Exactly one drift source", "set plan_json_path (an opentofu-stack unit) or the kubernetes block (a kubernetes unit): with no source drift is unknown, and one data source judges one source")
 		return nil, nil, false
 	}
 	want := drift.UnitOpenTofuStack
