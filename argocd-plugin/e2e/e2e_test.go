@@ -340,6 +340,16 @@ spec:
 
 	// The image change is not healable (the policy allows labels only), so a person syncs.
 	step(t, "sync restores Git's image -> Healthy", func() {
+		// The partial sync of the DriftReport may still be running: Argo CD refuses a second
+		// operation until it ends.
+		waitFor(t, time.Minute, "the previous sync operation to end", func() (bool, string) {
+			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			phase, _, _ := unstructured.NestedString(a.Object, "status", "operationState", "phase")
+			return phase != "Running" && phase != "Terminating", "sync operation " + phase
+		})
 		argoPost(t, serverURL, adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{})
 		waitFor(t, 2*time.Minute, "Git's image back and the application Healthy", func() (bool, string) {
 			containers, _, _ := unstructured.NestedSlice(liveDeployment().Object, "spec", "template", "spec", "containers")
@@ -596,21 +606,29 @@ func summarize(app *unstructured.Unstructured) string {
 func argoPost(t *testing.T, serverURL, token, path string, body any) []byte {
 	t.Helper()
 	const method = http.MethodPost
-	req := must(http.NewRequest(method, serverURL+path, bytes.NewReader(must(json.Marshal(body)))))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	for attempt := 0; ; attempt++ {
+		req := must(http.NewRequest(method, serverURL+path, bytes.NewReader(must(json.Marshal(body)))))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		// A sync while another operation runs (the previous sync, or the reporter's heal) is
+		// refused until it ends: wait for it, as a person would.
+		if resp.StatusCode == http.StatusBadRequest && bytes.Contains(out, []byte("another operation is already in progress")) && attempt < 60 {
+			time.Sleep(time.Second)
+			continue
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %s: %s", method, path, resp.Status, out)
+		}
+		return out
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	out, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s %s: %s: %s", method, path, resp.Status, out)
-	}
-	return out
 }
 
 func jsonField(t *testing.T, body []byte, field string) string {
