@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -199,7 +198,7 @@ func TestOverlayAcceptedByAPIServer(t *testing.T) {
 			}
 		}
 	}
-	waitEstablished(t, dyn, "driftreports.drift.driftplane.io")
+	kubetest.WaitEstablished(t, dyn, "driftreports.drift.driftplane.io")
 	for _, o := range objs {
 		if o.GetKind() == "CustomResourceDefinition" {
 			continue
@@ -262,29 +261,6 @@ func TestOverlayAcceptedByAPIServer(t *testing.T) {
 	if !reflect.DeepEqual(w, g) {
 		t.Errorf("the CRD schema pruned the status:\n sent %s\n kept %s", ws, gs)
 	}
-}
-
-func waitEstablished(t *testing.T, dyn dynamic.Interface, name string) {
-	t.Helper()
-	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		crd, err := dyn.Resource(gvr).Get(context.Background(), name, metav1.GetOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			t.Fatal(err)
-		}
-		if crd != nil {
-			conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-			for _, c := range conds {
-				m := c.(map[string]any)
-				if m["type"] == "Established" && m["status"] == "True" {
-					return
-				}
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("CRD %s not established", name)
 }
 
 // TestReporterVerifiesArgoCDTLS: the shipped reporter verifies argocd-server's certificate (mounted

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -64,7 +63,7 @@ func TestControllerLiveCluster(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	installCRDs(t, dyn)
+	kubetest.InstallArgoCDCRDs(t, dyn, "../manifests/base/crd-driftreport.yaml")
 	// Someone relabels the Deployment by hand: low risk, and the policy lets it heal.
 	c.KubectlAs("dave", []string{kubetest.WritersGroup}, "-n", kubetest.Namespace, "label", "deployment", "web", "app=web-hand-edited", "--overwrite")
 	c.KubectlAs("admin", []string{"system:masters"}, "create", "namespace", "argocd")
@@ -224,7 +223,7 @@ status:
 	if records, _ := filepath.Glob(filepath.Join(evidenceDir, "web-prod", "*.json")); len(records) == 0 {
 		t.Error("no evidence record of the evaluation")
 	}
-	if v := gauge(t, reg, "driftplane_blocking_findings", "argocd/web"); v != 1 {
+	if v := metric(t, reg, "driftplane_blocking_findings", "argocd/web"); v != 1 {
 		t.Errorf("driftplane_blocking_findings = %v", v)
 	}
 
@@ -239,7 +238,8 @@ status:
 	}
 }
 
-func gauge(t *testing.T, reg *prometheus.Registry, name, app string) float64 {
+// metric is the value of the gauge or counter name for app, or -1 when there is none.
+func metric(t *testing.T, reg *prometheus.Registry, name, app string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -251,6 +251,9 @@ func gauge(t *testing.T, reg *prometheus.Registry, name, app string) float64 {
 		}
 		for _, m := range mf.GetMetric() {
 			if labelValue(m, "app") == app {
+				if c := m.GetCounter(); c != nil {
+					return c.GetValue()
+				}
 				return m.GetGauge().GetValue()
 			}
 		}
@@ -265,52 +268,6 @@ func labelValue(m *dto.Metric, name string) string {
 		}
 	}
 	return ""
-}
-
-func installCRDs(t *testing.T, dyn dynamic.Interface) {
-	t.Helper()
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/argoproj/argo-cd/v3@v3.2.12").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mod struct{ Dir string }
-	_ = json.Unmarshal(out, &mod)
-	install, err := kube.LoadManifests(filepath.Join(mod.Dir, "manifests", "crds", "application-crd.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours, err := kube.LoadManifests("../manifests/base/crd-driftreport.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	for _, m := range append(install, ours...) {
-		if _, err := dyn.Resource(crds).Apply(context.Background(), m.Object.GetName(), m.Object, metav1.ApplyOptions{FieldManager: "test", Force: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, name := range []string{"applications.argoproj.io", "driftreports.drift.driftplane.io"} {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			crd, err := dyn.Resource(crds).Get(context.Background(), name, metav1.GetOptions{})
-			established := false
-			if err == nil {
-				conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-				for _, cd := range conds {
-					if m := cd.(map[string]any); m["type"] == "Established" && m["status"] == "True" {
-						established = true
-					}
-				}
-			}
-			if established {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("CRD %s not established", name)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
 }
 
 func copyDir(t *testing.T, from, to string) {

@@ -350,7 +350,7 @@ func TestFailOpenShapes(t *testing.T) {
 			if c.noArgoOK && len(argo.Calls()) != 0 {
 				t.Errorf("argocd-server was asked %v although the answer could not be used", argo.Calls())
 			}
-			if v := counter(t, h.reg, "driftplane_evaluation_errors_total", ns+"/web"); v != 1 {
+			if v := metric(t, h.reg, "driftplane_evaluation_errors_total", ns+"/web"); v != 1 {
 				t.Errorf("driftplane_evaluation_errors_total = %v", v)
 			}
 			if c.fixture != "" {
@@ -446,23 +446,4 @@ func cleanStatus(t *testing.T) map[string]any {
 		t.Fatal(err)
 	}
 	return m
-}
-
-func counter(t *testing.T, reg *prometheus.Registry, name, app string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if labelValue(m, "app") == app {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return -1
 }

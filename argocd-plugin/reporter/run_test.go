@@ -124,7 +124,7 @@ func TestRunSurvivesPanicsAndForgetsDeletedApps(t *testing.T) {
 	writeHealthFixture(t, "reporter-panic", dr)
 
 	// web's series exist; once the application is deleted they are gone, the others' stay.
-	if v := gauge(t, h.reg, "driftplane_blocking_findings", "argocd/web"); v != 1 {
+	if v := metric(t, h.reg, "driftplane_blocking_findings", "argocd/web"); v != 1 {
 		t.Fatalf("driftplane_blocking_findings{app=argocd/web} = %v before deletion", v)
 	}
 	if err := h.dyn.Resource(ApplicationsGVR).Namespace("argocd").Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {

@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -135,7 +134,7 @@ func TestReportOnCluster(t *testing.T) {
 	for _, ns := range []string{"argocd", "web"} {
 		c.KubectlAs("admin", []string{"system:masters"}, "create", "namespace", ns)
 	}
-	installCRDs(t, dyn)
+	kubetest.InstallArgoCDCRDs(t, dyn, "../../manifests/base/crd-driftreport.yaml")
 	create := func(gvr schema.GroupVersionResource, ns, doc string) {
 		t.Helper()
 		u := &unstructured.Unstructured{}
@@ -296,52 +295,6 @@ status:
 	again, _ := kc.CoreV1().Secrets("argocd").Get(ctx, reporter.DefaultDigestKeySecret, metav1.GetOptions{})
 	if again == nil || !bytes.Equal(again.Data[reporter.DigestKeySecretKey], key) {
 		t.Error("the digest key changed between runs")
-	}
-}
-
-func installCRDs(t *testing.T, dyn dynamic.Interface) {
-	t.Helper()
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/argoproj/argo-cd/v3@v3.2.12").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mod struct{ Dir string }
-	_ = json.Unmarshal(out, &mod)
-	install, err := kube.LoadManifests(filepath.Join(mod.Dir, "manifests", "crds", "application-crd.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours, err := kube.LoadManifests("../../manifests/base/crd-driftreport.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	for _, m := range append(install, ours...) {
-		if _, err := dyn.Resource(crds).Apply(context.Background(), m.Object.GetName(), m.Object, metav1.ApplyOptions{FieldManager: "test", Force: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, name := range []string{"applications.argoproj.io", "driftreports.drift.driftplane.io"} {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			crd, err := dyn.Resource(crds).Get(context.Background(), name, metav1.GetOptions{})
-			established := false
-			if err == nil {
-				conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-				for _, cd := range conds {
-					if m := cd.(map[string]any); m["type"] == "Established" && m["status"] == "True" {
-						established = true
-					}
-				}
-			}
-			if established {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("CRD %s not established", name)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
 	}
 }
 
