@@ -2,25 +2,17 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob/s3test"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/digestkey"
 	"github.com/driftplane/terraform-provider-drift/internal/scan"
@@ -81,37 +73,6 @@ spec: {kind: opentofu-stack, owner: team, environment: prod, riskTier: critical,
 	return filepath.Join(root, "registry")
 }
 
-// stalledEvidence is an S3 server whose evidence PUTs never get an answer; puts receives one
-// value per PUT that reached it, cancelled counts those it saw the client abandon.
-func stalledEvidence(t *testing.T) (blob.S3Options, chan struct{}, *atomic.Int32) {
-	t.Helper()
-	puts := make(chan struct{}, 16)
-	var cancelled atomic.Int32
-	o := s3test.StartWith(t, func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPut || r.URL.Path == "/evidence" {
-				h.ServeHTTP(w, r)
-				return
-			}
-			_, _ = io.Copy(io.Discard, r.Body)
-			puts <- struct{}{}
-			select {
-			case <-r.Context().Done():
-				cancelled.Add(1)
-			case <-time.After(time.Minute):
-			}
-		})
-	})
-	c, err := blob.Client(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("evidence")}); err != nil {
-		t.Fatal(err)
-	}
-	return o, puts, &cancelled
-}
-
 func cleanPlan(t *testing.T) string {
 	t.Helper()
 	p, err := filepath.Abs("../../internal/drift/tofuplan/testdata/clean-refresh-only.json")
@@ -124,7 +85,7 @@ func cleanPlan(t *testing.T) string {
 // TestTimeoutStopsEvidenceUpload: `driftplane scan --timeout` stops an S3 upload of evidence
 // that never completes; the unit is unknown and the exit code 3.
 func TestTimeoutStopsEvidenceUpload(t *testing.T) {
-	o, _, cancelled := stalledEvidence(t)
+	o, st := s3test.StartStalledPuts(t, "evidence")
 	t.Setenv("FAKE_PLAN", cleanPlan(t))
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
@@ -144,13 +105,13 @@ func TestTimeoutStopsEvidenceUpload(t *testing.T) {
 	if r := results[0]; r.Status != "unknown" || !strings.Contains(r.Error, "evidence") || !strings.Contains(r.Error, "timed out") {
 		t.Errorf("%+v", r)
 	}
-	waitFor(t, func() bool { return cancelled.Load() > 0 }, "the server to see the upload abandoned")
+	waitFor(t, func() bool { return st.Cancelled.Load() > 0 }, "the server to see the upload abandoned")
 }
 
 // TestSIGTERMStopsEvidenceUpload: SIGTERM to a running `driftplane scan` stops an S3 upload of
 // evidence at once; the results are still written, the unit is unknown, the exit code 3.
 func TestSIGTERMStopsEvidenceUpload(t *testing.T) {
-	o, puts, cancelled := stalledEvidence(t)
+	o, st := s3test.StartStalledPuts(t, "evidence")
 	args, _ := json.Marshal([]string{"scan", "--registry", oneUnitRegistry(t), "--tofu", fakeTofu(t), "--format", "json",
 		"--evidence", "s3://evidence/nightly", "--s3-endpoint", o.Endpoint, "--s3-path-style"})
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -161,7 +122,7 @@ func TestSIGTERMStopsEvidenceUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-puts:
+	case <-st.Arrived:
 	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatalf("the upload never started\n%s", stderr.String())
@@ -194,7 +155,7 @@ func TestSIGTERMStopsEvidenceUpload(t *testing.T) {
 	if !strings.Contains(stderr.String(), "stopped by a signal") {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
-	waitFor(t, func() bool { return cancelled.Load() > 0 }, "the server to see the upload abandoned")
+	waitFor(t, func() bool { return st.Cancelled.Load() > 0 }, "the server to see the upload abandoned")
 }
 
 func waitFor(t *testing.T, ok func() bool, what string) {

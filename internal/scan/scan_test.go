@@ -4,17 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
@@ -121,27 +116,9 @@ func bump(m map[string]int, k string) { m[k]++ }
 // upload: an S3 server that never answers the PUT leaves the unit unknown, promptly, and the
 // server sees the request go away.
 func TestEvidenceUploadStopsOnTimeout(t *testing.T) {
-	var puts, cancelled atomic.Int32
-	o := s3test.StartWith(t, func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodPut || r.URL.Path == "/evidence" {
-				h.ServeHTTP(w, r)
-				return
-			}
-			puts.Add(1)
-			_, _ = io.Copy(io.Discard, r.Body)
-			select {
-			case <-r.Context().Done():
-				cancelled.Add(1)
-			case <-time.After(time.Minute):
-			}
-		})
-	})
+	o, st := s3test.StartStalledPuts(t, "evidence")
 	c, err := blob.Client(context.Background(), o)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("evidence")}); err != nil {
 		t.Fatal(err)
 	}
 	opts := Options{Tofu: fakeTofu(t), Parallelism: 2, Timeout: 1500 * time.Millisecond,
@@ -160,15 +137,15 @@ func TestEvidenceUploadStopsOnTimeout(t *testing.T) {
 		t.Errorf("scan took %s with a 1.5s unit limit", took)
 	}
 	t.Logf("two uploads stopped; scan returned after %s (limit 1.5s per unit)", took.Round(time.Millisecond))
-	if puts.Load() == 0 {
+	if st.Puts.Load() == 0 {
 		t.Fatal("no upload reached the server")
 	}
 	deadline := time.Now().Add(2 * time.Second)
-	for cancelled.Load() < puts.Load() && time.Now().Before(deadline) {
+	for st.Cancelled.Load() < st.Puts.Load() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if cancelled.Load() < puts.Load() {
-		t.Errorf("server saw %d of %d uploads cancelled", cancelled.Load(), puts.Load())
+	if st.Cancelled.Load() < st.Puts.Load() {
+		t.Errorf("server saw %d of %d uploads cancelled", st.Cancelled.Load(), st.Puts.Load())
 	}
 }
 
