@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/driftplane/terraform-provider-drift/internal/testtools"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
 )
 
 // realStack is a throwaway OpenTofu stack managing one local_file, applied with the real

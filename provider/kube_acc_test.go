@@ -6,7 +6,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
-	"github.com/driftplane/terraform-provider-drift/internal/drift/kube/kubetest"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/kubetest"
 )
 
 // TestAccKubernetesGate gates a plan on cluster drift read from a real kube-apiserver: of a

@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/blob/s3test"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 )
 
 // The plan comes from, and the evidence goes to, an S3-compatible server (gofakes3) on 127.0.0.1.

@@ -30,8 +30,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/kube/kubetest"
-	"github.com/driftplane/terraform-provider-drift/internal/testtools"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/kubetest"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
 )
 
 const (

@@ -26,7 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/generate"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/kube/kubetest"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/kubetest"
 )
 
 // ArgoCDVersion is the Argo CD the top-level kustomization installs; its manifests come from the

@@ -25,7 +25,7 @@ import (
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/generate"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/kube/kubetest"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/kubetest"
 )
 
 const unitYAML = `apiVersion: drift.driftplane.io/v1alpha1

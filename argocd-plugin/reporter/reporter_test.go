@@ -22,7 +22,7 @@ import (
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/generate"
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/kube/kubetest"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/kubetest"
 )
 
 func reportSpec(t *testing.T, dir string) map[string]any {

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/driftplane/terraform-provider-drift/internal/drift/blob/s3test"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/digestkey"
 	"github.com/driftplane/terraform-provider-drift/internal/scan"
-	"github.com/driftplane/terraform-provider-drift/internal/testtools"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
 )
 
 // TestMain keeps every test's digest key in a temporary file (never $HOME), and lets a test run

@@ -34,7 +34,7 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/kube/kubetest"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/kubetest"
 )
 
 const plantedToken = "dp-planted-argocd-token-5be1c0de9a"

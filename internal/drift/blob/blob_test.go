@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/blob/s3test"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 )
 
 func TestS3ReadAndEvidence(t *testing.T) {

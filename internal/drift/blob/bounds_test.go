@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/blob/s3test"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 )
 
 // chunked hides Content-Length so the client cannot rely on it: the size bound must hold on the

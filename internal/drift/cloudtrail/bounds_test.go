@@ -18,7 +18,7 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/blob/s3test"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 )
 
 // gzipBomb returns a real gzip file that inflates to prefix followed by 1 GiB of fill bytes,

@@ -15,7 +15,7 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/blob/s3test"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 )
 
 func TestReadFixtures(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/kube/kubetest"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/kubetest"
 )
 
 // TestKubeIntegration runs the Kubernetes plane against a real etcd + kube-apiserver: Git's

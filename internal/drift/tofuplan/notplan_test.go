@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
-	"github.com/driftplane/terraform-provider-drift/internal/testtools"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
 )
 
 // Plans with no drift and no changes, as OpenTofu 1.10.10 writes them (`tofu show -json`): an
