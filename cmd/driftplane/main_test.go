@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
-	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 	"github.com/driftplane/terraform-provider-drift/internal/scan"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
 )
 

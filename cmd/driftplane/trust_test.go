@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/digestkey"
 	"github.com/driftplane/terraform-provider-drift/internal/scan"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
 )
 

@@ -13,8 +13,8 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
-	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 )
 
 // fakeTofu writes a stand-in for tofu: init succeeds, plan reports drift (exit 2) after
