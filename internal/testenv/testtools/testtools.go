@@ -16,28 +16,26 @@ import (
 // Root is the repository root.
 func Root() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }
 
-var (
-	once  sync.Once
-	paths map[string]string
-	err   error
-)
+// toolPaths runs `scripts/tools.sh paths` once per test binary; the map is read-only afterwards.
+var toolPaths = sync.OnceValues(func() (map[string]string, error) {
+	out, err := exec.Command("bash", filepath.Join(Root(), "scripts", "tools.sh"), "paths").Output()
+	paths := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			paths[k] = v
+		}
+	}
+	return paths, err
+})
 
 // Paths returns what `scripts/tools.sh paths` prints: TOFU, LOCAL_MIRROR, KUBE_APISERVER, ...
+// The map is shared: read it, never write it.
 func Paths(t testing.TB) map[string]string {
 	t.Helper()
-	once.Do(func() {
-		var out []byte
-		out, err = exec.Command("bash", filepath.Join(Root(), "scripts", "tools.sh"), "paths").Output()
-		paths = map[string]string{}
-		for _, line := range strings.Split(string(out), "\n") {
-			if k, v, ok := strings.Cut(line, "="); ok {
-				paths[k] = v
-			}
-		}
-	})
+	paths, err := toolPaths()
 	if err != nil {
 		t.Fatalf("scripts/tools.sh paths: %v", err)
 	}
