@@ -3,7 +3,7 @@
 # per-user cache keyed by version (~/.cache/driftplane/tools/<name>-<version>/). Nothing is downloaded from
 # release sites: every tool here is compiled from its Go module. Re-runs are no-ops.
 #
-# usage: scripts/tools.sh [tofu|local|tfplugindocs|golangci-lint|all]...
+# usage: scripts/tools.sh [tofu|local|tfplugindocs|golangci-lint|controller-gen|all]...
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +18,8 @@ LOCAL_VERSION="2.9.0"
 LOCAL_MODULE="github.com/terraform-providers/terraform-provider-local@v1.4.1-0.20260513075820-3561e410f9fe"
 TFPLUGINDOCS_VERSION="${TFPLUGINDOCS_VERSION:-v0.25.0}"
 GOLANGCI_VERSION="${GOLANGCI_VERSION:-v2.15.0}"
+# controller-gen writes the CRDs and deepcopy code of api/v1alpha1 (make generate).
+CONTROLLER_GEN_VERSION="${CONTROLLER_GEN_VERSION:-v0.23.0}"
 # Kubernetes and etcd versions are pinned by the build modules under tools/.
 KUBE_VERSION="$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p;s/^[[:space:]]*k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' "$ROOT/tools/kube/go.mod" | head -1)"
 ARGOCD_VERSION="$(sed -n 's/^require github.com\/argoproj\/argo-cd\/v3 \(v[0-9.]*\)$/\1/p;s/^[[:space:]]*github.com\/argoproj\/argo-cd\/v3 \(v[0-9.]*\)$/\1/p' "$ROOT/tools/argocd/go.mod" | head -1)"
@@ -105,6 +107,18 @@ build_argocd() {
   mv "$dest.tmp" "$dest"
 }
 
+build_controller_gen() {
+  local dest="$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION"
+  [[ -x "$dest/controller-gen" ]] && return 0
+  log "building controller-gen $CONTROLLER_GEN_VERSION"
+  local gobin
+  gobin="$(mktemp -d "$TOOLS/.controller-gen-bin.XXXXXX")"
+  GOBIN="$gobin" go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
+  mkdir -p "$dest"
+  mv "$gobin/controller-gen" "$dest/controller-gen"
+  rm -rf "$gobin"
+}
+
 go_install() { # name version module
   local name="$1" version="$2" module="$3"
   local dest="$TOOLS/$name-$version"
@@ -120,7 +134,7 @@ if [[ ${#targets[@]} -eq 0 || "${targets[0]}" == all ]]; then
   # OpenTofu is the long pole: build it alongside the others (2 cores), then wait for it.
   build_tofu &
   tofu_pid=$!
-  targets=(local tfplugindocs golangci-lint etcd kube argocd)
+  targets=(local tfplugindocs golangci-lint controller-gen etcd kube argocd)
   trap 'kill $tofu_pid 2>/dev/null || true' EXIT
 fi
 for t in "${targets[@]}"; do
@@ -130,6 +144,7 @@ for t in "${targets[@]}"; do
     etcd) build_etcd ;;
     argocd) build_argocd ;;
     local) build_local ;;
+    controller-gen) build_controller_gen ;;
     tfplugindocs) go_install tfplugindocs "$TFPLUGINDOCS_VERSION" github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs ;;
     golangci-lint) CGO_ENABLED=1 go_install golangci-lint "$GOLANGCI_VERSION" github.com/golangci/golangci-lint/v2/cmd/golangci-lint ;;
     paths)
@@ -137,6 +152,7 @@ for t in "${targets[@]}"; do
       echo "LOCAL_MIRROR=$TOOLS/terraform-provider-local-$LOCAL_VERSION"
       echo "TFPLUGINDOCS=$TOOLS/tfplugindocs-$TFPLUGINDOCS_VERSION/tfplugindocs"
       echo "GOLANGCI_LINT=$TOOLS/golangci-lint-$GOLANGCI_VERSION/golangci-lint"
+      echo "CONTROLLER_GEN=$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION/controller-gen"
       echo "KUBE_APISERVER=$TOOLS/kube-$KUBE_VERSION/kube-apiserver"
       echo "KUBE_CONTROLLER_MANAGER=$TOOLS/kube-$KUBE_VERSION/kube-controller-manager"
       echo "KUBECTL=$TOOLS/kube-$KUBE_VERSION/kubectl"
