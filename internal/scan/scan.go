@@ -65,6 +65,8 @@ type Options struct {
 	// MaxPlanBytes bounds the plan JSON read from `tofu show -json` (tofuplan.DefaultMaxBytes
 	// when 0).
 	MaxPlanBytes int64
+	// Observer, when set, is told as units start and finish (progress.go).
+	Observer Observer
 }
 
 // LoadRegistry reads every policy file of a registry folder: each file holds one unit (an
@@ -147,6 +149,7 @@ func Run(ctx context.Context, units []Unit, o Options) []Result {
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
+				o.started(units[i])
 				results[i] = scanSafely(ctx, units[i], o)
 			case <-ctx.Done():
 				results[i] = unknownResult(units[i], fmt.Errorf("not scanned: %s", stopped(ctx)))
@@ -154,6 +157,7 @@ func Run(ctx context.Context, units []Unit, o Options) []Result {
 			mu.Lock()
 			defer mu.Unlock()
 			done++
+			o.done(results[i])
 			if o.Progress != nil {
 				r := results[i]
 				fmt.Fprintf(o.Progress, "[%d/%d] %s: %s (%s)\n", done, len(units), r.Unit, r.Status, r.Took.Round(time.Millisecond))
