@@ -3,6 +3,7 @@ package kubetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/procs"
 )
 
 // ArgoCDVersion is the Argo CD release whose Application CRD the tests install.
@@ -56,20 +58,17 @@ func InstallArgoCDCRDs(t *testing.T, dyn dynamic.Interface, files ...string) {
 // WaitEstablished waits up to 30 s for the CRD name to be Established.
 func WaitEstablished(t *testing.T, dyn dynamic.Interface, name string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	procs.WaitFor(t, 30*time.Second, "CRD "+name+" to be established", func() (bool, string) {
 		crd, err := dyn.Resource(crdsGVR).Get(context.Background(), name, metav1.GetOptions{})
-		if err == nil {
-			conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-			for _, cd := range conds {
-				if m, ok := cd.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
-					return
-				}
+		if err != nil {
+			return false, err.Error()
+		}
+		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+		for _, cd := range conds {
+			if m, ok := cd.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
+				return true, ""
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("CRD %s not established", name)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return false, fmt.Sprint(conds)
+	})
 }

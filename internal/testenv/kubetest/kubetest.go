@@ -29,6 +29,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/procs"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
 )
 
@@ -36,6 +37,8 @@ import (
 type Cluster struct {
 	t        testing.TB
 	dir      string
+	procs    *procs.Group
+	serial   atomic.Int64 // of the certificates the CA issues
 	URL      string
 	AuditLog string
 	Kubectl  string
@@ -69,7 +72,7 @@ func Start(t testing.TB) *Cluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	c := &Cluster{t: t, dir: dir, AuditLog: filepath.Join(dir, "audit.log"), Kubectl: bins.Kubectl}
+	c := &Cluster{t: t, dir: dir, procs: procs.New(t, dir), AuditLog: filepath.Join(dir, "audit.log"), Kubectl: bins.Kubectl}
 	c.makeCA()
 	serverCert, serverKey := c.issue("kube-apiserver", nil, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, x509.ExtKeyUsageServerAuth)
 	write := func(name string, data []byte) string {
@@ -90,15 +93,15 @@ func Start(t testing.TB) *Cluster {
 	saKeyFile := write("sa.key", pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: saDER}))
 	policy := write("audit-policy.yaml", []byte(auditPolicy))
 
-	etcdPort, peerPort, apiPort := freePort(t), freePort(t), freePort(t)
+	etcdPort, peerPort, apiPort := procs.FreePort(t), procs.FreePort(t), procs.FreePort(t)
 	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", etcdPort)
 	peerURL := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
-	c.run("etcd", bins.Etcd,
+	c.procs.Start("etcd", bins.Etcd, nil,
 		"--data-dir", filepath.Join(dir, "etcd"),
 		"--listen-client-urls", etcdURL, "--advertise-client-urls", etcdURL,
 		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
 		"--initial-cluster", "default="+peerURL, "--log-level", "warn")
-	c.run("kube-apiserver", bins.APIServer,
+	c.procs.Start("kube-apiserver", bins.APIServer, nil,
 		"--etcd-servers", etcdURL,
 		"--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
 		"--secure-port", fmt.Sprint(apiPort),
@@ -115,30 +118,6 @@ func Start(t testing.TB) *Cluster {
 	c.URL = fmt.Sprintf("https://127.0.0.1:%d", apiPort)
 	c.waitReady()
 	return c
-}
-
-func (c *Cluster) run(name, bin string, args ...string) {
-	logFile, err := os.Create(filepath.Join(c.dir, name+".log"))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		c.t.Fatalf("starting %s: %v", name, err)
-	}
-	c.t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		_ = logFile.Close()
-	})
 }
 
 func (c *Cluster) waitReady() {
@@ -158,16 +137,7 @@ func (c *Cluster) waitReady() {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	c.t.Fatalf("kube-apiserver not ready after 90s; log tail:\n%s", c.logTail("kube-apiserver.log"))
-}
-
-func (c *Cluster) logTail(name string) string {
-	b, _ := os.ReadFile(filepath.Join(c.dir, name))
-	lines := strings.Split(string(b), "\n")
-	if len(lines) > 40 {
-		lines = lines[len(lines)-40:]
-	}
-	return strings.Join(lines, "\n")
+	c.t.Fatalf("kube-apiserver not ready after 90s; log tail:\n%s", c.procs.Tail("kube-apiserver", 40))
 }
 
 // RESTConfig is a client configuration authenticating as user in groups.
@@ -249,8 +219,6 @@ func (c *Cluster) makeCA() {
 	c.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-var serial atomic.Int64
-
 func (c *Cluster) issue(cn string, orgs, dns []string, ips []net.IP, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -258,7 +226,7 @@ func (c *Cluster) issue(cn string, orgs, dns []string, ips []net.IP, usage x509.
 	}
 
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial.Add(1) + 1),
+		SerialNumber: big.NewInt(c.serial.Add(1) + 1),
 		Subject:      pkix.Name{CommonName: cn, Organization: orgs},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
@@ -273,13 +241,4 @@ func (c *Cluster) issue(cn string, orgs, dns []string, ips []net.IP, usage x509.
 	}
 	kd, _ := x509.MarshalECPrivateKey(key)
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
+
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/procs"
 )
 
 // Users of the drift scenario.
@@ -122,10 +124,10 @@ func SetUpScenario(t testing.TB, c *Cluster) *Scenario {
 			t.Fatal(err)
 		}
 		for name, body := range manifests {
-			writeFile(t, filepath.Join(d, name), body)
+			procs.WriteFile(t, filepath.Join(d, name), body)
 		}
 	}
-	writeFile(t, filepath.Join(s.AllDir, "secret.yaml"), secretManifest)
+	procs.WriteFile(t, filepath.Join(s.AllDir, "secret.yaml"), secretManifest)
 
 	// Git's state, applied by the GitOps applier with server-side apply.
 	applier := dynamicAs(t, c, ApplierUser, WritersGroup)
@@ -208,21 +210,16 @@ func (s *Scenario) CurrentResourceVersions(t testing.TB, c *Cluster) map[string]
 // WaitForAudit waits until the audit log holds a completed request by each field manager.
 func (c *Cluster) WaitForAudit(t testing.TB, managers ...string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	procs.WaitFor(t, 30*time.Second, fmt.Sprintf("audit log %s to hold requests by %v", c.AuditLog, managers), func() (bool, string) {
 		b, _ := os.ReadFile(c.AuditLog)
-		all := true
+		var missing []string
 		for _, m := range managers {
 			if !strings.Contains(string(b), "fieldManager="+m) {
-				all = false
+				missing = append(missing, m)
 			}
 		}
-		if all {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("audit log %s lacks requests by %v", c.AuditLog, managers)
+		return len(missing) == 0, fmt.Sprintf("no request by %v", missing)
+	})
 }
 
 func dynamicAs(t testing.TB, c *Cluster, user string, groups ...string) dynamic.Interface {
@@ -241,13 +238,6 @@ func decode(t testing.TB, body string) *unstructured.Unstructured {
 		t.Fatal(err)
 	}
 	return &unstructured.Unstructured{Object: m}
-}
-
-func writeFile(t testing.TB, p, body string) {
-	t.Helper()
-	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // The spoofed-field-manager scenario (issue 9, class 5): a field manager is a name the client
@@ -311,7 +301,7 @@ func SetUpSpoofScenario(t testing.TB, c *Cluster) *SpoofScenario {
 		if name == "pending" {
 			version = "2.0"
 		}
-		writeFile(t, filepath.Join(s.Dir, name+".yaml"), spoofDeployment(name, version))
+		procs.WriteFile(t, filepath.Join(s.Dir, name+".yaml"), spoofDeployment(name, version))
 	}
 	setImage := func(user, name, manager string) {
 		c.KubectlAs(user, []string{WritersGroup}, "-n", SpoofNamespace, "set", "image", "deployment/"+name,
@@ -329,8 +319,7 @@ func SetUpSpoofScenario(t testing.TB, c *Cluster) *SpoofScenario {
 // WaitForAuditLine waits until one line of the audit log holds every one of parts.
 func (c *Cluster) WaitForAuditLine(t testing.TB, parts ...string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	procs.WaitFor(t, 30*time.Second, fmt.Sprintf("a line of audit log %s with all of %q", c.AuditLog, parts), func() (bool, string) {
 		b, _ := os.ReadFile(c.AuditLog)
 		for _, line := range strings.Split(string(b), "\n") {
 			all := true
@@ -341,10 +330,9 @@ func (c *Cluster) WaitForAuditLine(t testing.TB, parts ...string) {
 				}
 			}
 			if all {
-				return
+				return true, ""
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("audit log %s has no line with all of %q", c.AuditLog, parts)
+		return false, fmt.Sprintf("%d bytes, no such line", len(b))
+	})
 }
