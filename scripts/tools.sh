@@ -3,7 +3,7 @@
 # per-user cache keyed by version (~/.cache/driftplane/tools/<name>-<version>/). Nothing is downloaded from
 # release sites: every tool here is compiled from its Go module. Re-runs are no-ops.
 #
-# usage: scripts/tools.sh [tofu|local|tfplugindocs|golangci-lint|controller-gen|all]...
+# usage: scripts/tools.sh [tofu|terraform|local|tfplugindocs|golangci-lint|controller-gen|goreleaser|all]...
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,6 +18,10 @@ LOCAL_VERSION="2.9.0"
 LOCAL_MODULE="github.com/terraform-providers/terraform-provider-local@v1.4.1-0.20260513075820-3561e410f9fe"
 TFPLUGINDOCS_VERSION="${TFPLUGINDOCS_VERSION:-v0.25.0}"
 GOLANGCI_VERSION="${GOLANGCI_VERSION:-v2.15.0}"
+# Terraform 1.5.7 is the last MPL release, still widely run: the acceptance tests run against it too.
+TERRAFORM_VERSION="${TERRAFORM_VERSION:-1.5.7}"
+# goreleaser for `make release-check` only; v2.15.1 is the newest the module proxy serves that this Go builds.
+GORELEASER_VERSION="${GORELEASER_VERSION:-v2.15.1}"
 # controller-gen writes the CRDs and deepcopy code of api/v1alpha1 (make generate).
 CONTROLLER_GEN_VERSION="${CONTROLLER_GEN_VERSION:-v0.23.0}"
 # Kubernetes and etcd versions are pinned by the build modules under tools/.
@@ -119,6 +123,31 @@ build_controller_gen() {
   rm -rf "$gobin"
 }
 
+build_terraform() {
+  local dest="$TOOLS/terraform-$TERRAFORM_VERSION"
+  [[ -x "$dest/terraform" ]] && return 0
+  log "building Terraform v$TERRAFORM_VERSION from the Go module proxy (cold: several minutes)"
+  local gobin
+  gobin="$(mktemp -d "$TOOLS/.terraform-bin.XXXXXX")"
+  GOBIN="$gobin" go install -trimpath -ldflags "-s -w" "github.com/hashicorp/terraform@v$TERRAFORM_VERSION"
+  mkdir -p "$dest"
+  mv "$gobin/terraform" "$dest/terraform"
+  rm -rf "$gobin"
+  log "terraform: $(CHECKPOINT_DISABLE=1 "$dest/terraform" version | head -1)"
+}
+
+build_goreleaser() {
+  local dest="$TOOLS/goreleaser-$GORELEASER_VERSION"
+  [[ -x "$dest/goreleaser" ]] && return 0
+  log "building goreleaser $GORELEASER_VERSION (cold: several minutes)"
+  local gobin
+  gobin="$(mktemp -d "$TOOLS/.goreleaser-bin.XXXXXX")"
+  GOBIN="$gobin" go install -trimpath -ldflags "-s -w" "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
+  mkdir -p "$dest"
+  mv "$gobin/goreleaser" "$dest/goreleaser"
+  rm -rf "$gobin"
+}
+
 go_install() { # name version module
   local name="$1" version="$2" module="$3"
   local dest="$TOOLS/$name-$version"
@@ -131,8 +160,9 @@ go_install() { # name version module
 mkdir -p "$TOOLS"
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 || "${targets[0]}" == all ]]; then
-  # OpenTofu is the long pole: build it alongside the others (2 cores), then wait for it.
-  build_tofu &
+  # OpenTofu, then Terraform (each several minutes cold), build in a second lane alongside the
+  # others (2 cores; kube alone is the longest), then wait for it.
+  { build_tofu; build_terraform; } &
   tofu_pid=$!
   targets=(local tfplugindocs golangci-lint controller-gen etcd kube argocd)
   trap 'kill $tofu_pid 2>/dev/null || true' EXIT
@@ -140,6 +170,8 @@ fi
 for t in "${targets[@]}"; do
   case "$t" in
     tofu) build_tofu ;;
+    terraform) build_terraform ;;
+    goreleaser) build_goreleaser ;;
     kube) build_kube ;;
     etcd) build_etcd ;;
     argocd) build_argocd ;;
@@ -149,6 +181,8 @@ for t in "${targets[@]}"; do
     golangci-lint) CGO_ENABLED=1 go_install golangci-lint "$GOLANGCI_VERSION" github.com/golangci/golangci-lint/v2/cmd/golangci-lint ;;
     paths)
       echo "TOFU=$TOOLS/tofu-$TOFU_VERSION/tofu"
+      echo "TERRAFORM=$TOOLS/terraform-$TERRAFORM_VERSION/terraform"
+      echo "GORELEASER=$TOOLS/goreleaser-$GORELEASER_VERSION/goreleaser"
       echo "LOCAL_MIRROR=$TOOLS/terraform-provider-local-$LOCAL_VERSION"
       echo "TFPLUGINDOCS=$TOOLS/tfplugindocs-$TFPLUGINDOCS_VERSION/tfplugindocs"
       echo "GOLANGCI_LINT=$TOOLS/golangci-lint-$GOLANGCI_VERSION/golangci-lint"
