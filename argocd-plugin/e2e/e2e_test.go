@@ -31,6 +31,7 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/kubetest"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/procs"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
 )
 
@@ -93,10 +94,8 @@ func TestArgoCDEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	work := t.TempDir()
-	procs := &procs{t: t, dir: filepath.Join(work, "logs")}
-	if err := os.MkdirAll(procs.dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	progs := procs.New(t, filepath.Join(work, "logs"))
+	progs.Grace = 5 * time.Second
 
 	var c *kubetest.Cluster
 	step(t, "etcd + kube-apiserver", func() { c = kubetest.Start(t) })
@@ -106,17 +105,17 @@ func TestArgoCDEndToEnd(t *testing.T) {
 	step(t, "kube-controller-manager", func() {
 		// Credentials are the manager's own kubeconfig, not per-controller service accounts, so no
 		// token signing key is needed; without it a Deployment would never get a ReplicaSet or status.
-		procs.start("kube-controller-manager", kcm, nil,
+		progs.Start("kube-controller-manager", kcm, nil,
 			"--kubeconfig", c.Kubeconfig("system:kube-controller-manager", "system:masters"),
 			"--controllers=*", "--use-service-account-credentials=false", "--leader-elect=false",
 			"--secure-port=0")
 	})
 
-	redisAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	redisAddr := fmt.Sprintf("127.0.0.1:%d", procs.FreePort(t))
 	step(t, "redis", func() {
 		_, port, _ := net.SplitHostPort(redisAddr)
-		procs.start("redis", redis, nil, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-		waitTCP(t, redisAddr)
+		progs.Start("redis", redis, nil, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+		procs.WaitTCP(t, redisAddr)
 	})
 
 	step(t, "Argo CD CRDs and configuration", func() {
@@ -124,11 +123,11 @@ func TestArgoCDEndToEnd(t *testing.T) {
 	})
 
 	var repoURL string
-	step(t, "git repository + git daemon", func() { repoURL = serveGitRepo(t, procs, git, work) })
+	step(t, "git repository + git daemon", func() { repoURL = serveGitRepo(t, progs, git, work) })
 
 	serverURL := ""
 	step(t, "Argo CD components", func() {
-		serverURL = startArgoCD(t, c, procs, root, argocd, redisAddr, work)
+		serverURL = startArgoCD(t, c, progs, root, argocd, redisAddr, work)
 	})
 
 	var adminToken string
@@ -157,7 +156,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		}
 		// The sync API refuses an application whose manifests were never generated, so wait for
 		// the first comparison before asking.
-		waitFor(t, 3*time.Minute, "first comparison", func() (bool, string) {
+		procs.WaitFor(t, 3*time.Minute, "first comparison", func() (bool, string) {
 			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error()
@@ -166,7 +165,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 			return s == "OutOfSync" || s == "Synced", summarize(a)
 		})
 		argoPost(t, serverURL, adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{})
-		waitFor(t, 3*time.Minute, "Synced", func() (bool, string) {
+		procs.WaitFor(t, 3*time.Minute, "Synced", func() (bool, string) {
 			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error()
@@ -176,7 +175,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 			return s == "Synced" && phase == "Succeeded", summarize(a)
 		})
 		// Deployment health is only as good as its status, which kube-controller-manager writes.
-		waitFor(t, time.Minute, "kube-controller-manager to observe the Deployment", func() (bool, string) {
+		procs.WaitFor(t, time.Minute, "kube-controller-manager to observe the Deployment", func() (bool, string) {
 			d, err := dyn.Resource(deploymentsGVR).Namespace("web").Get(ctx, "web", metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error()
@@ -190,11 +189,11 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		body := argoPost(t, serverURL, adminToken, "/api/v1/account/driftplane-reporter/token", map[string]any{})
 		argo := reporter.NewArgoClient(serverURL, jsonField(t, body, "token"), false)
 		cfg := c.RESTConfig("driftplane", "system:masters")
-		logFile := must(os.Create(filepath.Join(procs.dir, "reporter.log")))
+		logFile := must(os.Create(filepath.Join(progs.Dir(), "reporter.log")))
 		t.Cleanup(func() {
 			_ = logFile.Close()
 			if t.Failed() {
-				t.Logf("--- reporter log tail:\n%s", tail(logFile.Name(), 30))
+				t.Logf("--- reporter log tail:\n%s", procs.Tail(logFile.Name(), 30))
 			}
 		})
 		ctrl := reporter.NewController(reporter.Config{
@@ -228,7 +227,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 2*time.Minute, "application Healthy with an evaluated DriftReport", appHealthy)
+		procs.WaitFor(t, 2*time.Minute, "application Healthy with an evaluated DriftReport", appHealthy)
 	})
 
 	step(t, "alice changes the image -> Degraded", func() {
@@ -238,7 +237,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 			"--role=deploy-editor", "--user=alice")
 		c.KubectlAs("alice", nil, "-n", "web", "set", "image", "deployment/web", "app=registry.example.com/web:1.1-hotfix")
 		want := []string{"Deployment/web", "UNAUTHORIZED_RUNTIME_DRIFT", "/spec/template/spec/containers/name=app/image"}
-		waitFor(t, 2*time.Minute, "application Degraded naming the drift", func() (bool, string) {
+		procs.WaitFor(t, 2*time.Minute, "application Degraded naming the drift", func() (bool, string) {
 			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error()
@@ -289,7 +288,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 	// DriftReport is synced so the patched image stays as alice left it.
 	step(t, "live exception for the image -> Healthy, finding accepted", func() {
 		repo := filepath.Join(work, "git", "web")
-		writeFile(t, filepath.Join(repo, "app", ".drift", "exceptions.yaml"), `apiVersion: drift.driftplane.io/v1alpha1
+		procs.WriteFile(t, filepath.Join(repo, "app", ".drift", "exceptions.yaml"), `apiVersion: drift.driftplane.io/v1alpha1
 kind: DriftException
 metadata: { name: EXC-E2E }
 spec:
@@ -314,7 +313,7 @@ spec:
 			"resources": []map[string]any{{"group": "drift.driftplane.io", "kind": "DriftReport", "name": appName, "namespace": "web"}},
 		})
 		reports := dyn.Resource(schema.GroupVersionResource{Group: "drift.driftplane.io", Version: "v1alpha1", Resource: "driftreports"}).Namespace("web")
-		waitFor(t, 2*time.Minute, "the image finding accepted and the application Healthy", func() (bool, string) {
+		procs.WaitFor(t, 2*time.Minute, "the image finding accepted and the application Healthy", func() (bool, string) {
 			r, err := reports.Get(ctx, appName, metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error()
@@ -342,7 +341,7 @@ spec:
 	step(t, "sync restores Git's image -> Healthy", func() {
 		// The partial sync of the DriftReport may still be running: Argo CD refuses a second
 		// operation until it ends.
-		waitFor(t, time.Minute, "the previous sync operation to end", func() (bool, string) {
+		procs.WaitFor(t, time.Minute, "the previous sync operation to end", func() (bool, string) {
 			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error()
@@ -351,7 +350,7 @@ spec:
 			return phase != "Running" && phase != "Terminating", "sync operation " + phase
 		})
 		argoPost(t, serverURL, adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{})
-		waitFor(t, 2*time.Minute, "Git's image back and the application Healthy", func() (bool, string) {
+		procs.WaitFor(t, 2*time.Minute, "Git's image back and the application Healthy", func() (bool, string) {
 			containers, _, _ := unstructured.NestedSlice(liveDeployment().Object, "spec", "template", "spec", "containers")
 			if len(containers) != 1 || containers[0].(map[string]any)["image"] != "registry.example.com/web:1.0" {
 				return false, fmt.Sprint(containers)
@@ -375,7 +374,7 @@ spec:
 		// report's status.autoHeal only holds the latest evaluation, which after a heal has nothing
 		// left to heal, so the DriftHealed Event is the lasting record of what was healed.
 		kube := must(kubernetes.NewForConfig(admin))
-		waitFor(t, 2*time.Minute, "the reporter to sync the label back to Git's", func() (bool, string) {
+		procs.WaitFor(t, 2*time.Minute, "the reporter to sync the label back to Git's", func() (bool, string) {
 			labels := liveDeployment().GetLabels()
 			events, err := kube.CoreV1().Events(argoNS).List(ctx, metav1.ListOptions{FieldSelector: "reason=DriftHealed"})
 			if err != nil {
@@ -389,7 +388,7 @@ spec:
 			}
 			return false, fmt.Sprintf("labels %v, %d DriftHealed events", labels, len(events.Items))
 		})
-		waitFor(t, time.Minute, "application Healthy after the heal", appHealthy)
+		procs.WaitFor(t, time.Minute, "application Healthy after the heal", appHealthy)
 	})
 }
 
@@ -462,7 +461,7 @@ func installArgoCDConfig(t *testing.T, c *kubetest.Cluster, root, argocd, work s
 	}
 	for i, o := range objects {
 		// Namespaces go first: kubectl applies a directory in file-name order.
-		writeFile(t, filepath.Join(dir, fmt.Sprintf("%02d.json", i)), string(must(json.Marshal(o))))
+		procs.WriteFile(t, filepath.Join(dir, fmt.Sprintf("%02d.json", i)), string(must(json.Marshal(o))))
 	}
 	kubectl("apply", "-f", dir)
 }
@@ -484,24 +483,24 @@ func runGit(t *testing.T, git, repo string, args ...string) {
 	}
 }
 
-func serveGitRepo(t *testing.T, p *procs, git, work string) string {
+func serveGitRepo(t *testing.T, p *procs.Group, git, work string) string {
 	t.Helper()
 	base := filepath.Join(work, "git")
 	repo := filepath.Join(base, "web")
-	writeFile(t, filepath.Join(repo, "app", "deployment.yaml"), deploymentYAML)
-	writeFile(t, filepath.Join(repo, "app", ".drift", "unit.yaml"), unitYAML)
+	procs.WriteFile(t, filepath.Join(repo, "app", "deployment.yaml"), deploymentYAML)
+	procs.WriteFile(t, filepath.Join(repo, "app", ".drift", "unit.yaml"), unitYAML)
 	runGit(t, git, repo, "init", "-q", "-b", "main")
 	gitCommit(t, git, repo, "web")
-	port := freePort(t)
-	p.start("git-daemon", git, nil, "daemon", "--export-all", "--reuseaddr", "--informative-errors",
+	port := procs.FreePort(t)
+	p.Start("git-daemon", git, nil, "daemon", "--export-all", "--reuseaddr", "--informative-errors",
 		"--base-path="+base, fmt.Sprintf("--port=%d", port), "--listen=127.0.0.1", base)
-	waitTCP(t, fmt.Sprintf("127.0.0.1:%d", port))
+	procs.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port))
 	return fmt.Sprintf("git://127.0.0.1:%d/web", port)
 }
 
 // startArgoCD runs the CMP server, repo-server, application controller and API server and returns
 // the API server's URL once it answers.
-func startArgoCD(t *testing.T, c *kubetest.Cluster, p *procs, root, argocd, redisAddr, work string) string {
+func startArgoCD(t *testing.T, c *kubetest.Cluster, p *procs.Group, root, argocd, redisAddr, work string) string {
 	t.Helper()
 	// The plugin binary is built from this checkout, so the test exercises the code under review.
 	bin := filepath.Join(work, "bin")
@@ -518,19 +517,19 @@ func startArgoCD(t *testing.T, c *kubetest.Cluster, p *procs, root, argocd, redi
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(sockDir) })
 	configDir := filepath.Join(work, "cmp-config")
-	writeFile(t, filepath.Join(configDir, "plugin.yaml"),
+	procs.WriteFile(t, filepath.Join(configDir, "plugin.yaml"),
 		string(must(os.ReadFile(filepath.Join(root, "argocd-plugin", "manifests", "base", "plugin.yaml")))))
 	cmpWork := filepath.Join(work, "cmp-work")
 	if err := os.MkdirAll(cmpWork, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p.start("argocd-cmp-server", argocd, []string{
+	p.Start("argocd-cmp-server", argocd, []string{
 		"ARGOCD_BINARY_NAME=argocd-cmp-server",
 		"ARGOCD_PLUGINSOCKFILEPATH=" + sockDir,
 		"ARGOCD_CMP_WORKDIR=" + cmpWork,
 		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
 	}, "--config-dir-path", configDir, "--logformat", "text")
-	waitFile(t, filepath.Join(sockDir, "driftplane-v1.sock"))
+	procs.WaitFile(t, filepath.Join(sockDir, "driftplane-v1.sock"))
 
 	// Everything that would live under /app/config or /home/argocd in a container goes to work.
 	for _, d := range []string{"ssh", "tls", "gpg"} {
@@ -538,9 +537,9 @@ func startArgoCD(t *testing.T, c *kubetest.Cluster, p *procs, root, argocd, redi
 			t.Fatal(err)
 		}
 	}
-	repoAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	repoAddr := fmt.Sprintf("127.0.0.1:%d", procs.FreePort(t))
 	_, repoPort, _ := net.SplitHostPort(repoAddr)
-	p.start("argocd-repo-server", argocd, []string{
+	p.Start("argocd-repo-server", argocd, []string{
 		"ARGOCD_BINARY_NAME=argocd-repo-server",
 		"ARGOCD_PLUGINSOCKFILEPATH=" + sockDir,
 		"ARGOCD_GPG_ENABLED=false",
@@ -548,30 +547,30 @@ func startArgoCD(t *testing.T, c *kubetest.Cluster, p *procs, root, argocd, redi
 		"ARGOCD_TLS_DATA_PATH=" + filepath.Join(work, "tls"),
 		"ARGOCD_GNUPGHOME=" + filepath.Join(work, "gpg"),
 	}, "--address", "127.0.0.1", "--port", repoPort, "--disable-tls",
-		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(freePort(t)),
+		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(procs.FreePort(t)),
 		"--redis", redisAddr, "--logformat", "text")
-	waitTCP(t, repoAddr)
+	procs.WaitTCP(t, repoAddr)
 
 	// https://kubernetes.default.svc means "the cluster I run in"; out of a cluster Argo CD takes
 	// that cluster from KUBECONFIG when ARGOCD_FAKE_IN_CLUSTER is set.
 	kubeconfig := c.Kubeconfig(kubetest.ApplierUser, "system:masters")
 	inCluster := []string{"KUBECONFIG=" + kubeconfig, "ARGOCD_FAKE_IN_CLUSTER=true",
 		"ARGOCD_SSH_DATA_PATH=" + filepath.Join(work, "ssh"), "ARGOCD_TLS_DATA_PATH=" + filepath.Join(work, "tls")}
-	p.start("argocd-application-controller", argocd, append([]string{"ARGOCD_BINARY_NAME=argocd-application-controller"}, inCluster...),
+	p.Start("argocd-application-controller", argocd, append([]string{"ARGOCD_BINARY_NAME=argocd-application-controller"}, inCluster...),
 		"--kubeconfig", kubeconfig, "--namespace", argoNS,
 		"--repo-server", repoAddr, "--repo-server-plaintext", "--redis", redisAddr,
-		"--metrics-port", fmt.Sprint(freePort(t)), "--persist-resource-health",
+		"--metrics-port", fmt.Sprint(procs.FreePort(t)), "--persist-resource-health",
 		"--status-processors", "2", "--operation-processors", "2", "--logformat", "text")
 
-	serverPort := freePort(t)
-	p.start("argocd-server", argocd, append([]string{"ARGOCD_BINARY_NAME=argocd-server"}, inCluster...),
+	serverPort := procs.FreePort(t)
+	p.Start("argocd-server", argocd, append([]string{"ARGOCD_BINARY_NAME=argocd-server"}, inCluster...),
 		"--insecure", "--address", "127.0.0.1", "--port", fmt.Sprint(serverPort),
-		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(freePort(t)),
+		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(procs.FreePort(t)),
 		"--kubeconfig", kubeconfig, "--namespace", argoNS,
 		"--repo-server", repoAddr, "--repo-server-plaintext", "--redis", redisAddr,
 		"--staticassets", filepath.Join(work, "static"), "--logformat", "text")
 	serverURL := fmt.Sprintf("http://127.0.0.1:%d", serverPort)
-	waitFor(t, time.Minute, "argocd-server /healthz", func() (bool, string) {
+	procs.WaitFor(t, time.Minute, "argocd-server /healthz", func() (bool, string) {
 		resp, err := http.Get(serverURL + "/healthz")
 		if err != nil {
 			return false, err.Error()
@@ -642,103 +641,6 @@ func jsonField(t *testing.T, body []byte, field string) string {
 		t.Fatalf("no %q in %s", field, body)
 	}
 	return s
-}
-
-// procs runs background programs with their output in per-program log files, shown when the test
-// fails, and stops them when it ends.
-type procs struct {
-	t   *testing.T
-	dir string
-}
-
-func (p *procs) start(name, bin string, env []string, args ...string) {
-	p.t.Helper()
-	logPath := filepath.Join(p.dir, name+".log")
-	logFile := must(os.Create(logPath))
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		p.t.Fatalf("starting %s: %v", name, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	p.t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		_ = logFile.Close()
-		if p.t.Failed() {
-			p.t.Logf("--- %s log tail:\n%s", name, tail(logPath, 30))
-		}
-	})
-}
-
-func tail(path string, n int) string {
-	b, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		var ok bool
-		if ok, last = cond(); ok {
-			return
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s; last: %s", timeout, what, last)
-}
-
-func waitTCP(t *testing.T, addr string) {
-	t.Helper()
-	waitFor(t, 30*time.Second, addr, func() (bool, string) {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return false, err.Error()
-		}
-		_ = conn.Close()
-		return true, ""
-	})
-}
-
-func waitFile(t *testing.T, path string) {
-	t.Helper()
-	waitFor(t, 30*time.Second, path, func() (bool, string) {
-		_, err := os.Stat(path)
-		return err == nil, fmt.Sprint(err)
-	})
-}
-
-func writeFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func must[T any](v T, err error) T {
