@@ -1,6 +1,8 @@
-// Package argodiff runs Argo CD's own diff (gitops-engine pkg/diff) over the shared
-// k8s-diff corpus. It is a separate module so Argo CD's dependency tree stays out of
-// the product's go.mod.
+// Package argodiff runs Argo CD's own diff (gitops-engine pkg/diff) over the k8s-diff corpora:
+// the project's own config/live pairs, recorded from its real kube-apiserver harness by
+// `make corpus` and committed under testdata/corpus, always; and gitops-engine's diff test
+// objects in ../shared/corpus in addition, when present. It is a separate module so Argo CD's
+// dependency tree stays out of the product's go.mod.
 package argodiff
 
 import (
@@ -21,9 +23,21 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-var corpusDir = filepath.Join("..", "..", "..", "shared", "corpus", "k8s-diff")
+// corpora are the k8s-diff corpora; a pair's name is the corpus name, a slash and the pair's.
+var corpora = []corpus{
+	{name: "recorded", dir: filepath.Join("..", "..", "testdata", "corpus", "k8s-diff"), required: true},
+	{name: "gitops-engine", dir: filepath.Join("..", "..", "..", "shared", "corpus", "k8s-diff"), irregular: irregularPairs},
+}
 
-// irregularPairs are the corpus files whose names do not follow <name>-config /
+type corpus struct {
+	name, dir string
+	// required: the corpus is part of the repository (recorded by `make corpus`); the others run
+	// when present.
+	required  bool
+	irregular []pair
+}
+
+// irregularPairs are the gitops-engine corpus files whose names do not follow <name>-config /
 // <name>-live; the pairing is the one gitops-engine's own diff_test.go uses.
 var irregularPairs = []pair{
 	{"smd-service-2-ports", "smd-service-config-2-ports.yaml", "smd-service-live.yaml"},
@@ -39,18 +53,33 @@ type loadedPair struct {
 	config, live *unstructured.Unstructured
 }
 
-// corpusPairs pairs every config with its live object and fails on a file left
-// unpaired, so objects added to the corpus are not silently skipped.
-// -predicted-live files are server-side dry-run results, not inputs of a plain diff.
+// corpusPairs pairs every config with its live object in every corpus present and fails on a
+// file left unpaired, so objects added to a corpus are not silently skipped. The recorded
+// corpus must be there; an absent extra corpus is logged and left out.
 func corpusPairs(t testing.TB) []loadedPair {
 	t.Helper()
-	entries, err := os.ReadDir(corpusDir)
-	if os.IsNotExist(err) {
-		t.Skipf("corpus folder %s is absent", corpusDir)
+	var out []loadedPair
+	for _, c := range corpora {
+		entries, err := os.ReadDir(c.dir)
+		if os.IsNotExist(err) && !c.required {
+			t.Logf("extra corpus %s is absent: only the others run", c.dir)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("corpus %s: %v (the recorded corpus is committed; `make corpus` records it again)", c.name, err)
+		}
+		pairs := c.pairs(t, entries)
+		if len(pairs) == 0 {
+			t.Fatalf("corpus %s (%s) holds no pair", c.name, c.dir)
+		}
+		out = append(out, pairs...)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	return out
+}
+
+// -predicted-live files are server-side dry-run results, not inputs of a plain diff.
+func (c corpus) pairs(t testing.TB, entries []os.DirEntry) []loadedPair {
+	t.Helper()
 	files := map[string]bool{}
 	for _, e := range entries {
 		ext := filepath.Ext(e.Name())
@@ -58,7 +87,7 @@ func corpusPairs(t testing.TB) []loadedPair {
 			files[e.Name()] = false
 		}
 	}
-	pairs := append([]pair(nil), irregularPairs...)
+	pairs := append([]pair(nil), c.irregular...)
 	for f := range files {
 		base, ok := strings.CutSuffix(strings.TrimSuffix(f, filepath.Ext(f)), "-config")
 		if !ok {
@@ -75,19 +104,21 @@ func corpusPairs(t testing.TB) []loadedPair {
 	out := make([]loadedPair, 0, len(pairs))
 	for _, p := range pairs {
 		files[p.config], files[p.live] = true, true
-		out = append(out, loadedPair{p, load(t, p.config), load(t, p.live)})
+		named := p
+		named.name = c.name + "/" + p.name
+		out = append(out, loadedPair{named, load(t, c.dir, p.config), load(t, c.dir, p.live)})
 	}
 	for f, used := range files {
 		if !used {
-			t.Errorf("corpus file %s is not in any config/live pair", f)
+			t.Errorf("corpus file %s is not in any config/live pair", filepath.Join(c.dir, f))
 		}
 	}
 	return out
 }
 
-func load(t testing.TB, name string) *unstructured.Unstructured {
+func load(t testing.TB, dir, name string) *unstructured.Unstructured {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(corpusDir, name))
+	data, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}

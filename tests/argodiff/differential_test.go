@@ -18,7 +18,15 @@ var ownershipExceptions = map[string]string{
 	// declares it: desired differs from recorded, a pending sync that a server-side apply would
 	// remove. Argo's plain (non-server-side) diff ignores live-only fields, so it cannot see it;
 	// driftplane reports STALE_DESIRED_STATE from managedFields.
-	"ssd-svc-no-label": "applier-owned label that Git dropped (pending sync)",
+	"gitops-engine/ssd-svc-no-label": "applier-owned label that Git dropped (pending sync)",
+	// Recorded pairs where a person (kubectl label / patch / set env) added a field Git never
+	// declared: Argo's plain diff applies the config over live and ignores live-only fields, so the
+	// application stays Synced; managedFields name a human manager for the added field, and
+	// driftplane reports UNAUTHORIZED_RUNTIME_DRIFT for it (internal/drift/kube: a field Git does
+	// not declare keeps its manager's word).
+	"recorded/cm-label-added":   "label added by a person with kubectl label",
+	"recorded/cm-key-added":     "ConfigMap key added by a person with kubectl patch",
+	"recorded/deploy-env-added": "container env var added by a person with kubectl set env",
 }
 
 var testUnit = &drift.ManagedUnit{

@@ -22,12 +22,19 @@ func FuzzDecodeManifests(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"},"data":` + strings.Repeat(`{"a":`, 600) + "1" + strings.Repeat("}", 600) + "}"))
 	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {x: " + strings.Repeat("[", 600) + strings.Repeat("]", 600) + "}\n"))
 	f.Add([]byte("# only a comment\n---\n"))
-	if corpus, err := filepath.Glob("../../../../shared/corpus/k8s-diff/*"); err == nil {
-		for _, p := range corpus {
-			if b, err := os.ReadFile(p); err == nil {
-				f.Add(b)
-			}
+	// The recorded config/live pairs (testdata/corpus, `make corpus`), which are always there, and
+	// gitops-engine's diff test objects in ../shared/corpus when present.
+	recorded, _ := filepath.Glob("../../../testdata/corpus/k8s-diff/*")
+	if len(recorded) == 0 {
+		f.Fatal("the recorded corpus testdata/corpus/k8s-diff is missing (`make corpus` records it)")
+	}
+	shared, _ := filepath.Glob("../../../../shared/corpus/k8s-diff/*")
+	for _, p := range append(recorded, shared...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ms, err := DecodeManifests("fuzz.yaml", data)

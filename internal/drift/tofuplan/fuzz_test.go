@@ -16,7 +16,12 @@ import (
 // sensitive value.
 func FuzzRead(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.json")
-	for _, s := range seeds {
+	// The plans recorded from the real OpenTofu by `make corpus`.
+	recorded, _ := filepath.Glob("../../../testdata/corpus/tofu-show-json/*.json")
+	if len(recorded) == 0 {
+		f.Fatal("the recorded corpus testdata/corpus/tofu-show-json is missing (`make corpus` records it)")
+	}
+	for _, s := range append(seeds, recorded...) {
 		b, err := os.ReadFile(s)
 		if err != nil {
 			f.Fatal(err)

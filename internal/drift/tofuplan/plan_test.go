@@ -127,16 +127,40 @@ func TestReadErrorsNameTheFile(t *testing.T) {
 	}
 }
 
-const corpus = "../../../../shared/corpus/tofu-show-json"
+// corpora are the conformance corpora of plan JSON: the project's own, recorded from the real
+// OpenTofu by `make corpus` (internal/testenv/corpus) and committed, which always runs; and
+// OpenTofu's own show-json test outputs in ../shared/corpus, which run in addition when present.
+var corpora = []struct {
+	name, dir string
+	required  bool
+}{
+	{"recorded", "../../../testdata/corpus/tofu-show-json", true},
+	{"shared", "../../../../shared/corpus/tofu-show-json", false},
+}
 
 func TestCorpus(t *testing.T) {
-	entries, err := os.ReadDir(corpus)
-	if err != nil {
-		t.Skipf("conformance corpus %s is absent (%v); CI always has it", corpus, err)
+	for _, c := range corpora {
+		t.Run(c.name, func(t *testing.T) {
+			entries, err := os.ReadDir(c.dir)
+			if err != nil && !c.required {
+				t.Skipf("the extra corpus %s is absent (%v)", c.dir, err)
+			}
+			if err != nil {
+				t.Fatalf("the recorded corpus is missing: %v (make corpus records it)", err)
+			}
+			if len(entries) == 0 {
+				t.Fatalf("corpus %s is empty", c.dir)
+			}
+			if n := testCorpus(t, c.dir, entries); c.required && n == 0 {
+				t.Errorf("the recorded corpus holds no sensitive value to check for leaks")
+			}
+		})
 	}
-	if len(entries) == 0 {
-		t.Fatalf("corpus %s is empty", corpus)
-	}
+}
+
+// testCorpus checks every plan of a corpus and returns how many sensitive values it checked the
+// reports for.
+func testCorpus(t *testing.T, corpus string, entries []os.DirEntry) (sensitiveChecked int) {
 	unit := &drift.ManagedUnit{Metadata: drift.Metadata{Name: "corpus"}, Spec: drift.UnitSpec{
 		Kind: drift.UnitOpenTofuStack, Owner: "o", Environment: "prod", RiskTier: "high"}}
 	for _, e := range entries {
@@ -151,6 +175,14 @@ func TestCorpus(t *testing.T) {
 				ResourceDrift []struct {
 					Address string `json:"address"`
 				} `json:"resource_drift"`
+				ResourceChanges []struct {
+					Change struct {
+						Before          any `json:"before"`
+						After           any `json:"after"`
+						BeforeSensitive any `json:"before_sensitive"`
+						AfterSensitive  any `json:"after_sensitive"`
+					} `json:"change"`
+				} `json:"resource_changes"`
 			}
 			if err := json.Unmarshal(raw, &doc); err != nil {
 				t.Fatal(err)
@@ -183,6 +215,74 @@ func TestCorpus(t *testing.T) {
 			if len(want) > 0 && rep.Status != drift.StatusDrifted {
 				t.Errorf("status %s with drift", rep.Status)
 			}
+			// No value the plan marks sensitive reaches the report.
+			var secrets []string
+			var drifted struct {
+				ResourceDrift []struct {
+					Change struct {
+						Before          any `json:"before"`
+						After           any `json:"after"`
+						BeforeSensitive any `json:"before_sensitive"`
+						AfterSensitive  any `json:"after_sensitive"`
+					} `json:"change"`
+				} `json:"resource_drift"`
+			}
+			_ = json.Unmarshal(raw, &drifted)
+			for _, c := range append(drifted.ResourceDrift, doc.ResourceChanges...) {
+				sensitiveStrings(c.Change.Before, c.Change.BeforeSensitive, &secrets)
+				sensitiveStrings(c.Change.After, c.Change.AfterSensitive, &secrets)
+			}
+			out, err := drift.CanonicalJSON(rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range secrets {
+				if strings.Contains(string(out), v) {
+					t.Errorf("the report leaks a sensitive value %q", v)
+				}
+			}
+			sensitiveChecked += len(secrets)
 		})
+	}
+	return sensitiveChecked
+}
+
+// sensitiveStrings collects the strings (of 4 bytes or more) of val that mark (a plan's
+// *_sensitive shape) marks sensitive.
+func sensitiveStrings(val, mark any, out *[]string) {
+	switch m := mark.(type) {
+	case bool:
+		if m {
+			allStrings(val, out)
+		}
+	case map[string]any:
+		v, _ := val.(map[string]any)
+		for k, mk := range m {
+			sensitiveStrings(v[k], mk, out)
+		}
+	case []any:
+		v, _ := val.([]any)
+		for i, mk := range m {
+			if i < len(v) {
+				sensitiveStrings(v[i], mk, out)
+			}
+		}
+	}
+}
+
+func allStrings(val any, out *[]string) {
+	switch v := val.(type) {
+	case string:
+		if len(v) >= 4 {
+			*out = append(*out, v)
+		}
+	case map[string]any:
+		for _, x := range v {
+			allStrings(x, out)
+		}
+	case []any:
+		for _, x := range v {
+			allStrings(x, out)
+		}
 	}
 }
