@@ -13,7 +13,8 @@ import (
 )
 
 // realStack is a throwaway OpenTofu stack managing one local_file, applied with the real
-// OpenTofu and the real hashicorp/local provider from the filesystem mirror.
+// OpenTofu (or Terraform, when the acceptance tests run against it) and the real hashicorp/local
+// provider from the filesystem mirror.
 type realStack struct {
 	t    *testing.T
 	dir  string
@@ -27,14 +28,16 @@ func newRealStack(t *testing.T) *realStack {
 	mirror := testtools.Require(t, "LOCAL_MIRROR")
 	dir := t.TempDir()
 	cli := filepath.Join(dir, "cli.tfrc")
+	// The CLI's own registry host: the mirror serves hashicorp/local under both.
+	host := os.Getenv("TF_ACC_PROVIDER_HOST")
 	cfg := fmt.Sprintf(`provider_installation {
   filesystem_mirror {
-    path    = %q
-    include = ["registry.opentofu.org/hashicorp/local"]
+    path    = %[1]q
+    include = ["%[2]s/hashicorp/local"]
   }
-  direct { exclude = ["registry.opentofu.org/hashicorp/local"] }
+  direct { exclude = ["%[2]s/hashicorp/local"] }
 }
-`, mirror)
+`, mirror, host)
 	if err := os.WriteFile(cli, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +63,7 @@ func (s *realStack) run(args ...string) []byte {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		s.t.Fatalf("tofu %v: %v\n%s\n%s", args, err, out.String(), errb.String())
+		s.t.Fatalf("%s %v: %v\n%s\n%s", filepath.Base(s.tofu), args, err, out.String(), errb.String())
 	}
 	return out.Bytes()
 }

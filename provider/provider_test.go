@@ -2,9 +2,11 @@ package provider
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -33,7 +35,8 @@ func repoRoot() string { return testtools.Root() }
 // toolPaths are the programs scripts/tools.sh builds.
 func toolPaths(t *testing.T) map[string]string { return testtools.Paths(t) }
 
-// requireTofu points terraform-plugin-testing at the OpenTofu built by `make tools`, and never
+// requireTofu points terraform-plugin-testing at the OpenTofu built by `make tools` (or at the
+// CLI in TF_ACC_TERRAFORM_PATH: OpenTofu, or Terraform for `make testacc-terraform`), and never
 // lets it download anything. Outside CI a missing binary skips; in CI it fails, because an
 // acceptance suite that silently skips proves nothing.
 func requireTofu(t *testing.T) string {
@@ -42,8 +45,12 @@ func requireTofu(t *testing.T) string {
 	if bin == "" {
 		bin = testtools.Require(t, "TOFU")
 	}
+	host := cliRegistryHost(t, bin)
+	if h := os.Getenv("TF_ACC_PROVIDER_HOST"); h != "" && h != host {
+		t.Fatalf("TF_ACC_PROVIDER_HOST=%s, but %s resolves providers under %s", h, bin, host)
+	}
 	t.Setenv("TF_ACC_TERRAFORM_PATH", bin)
-	t.Setenv("TF_ACC_PROVIDER_HOST", "registry.opentofu.org")
+	t.Setenv("TF_ACC_PROVIDER_HOST", host)
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "hashicorp")
 	t.Setenv("CHECKPOINT_DISABLE", "1")
 	t.Setenv("TF_IN_AUTOMATION", "1")
@@ -56,4 +63,34 @@ func requireTofu(t *testing.T) string {
 	}
 	t.Setenv("TF_CLI_CONFIG_FILE", cfg)
 	return bin
+}
+
+var cliHosts sync.Map // CLI binary path -> registry host
+
+// cliRegistryHost is the registry host under which the CLI at bin resolves an unqualified provider
+// (`drift`, `local`): registry.opentofu.org for OpenTofu, registry.terraform.io for Terraform.
+// terraform-plugin-testing serves the provider under this host, and the provider mirrors of the
+// tests must name it.
+func cliRegistryHost(t *testing.T, bin string) string {
+	t.Helper()
+	if h, ok := cliHosts.Load(bin); ok {
+		return h.(string)
+	}
+	cmd := exec.Command(bin, "version")
+	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s version: %v", bin, err)
+	}
+	var host string
+	switch v := string(out); {
+	case strings.HasPrefix(v, "OpenTofu "):
+		host = "registry.opentofu.org"
+	case strings.HasPrefix(v, "Terraform "):
+		host = "registry.terraform.io"
+	default:
+		t.Fatalf("%s is neither OpenTofu nor Terraform: %q", bin, v)
+	}
+	cliHosts.Store(bin, host)
+	return host
 }
