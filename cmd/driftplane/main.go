@@ -1,13 +1,16 @@
 // Command driftplane is the scheduled drift job:
 //
 //	driftplane scan --registry DIR [--format text|json|markdown|sarif] [--shard INDEX/COUNT] ...
+//	driftplane version
+//	driftplane completion bash|zsh|fish|powershell
 //
-// It exits 0 when no unit has blocking drift, 2 when one has, 3 when a unit's drift is unknown.
+// scan exits 0 when no unit has blocking drift, 2 when one has, 3 when a unit's drift is
+// unknown, 64 on a usage error. Every flag can also be set from $DRIFTPLANE_<FLAG> (--parallel
+// is $DRIFTPLANE_PARALLEL); a flag on the command line wins.
 package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +20,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/driftplane/terraform-provider-drift/internal/cli"
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/digestkey"
@@ -24,48 +30,125 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/scan"
 )
 
+// version is set at build time (-ldflags "-X main.version=...").
 var version = "dev"
+
+// exitUsage is the exit code of a usage error (sysexits' EX_USAGE).
+const exitUsage = 64
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "scan" {
+	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: driftplane scan --registry DIR [flags]")
-		return 64
+		fmt.Fprintln(stderr, "Run 'driftplane --help' for the commands.")
+		return exitUsage
 	}
-	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	registry := fs.String("registry", "", "folder of unit policy files (each a DriftManagedUnit with spec.source = its stack folder)")
-	format := fs.String("format", "text", "text, json, markdown or sarif")
-	tofuBin := fs.String("tofu", "tofu", "OpenTofu (or Terraform) binary")
-	parallel := fs.Int("parallel", 2, "stacks planned at once")
-	timeout := fs.Duration("timeout", 15*time.Minute, "per-unit limit on tofu and the evidence upload; a unit over it is unknown")
-	shard := fs.String("shard", "", "INDEX/COUNT of a sharded run (default from JOB_COMPLETION_INDEX and --shards)")
-	shards := fs.Int("shards", 1, "shard count when the index comes from JOB_COMPLETION_INDEX")
-	evidenceAt := fs.String("evidence", "", "folder or s3://bucket/prefix for evidence records")
-	s3Endpoint := fs.String("s3-endpoint", "", "S3-compatible endpoint for s3:// evidence")
-	s3PathStyle := fs.Bool("s3-path-style", false, "path-style S3 addressing")
-	digestKeyFile := fs.String("digest-key-file", "", "file holding this installation's key for digests of sensitive values, created when absent\n(default: $"+digestkey.EnvKey+", else the file $"+digestkey.EnvFile+", else ~/.config/driftplane/digest-key)")
-	maxPlan := fs.Int64("max-plan-bytes", 0, "bound on one unit's plan JSON (default 256 MiB)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 64
+	return cli.Execute(newRootCommand(), args, stdout, stderr, exitUsage)
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "driftplane",
+		Short: "Find drift between OpenTofu stacks and what really runs",
+		Long: `driftplane finds drift between OpenTofu stacks and the infrastructure they describe, and
+judges it against each unit's policy (owner, risk tier, gate, exceptions).
+
+Every flag can also be set from $DRIFTPLANE_<FLAG>, e.g. --parallel from $DRIFTPLANE_PARALLEL;
+a flag on the command line wins.`,
+		Example: `  # Scan every unit of a registry, as the scheduled job does
+  driftplane scan --registry ./registry --evidence s3://drift-evidence/nightly
+
+  # Set up shell completion
+  source <(driftplane completion bash)`,
 	}
-	if *registry == "" {
+	root.AddCommand(newScanCommand())
+	cli.Configure(root, version)
+	return root
+}
+
+// scanOptions are `driftplane scan`'s flags.
+type scanOptions struct {
+	registry, format, tofu, shard, evidence, s3Endpoint, digestKeyFile string
+	parallel, shards                                                   int
+	timeout                                                            time.Duration
+	s3PathStyle, quiet                                                 bool
+	maxPlan                                                            int64
+}
+
+func newScanCommand() *cobra.Command {
+	o := &scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan --registry DIR",
+		Short: "Plan every unit of a registry refresh-only and report its drift",
+		Long: `Scan runs a refresh-only plan of every OpenTofu unit of a registry (a folder of
+DriftManagedUnit policy files, each naming its stack folder in spec.source), judges the drift
+against the unit's policy and writes the results to stdout. A plan that fails or times out is
+unknown, never clean.
+
+On a terminal, with the text or markdown format, a status line shows the units done, running and
+failed; it is not shown with --quiet, with --format json or sarif, when $CI is set, or when
+stderr is not a terminal.
+
+Exit codes: 0 no blocking drift, 2 blocking drift, 3 a unit's drift is unknown (it wins),
+64 a usage error.`,
+		Example: `  # Scan a registry, four stacks at a time
+  driftplane scan --registry ./registry --parallel 4
+
+  # SARIF for code scanning, with evidence records in S3
+  driftplane scan --registry ./registry --format sarif --evidence s3://drift-evidence/nightly > drift.sarif
+
+  # Shard 2 of 4 (in a Kubernetes Indexed Job the index comes from $JOB_COMPLETION_INDEX)
+  driftplane scan --registry ./registry --shard 2/4
+
+  # The same flags from the environment
+  DRIFTPLANE_REGISTRY=./registry DRIFTPLANE_FORMAT=json driftplane scan`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cli.Exit(o.run(cmd.OutOrStdout(), cmd.ErrOrStderr()))
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.registry, "registry", "", "folder of unit policy files (each a DriftManagedUnit with spec.source = its stack folder)")
+	fs.StringVar(&o.format, "format", "text", "text, json, markdown or sarif")
+	fs.StringVar(&o.tofu, "tofu", "tofu", "OpenTofu (or Terraform) binary")
+	fs.IntVar(&o.parallel, "parallel", 2, "stacks planned at once")
+	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "per-unit limit on tofu and the evidence upload; a unit over it is unknown")
+	fs.StringVar(&o.shard, "shard", "", "INDEX/COUNT of a sharded run (default from JOB_COMPLETION_INDEX and --shards)")
+	fs.IntVar(&o.shards, "shards", 1, "shard count when the index comes from JOB_COMPLETION_INDEX")
+	fs.StringVar(&o.evidence, "evidence", "", "folder or s3://bucket/prefix for evidence records")
+	fs.StringVar(&o.s3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for s3:// evidence")
+	fs.BoolVar(&o.s3PathStyle, "s3-path-style", false, "path-style S3 addressing")
+	fs.StringVar(&o.digestKeyFile, "digest-key-file", "", "file holding this installation's key for digests of sensitive values, created when absent\n(default: $"+digestkey.EnvKey+", else the file $"+digestkey.EnvFile+", else ~/.config/driftplane/digest-key)")
+	fs.Int64Var(&o.maxPlan, "max-plan-bytes", 0, "bound on one unit's plan JSON (default 256 MiB)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line on a terminal")
+	// $DRIFTPLANE_DIGEST_KEY_FILE already means the key file of the digest key chain, after
+	// $DRIFTPLANE_DIGEST_KEY; the flag wins over both, so the variable must not set the flag.
+	cli.NoEnv(fs, "digest-key-file")
+	_ = cmd.MarkFlagDirname("registry")
+	_ = cmd.MarkFlagFilename("digest-key-file")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json", "markdown", "sarif"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// run is the scan; it prints its own diagnostics and returns the exit code.
+func (o *scanOptions) run(stdout, stderr io.Writer) int {
+	if o.registry == "" {
 		fmt.Fprintln(stderr, "driftplane scan: --registry is required")
-		return 64
+		return exitUsage
 	}
-	index, count, err := parseShard(*shard, *shards, os.Getenv("JOB_COMPLETION_INDEX"))
+	index, count, err := parseShard(o.shard, o.shards, os.Getenv("JOB_COMPLETION_INDEX"))
 	if err != nil {
 		fmt.Fprintf(stderr, "driftplane scan: %v\n", err)
-		return 64
+		return exitUsage
 	}
-	units, err := scan.LoadRegistry(*registry)
+	units, err := scan.LoadRegistry(o.registry)
 	if err != nil {
 		fmt.Fprintf(stderr, "driftplane scan: %v\n", err)
 		return 3
 	}
 	units = scan.Shard(units, index, count)
-	digester, source, err := resolveDigester(*digestKeyFile)
+	digester, source, err := resolveDigester(o.digestKeyFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "driftplane scan: %v\n", err)
 		return 3
@@ -74,13 +157,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// second signal kills the process.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	opts := scan.Options{Tofu: *tofuBin, Parallelism: *parallel, Timeout: *timeout, Version: version, Progress: stderr,
-		Env: []string{"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1"}, Digester: digester, MaxPlanBytes: *maxPlan}
-	if *evidenceAt != "" {
-		if blob.IsS3(*evidenceAt) {
-			bucket, prefix, err := blob.ParseS3(*evidenceAt)
+	opts := scan.Options{Tofu: o.tofu, Parallelism: o.parallel, Timeout: o.timeout, Version: version, Progress: stderr,
+		Env: []string{"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1"}, Digester: digester, MaxPlanBytes: o.maxPlan}
+	if o.evidence != "" {
+		if blob.IsS3(o.evidence) {
+			bucket, prefix, err := blob.ParseS3(o.evidence)
 			if err == nil {
-				c, cerr := blob.Client(ctx, blob.S3Options{Endpoint: *s3Endpoint, PathStyle: *s3PathStyle})
+				c, cerr := blob.Client(ctx, blob.S3Options{Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle})
 				err = cerr
 				opts.Evidence = blob.S3Store{Client: c, Bucket: bucket, Prefix: prefix}
 			}
@@ -89,17 +172,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return 3
 			}
 		} else {
-			opts.Evidence = evidence.Dir(*evidenceAt)
+			opts.Evidence = evidence.Dir(o.evidence)
 		}
 	}
 	fmt.Fprintf(stderr, "driftplane scan: %d unit(s) in shard %d/%d; sensitive values digested with the key from %s\n", len(units), index, count, source)
+	var status *statusLine
+	if showProgress(stderr, o.format, o.quiet) {
+		// The per-unit lines go through the status line, which redraws itself below them.
+		status = newStatusLine(stderr, len(units), clock)
+		opts.Progress, opts.Observer = status, status
+		status.start(redrawEvery)
+	}
 	results := scan.Run(ctx, units, opts)
+	status.stop()
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "driftplane scan: stopped by a signal; units not finished are unknown")
 	}
-	if err := scan.Write(stdout, *format, results); err != nil {
+	if err := scan.Write(stdout, o.format, results); err != nil {
 		fmt.Fprintf(stderr, "driftplane scan: %v\n", err)
-		return 64
+		return exitUsage
 	}
 	return scan.ExitCode(results)
 }
