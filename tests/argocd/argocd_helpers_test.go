@@ -4,12 +4,10 @@
 package argocd
 
 import (
-	"bytes"
 	"context"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,8 @@ import (
 	"github.com/argoproj/gitops-engine/pkg/health"
 	grpc_retry "github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/retry"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/procs"
 )
 
 // runHealthLua evaluates script as if it were argocd-cm's
@@ -85,40 +85,25 @@ func startCMPServer(t testing.TB, argocdBinary, pluginConfigYAMLPath, workDir st
 	}
 	socketPath = filepath.Join(sockDir, name+".sock")
 
-	var logs syncBuffer
-	cmd := exec.Command(cmpServer, "--config-dir-path", configDir, "--logformat", "text", "--loglevel", "debug")
-	cmd.Env = append(os.Environ(),
-		common.EnvPluginSockFilePath+"="+sockDir,
-		common.EnvCMPWorkDir+"="+workDir,
-	)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	// The server traps SIGTERM/SIGINT only to delete its socket and keeps serving.
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("argocd-cmp-server output:\n%s", logs.String())
-		}
-	})
-
-	deadline := time.After(30 * time.Second)
-	for {
-		if _, err := os.Stat(socketPath); err == nil {
-			return socketPath
-		}
+	g := procs.New(t, t.TempDir())
+	// The server traps SIGTERM/SIGINT only to delete its socket and keeps serving: kill it at once.
+	g.Grace = 0
+	// Its whole output when the test failed.
+	g.TailLines = 100000
+	p := g.Start("argocd-cmp-server", cmpServer, []string{
+		common.EnvPluginSockFilePath + "=" + sockDir,
+		common.EnvCMPWorkDir + "=" + workDir,
+	}, "--config-dir-path", configDir, "--logformat", "text", "--loglevel", "debug")
+	procs.WaitFor(t, 30*time.Second, "argocd-cmp-server to create "+socketPath, func() (bool, string) {
 		select {
-		case <-exited:
-			t.Fatalf("argocd-cmp-server exited before creating %s:\n%s", socketPath, logs.String())
-		case <-deadline:
-			t.Fatalf("argocd-cmp-server did not create %s:\n%s", socketPath, logs.String())
-		case <-time.After(20 * time.Millisecond):
+		case <-p.Exited():
+			t.Fatalf("argocd-cmp-server exited before creating %s", socketPath)
+		default:
 		}
-	}
+		_, err := os.Stat(socketPath)
+		return err == nil, fmt.Sprint(err)
+	})
+	return socketPath
 }
 
 // cmpGenerate sends appDir to the plugin the way the repo-server does (tar.gz stream with
@@ -183,23 +168,6 @@ func envStrings(env []*apiclient.EnvEntry) []string {
 	return out
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestHarnessSmoke(t *testing.T) {
 	t.Run("health lua", func(t *testing.T) {
 		obj := &unstructured.Unstructured{Object: map[string]any{
@@ -219,7 +187,7 @@ func TestHarnessSmoke(t *testing.T) {
 		bin := argocdBinary(t)
 		dir := t.TempDir()
 		pluginYAML := filepath.Join(dir, "smoke-plugin.yaml")
-		writeFile(t, pluginYAML, `apiVersion: argoproj.io/v1alpha1
+		procs.WriteFile(t, pluginYAML, `apiVersion: argoproj.io/v1alpha1
 kind: ConfigManagementPlugin
 metadata:
   name: smoke
@@ -241,7 +209,7 @@ spec:
 		}
 
 		app := filepath.Join(dir, "app")
-		writeFile(t, filepath.Join(app, "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: smoke\ndata:\n  k: v\n")
+		procs.WriteFile(t, filepath.Join(app, "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: smoke\ndata:\n  k: v\n")
 		if ok, enabled, err := cmpMatch(t, sock, app, nil); err != nil || !ok || !enabled {
 			t.Fatalf("match: supported=%v discovery=%v err=%v", ok, enabled, err)
 		}
@@ -257,7 +225,7 @@ spec:
 
 		// No *.yaml: discovery declines and the failing generate surfaces as an error.
 		other := filepath.Join(dir, "other")
-		writeFile(t, filepath.Join(other, "README"), "x\n")
+		procs.WriteFile(t, filepath.Join(other, "README"), "x\n")
 		if ok, _, err := cmpMatch(t, sock, other, nil); err != nil || ok {
 			t.Fatalf("match without yaml: supported=%v err=%v", ok, err)
 		}
@@ -267,14 +235,4 @@ spec:
 			t.Logf("expected generate error: %v", err)
 		}
 	})
-}
-
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
