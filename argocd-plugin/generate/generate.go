@@ -144,7 +144,7 @@ func stripNonGitFields(manifests []kube.Manifest, u *drift.ManagedUnit) []Stripp
 			}
 		}
 		for _, r := range u.Spec.OwnershipRules {
-			if !r.Resource.MatchesObject(gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName(), o.GetLabels()) {
+			if !drift.MatchesObject(r.Resource, gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName(), o.GetLabels()) {
 				continue
 			}
 			type claim struct{ path, owner, reason string }
@@ -222,7 +222,7 @@ func ruleName(r drift.OwnershipRule) string {
 
 func gitOwnsBelow(u *drift.ManagedUnit, o *unstructured.Unstructured, gvk schema.GroupVersionKind, p drift.Pointer) bool {
 	for _, r := range u.Spec.OwnershipRules {
-		if !r.Resource.MatchesObject(gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName(), o.GetLabels()) {
+		if !drift.MatchesObject(r.Resource, gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName(), o.GetLabels()) {
 			continue
 		}
 		for _, g := range r.GitOwned {

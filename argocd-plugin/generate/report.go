@@ -5,15 +5,19 @@ import (
 	"strconv"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/driftplane/terraform-provider-drift/api/v1alpha1"
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
 
 // KindDriftReport is the kind of the object the plugin adds to every application.
 const KindDriftReport = "DriftReport"
 
-// driftReport builds the DriftReport: its spec is the validated policy, so the policy travels
-// with the application and the reporter evaluates exactly what Git declared.
+// driftReport builds the DriftReport (api/v1alpha1), as an object for the output stream: its spec
+// is the validated policy, so the policy travels with the application and the reporter evaluates
+// exactly what Git declared.
 func driftReport(p *drift.Bundle, opts Options, stripped []StrippedField) (map[string]any, error) {
 	name := opts.Env[EnvAppName]
 	if name == "" {
@@ -28,61 +32,31 @@ func driftReport(p *drift.Bundle, opts Options, stripped []StrippedField) (map[s
 		}
 		freshness = n
 	}
-	unit, err := toMap(p.Unit)
-	if err != nil {
-		return nil, err
+	rep := &v1alpha1.DriftReport{
+		TypeMeta: metav1.TypeMeta{APIVersion: drift.APIVersion, Kind: KindDriftReport},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   name,
+			Labels: map[string]string{"app.kubernetes.io/managed-by": "driftplane"},
+		},
+		Spec: v1alpha1.DriftReportSpec{
+			Unit:             p.Unit.ToAPI(),
+			FreshnessSeconds: int64(freshness),
+			Revision:         opts.Env[EnvRevision],
+		},
 	}
-	var exceptions, autoHeal []any
 	for _, e := range p.Exceptions {
-		m, err := toMap(e)
-		if err != nil {
-			return nil, err
-		}
-		exceptions = append(exceptions, m)
+		rep.Spec.Exceptions = append(rep.Spec.Exceptions, e.ToAPI())
 	}
 	for _, a := range p.AutoHeal {
-		m, err := toMap(a)
-		if err != nil {
-			return nil, err
-		}
-		autoHeal = append(autoHeal, m)
+		rep.Spec.AutoHealPolicies = append(rep.Spec.AutoHealPolicies, a.ToAPI())
 	}
-	spec := map[string]any{
-		"unit":             unit,
-		"freshnessSeconds": int64(freshness),
-	}
-	if len(exceptions) > 0 {
-		spec["exceptions"] = exceptions
-	}
-	if len(autoHeal) > 0 {
-		spec["autoHealPolicies"] = autoHeal
-	}
-	if len(stripped) > 0 {
-		var sf []any
-		for _, s := range stripped {
-			sf = append(sf, map[string]any{"ref": s.Ref, "path": s.Path, "owner": s.Owner, "reason": s.Reason})
-		}
-		spec["strippedFields"] = sf
+	for _, s := range stripped {
+		rep.Spec.StrippedFields = append(rep.Spec.StrippedFields, v1alpha1.StrippedField{Ref: s.Ref, Path: s.Path, Owner: s.Owner, Reason: s.Reason})
 	}
 	if app := opts.Env[EnvAppName]; app != "" {
-		spec["application"] = map[string]any{"name": app, "namespace": opts.Env[EnvAppNamespace]}
+		rep.Spec.Application = &v1alpha1.ApplicationRef{Name: app, Namespace: opts.Env[EnvAppNamespace]}
 	}
-	if rev := opts.Env[EnvRevision]; rev != "" {
-		spec["revision"] = rev
-	}
-	return map[string]any{
-		"apiVersion": drift.APIVersion,
-		"kind":       KindDriftReport,
-		"metadata": map[string]any{
-			"name":   name,
-			"labels": map[string]any{"app.kubernetes.io/managed-by": "driftplane"},
-		},
-		"spec": spec,
-	}, nil
-}
-
-func toMap(v any) (map[string]any, error) {
-	return kube.ToObject(v)
+	return runtime.DefaultUnstructuredConverter.ToUnstructured(rep)
 }
 
 // dnsLabel makes an application name a valid object name (Argo CD allows names Kubernetes may not).

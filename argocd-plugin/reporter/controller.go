@@ -2,7 +2,6 @@ package reporter
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/dynamic"
@@ -28,6 +28,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 
+	"github.com/driftplane/terraform-provider-drift/api/v1alpha1"
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
@@ -433,24 +434,26 @@ func (c *Controller) heal(ctx context.Context, app *unstructured.Unstructured, p
 	st.AutoHeal = rec
 }
 
+// currentStatus is the status a DriftReport holds, read through the typed API; nil when it has
+// none or it does not decode. Only the status is converted: the live spec is never trusted (the
+// policy comes from Git's), so a hand-edited one must not stop the status from being written.
 func currentStatus(dr *unstructured.Unstructured) *Status {
-	raw, ok := dr.Object["status"]
+	raw, ok := dr.Object["status"].(map[string]any)
 	if !ok {
 		return nil
 	}
-	js, err := json.Marshal(raw)
-	if err != nil {
+	var st v1alpha1.DriftReportStatus
+	if runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &st) != nil {
 		return nil
 	}
-	var s Status
-	if json.Unmarshal(js, &s) != nil {
-		return nil
-	}
+	s := StatusFromAPI(&st)
 	return &s
 }
 
+// toUnstructured is the DriftReport status, as the typed API writes it, for the dynamic client.
 func toUnstructured(s Status) (map[string]any, error) {
-	return kube.ToObject(s)
+	st := StatusToAPI(s)
+	return runtime.DefaultUnstructuredConverter.ToUnstructured(&st)
 }
 
 // RunWithLeaderElection runs the controller only while this replica holds the Lease, so more

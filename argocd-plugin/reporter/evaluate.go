@@ -22,34 +22,11 @@ type Policy struct {
 // PolicyFromSpec decodes and validates a DriftReport spec: a report edited by hand into an
 // invalid policy evaluates to an error, never to "clean".
 func PolicyFromSpec(spec map[string]any) (*Policy, error) {
-	js, err := json.Marshal(spec)
+	s, err := specFromMap(spec)
 	if err != nil {
 		return nil, err
 	}
-	var p Policy
-	if err := json.Unmarshal(js, &p); err != nil {
-		return nil, fmt.Errorf("DriftReport spec: %w", err)
-	}
-	if p.Unit == nil {
-		return nil, fmt.Errorf("DriftReport spec has no unit")
-	}
-	if err := p.Unit.Validate(); err != nil {
-		return nil, fmt.Errorf("DriftReport spec.unit: %w", err)
-	}
-	for i, e := range p.Exceptions {
-		if err := e.Validate(); err != nil {
-			return nil, fmt.Errorf("DriftReport spec.exceptions[%d]: %w", i, err)
-		}
-	}
-	for i, a := range p.AutoHealPolicies {
-		if a == nil {
-			return nil, fmt.Errorf("DriftReport spec.autoHealPolicies[%d] is empty", i)
-		}
-		if err := a.Validate(); err != nil {
-			return nil, fmt.Errorf("DriftReport spec.autoHealPolicies[%d]: %w", i, err)
-		}
-	}
-	return &p, nil
+	return PolicyFromAPI(s)
 }
 
 // Evaluate classifies an application's managed resources against its policy. Hooks and the

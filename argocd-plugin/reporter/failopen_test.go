@@ -440,7 +440,7 @@ func cleanStatus(t *testing.T) map[string]any {
 	at := fixedNow.Add(-time.Minute)
 	st := Status{LastEvaluatedAt: at.Format(time.RFC3339), LastEvaluatedEpoch: at.Unix(), ObservedGeneration: 1, Gate: "high",
 		Summary: "no drift", Findings: []StatusFinding{},
-		Conditions: []Condition{{Type: ConditionEvaluated, Status: "True", Reason: ReasonEvaluated, Message: "no drift", LastTransitionTime: at.Format(time.RFC3339), ObservedGeneration: 1}}}
+		Conditions: []Condition{{Type: ConditionEvaluated, Status: "True", Reason: ReasonEvaluated, Message: "no drift", LastTransitionTime: metav1.NewTime(at), ObservedGeneration: 1}}}
 	m, err := toUnstructured(st)
 	if err != nil {
 		t.Fatal(err)

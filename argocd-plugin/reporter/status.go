@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 )
 
@@ -21,17 +23,11 @@ type StatusFinding struct {
 	Name      string `json:"name"`
 }
 
-// Condition is a metav1.Condition as JSON.
-type Condition struct {
-	Type               string `json:"type"`
-	Status             string `json:"status"`
-	Reason             string `json:"reason,omitempty"`
-	Message            string `json:"message,omitempty"`
-	LastTransitionTime string `json:"lastTransitionTime,omitempty"`
-	ObservedGeneration int64  `json:"observedGeneration,omitempty"`
-}
+// Condition is a DriftReport status condition.
+type Condition = metav1.Condition
 
-// Status is the DriftReport status the reporter writes.
+// Status is the DriftReport status the reporter writes, with the core's findings; on the API it
+// is a v1alpha1.DriftReportStatus (StatusToAPI, StatusFromAPI).
 type Status struct {
 	LastEvaluatedAt    string           `json:"lastEvaluatedAt,omitempty"`
 	LastEvaluatedEpoch int64            `json:"lastEvaluatedEpoch,omitempty"`
@@ -138,7 +134,7 @@ func StatusFromReport(rep *drift.Report, obs []drift.Observation, generation int
 		return s.Findings[i].Risk.Level() > s.Findings[j].Risk.Level()
 	})
 	s.Conditions = setCondition(prevConditions(prev), Condition{
-		Type: ConditionEvaluated, Status: "True", Reason: ReasonEvaluated, Message: rep.Summary, ObservedGeneration: generation,
+		Type: ConditionEvaluated, Status: metav1.ConditionTrue, Reason: ReasonEvaluated, Message: rep.Summary, ObservedGeneration: generation,
 	}, now)
 	return s
 }
@@ -155,7 +151,7 @@ func StatusFromError(err error, generation int64, now time.Time, prev *Status) S
 		s.LastEvaluatedAt, s.LastEvaluatedEpoch = now.UTC().Format(time.RFC3339), now.Unix()
 	}
 	s.Conditions = setCondition(prevConditions(prev), Condition{
-		Type: ConditionEvaluated, Status: "False", Reason: reasonOf(err), Message: err.Error(), ObservedGeneration: generation,
+		Type: ConditionEvaluated, Status: metav1.ConditionFalse, Reason: reasonOf(err), Message: err.Error(), ObservedGeneration: generation,
 	}, now)
 	return s
 }
@@ -171,13 +167,14 @@ func prevConditions(prev *Status) []Condition {
 // status changed.
 func setCondition(conds []Condition, c Condition, now time.Time) []Condition {
 	out := make([]Condition, 0, len(conds)+1)
-	c.LastTransitionTime = now.UTC().Format(time.RFC3339)
+	// Whole seconds, as the API serializes them.
+	c.LastTransitionTime = metav1.NewTime(now.UTC().Truncate(time.Second))
 	for _, old := range conds {
 		if old.Type != c.Type {
 			out = append(out, old)
 			continue
 		}
-		if old.Status == c.Status && old.LastTransitionTime != "" {
+		if old.Status == c.Status && !old.LastTransitionTime.IsZero() {
 			c.LastTransitionTime = old.LastTransitionTime
 		}
 	}
@@ -214,7 +211,7 @@ func Transitions(prev *Status, next Status) []Transition {
 	}
 	var out []Transition
 	// Drift turning unknown is news too: say why, once per reason.
-	if c := conditionOf(&next, ConditionEvaluated); c != nil && c.Status != "True" {
+	if c := conditionOf(&next, ConditionEvaluated); c != nil && c.Status != metav1.ConditionTrue {
 		if p := conditionOf(prev, ConditionEvaluated); p == nil || p.Status != c.Status || p.Reason != c.Reason {
 			out = append(out, Transition{Type: "Warning", Reason: "DriftUnknown", Message: "Drift is unknown (" + c.Reason + "): " + c.Message})
 		}

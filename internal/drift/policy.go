@@ -11,20 +11,22 @@ import (
 
 	k8sjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/driftplane/terraform-provider-drift/api/v1alpha1"
 )
 
 // GroupName is driftplane's API group.
-const GroupName = "drift.driftplane.io"
+const GroupName = v1alpha1.GroupName
 
 // APIVersion is the apiVersion of every policy document.
-const APIVersion = GroupName + "/v1alpha1"
+const APIVersion = GroupName + "/" + v1alpha1.Version
 
 // Policy document kinds.
 const (
-	KindManagedUnit    = "DriftManagedUnit"
-	KindOwnershipRule  = "DriftOwnershipRule"
-	KindException      = "DriftException"
-	KindAutoHealPolicy = "AutoHealPolicy"
+	KindManagedUnit    = v1alpha1.KindDriftManagedUnit
+	KindOwnershipRule  = v1alpha1.KindDriftOwnershipRule
+	KindException      = v1alpha1.KindDriftException
+	KindAutoHealPolicy = v1alpha1.KindAutoHealPolicy
 )
 
 // Unit kinds.
@@ -48,88 +50,37 @@ type ManagedUnit struct {
 	Spec       UnitSpec `json:"spec"`
 }
 
-// UnitSpec is the policy part of a DriftManagedUnit.
-type UnitSpec struct {
-	// Kind is opentofu-stack or kubernetes; kubernetes when omitted in YAML (the Argo CD side).
-	Kind        string `json:"kind,omitempty"`
-	Owner       string `json:"owner"`
-	Environment string `json:"environment"`
-	RiskTier    string `json:"riskTier"`
-	// Gate is the lowest risk that fails a plan or degrades an application; "none" never does.
-	Gate         string `json:"gate,omitempty"`
-	Source       string `json:"source,omitempty"`
-	StateBackend string `json:"stateBackend,omitempty"`
-	Schedule     string `json:"schedule,omitempty"`
-	// AutoHeal lets findings whose decision allows it be healed without a human.
-	AutoHeal bool `json:"autoHeal,omitempty"`
-	// IncidentRequired makes every unexplained manual change an incident, not just a revert.
-	IncidentRequired bool `json:"incidentRequired,omitempty"`
-	// BreakGlassGroups are the identity groups whose members make emergency changes.
-	BreakGlassGroups []string `json:"breakGlassGroups,omitempty"`
-	// MaxExceptionDays bounds how far ahead of the evaluation an exception may expire (default
-	// 90, at most 365).
-	MaxExceptionDays int `json:"maxExceptionDays,omitempty"`
-	// Appliers are extra Kubernetes field managers that apply Git's desired state.
-	Appliers []string `json:"appliers,omitempty"`
-	// ApplierIdentities are the audit-log usernames (globs) the GitOps applier writes as, e.g.
-	// system:serviceaccount:argocd:argocd-application-controller. With an audit log, a write under
-	// an applier's field-manager name by any other identity is a person's change, not a pending sync.
-	ApplierIdentities []string `json:"applierIdentities,omitempty"`
-	// ControllerIdentities maps a controller's field-manager name (glob) to the audit-log usernames
-	// (globs) it writes as. With an audit log, a field Git declares is controller-owned only when the
-	// write came from a service account or system identity, and, when the manager is listed here,
-	// from one of its identities.
-	ControllerIdentities map[string][]string `json:"controllerIdentities,omitempty"`
-	OwnershipRules       []OwnershipRule     `json:"ownershipRules,omitempty"`
-	DomainOverrides      []DomainOverride    `json:"domainOverrides,omitempty"`
-	ResourceDomains      map[string]string   `json:"resourceDomains,omitempty"`
-}
-
-// OwnershipRule says who owns which paths of the resources it matches. Paths not named by any
-// rule are owned by Git.
-type OwnershipRule struct {
-	Name            string           `json:"name,omitempty"`
-	Resource        ResourceMatch    `json:"resource"`
-	GitOwned        []string         `json:"gitOwned,omitempty"`
-	RuntimeOwned    []string         `json:"runtimeOwned,omitempty"`
-	ControllerOwned []ControllerPath `json:"controllerOwned,omitempty"`
-}
-
-// ResourceMatch selects resources: OpenTofu ones by type and/or address, Kubernetes ones by
-// group, kind, namespace, name and labels. "*" globs within one segment.
-type ResourceMatch struct {
-	Type      string            `json:"type,omitempty"`
-	Address   string            `json:"address,omitempty"`
-	Group     string            `json:"group,omitempty"`
-	Kind      string            `json:"kind,omitempty"`
-	Namespace string            `json:"namespace,omitempty"`
-	Name      string            `json:"name,omitempty"`
-	Labels    map[string]string `json:"labels,omitempty"`
-}
+// The policy's spec types are the Kubernetes API's (api/v1alpha1), so a policy document, the
+// DriftReport that carries it and the CRDs share one definition. The envelopes below stay here,
+// with the core's methods; DecodeDocuments decodes into the API kinds and converts.
+type (
+	// UnitSpec is the policy part of a DriftManagedUnit.
+	UnitSpec = v1alpha1.DriftManagedUnitSpec
+	// OwnershipRule says who owns which paths of the resources it matches. Paths not named by any
+	// rule are owned by Git.
+	OwnershipRule = v1alpha1.OwnershipRule
+	// ResourceMatch selects resources: OpenTofu ones by type and/or address, Kubernetes ones by
+	// group, kind, namespace, name and labels. "*" globs within one segment.
+	ResourceMatch = v1alpha1.ResourceMatch
+	// ControllerPath is a path owned by a named controller, optionally only under a condition.
+	ControllerPath = v1alpha1.ControllerPath
+	// DomainOverride replaces the default decision for unexplained drift in one domain.
+	DomainOverride = v1alpha1.DomainOverride
+	// ExceptionSpec is an exception's acceptance itself.
+	ExceptionSpec = v1alpha1.DriftExceptionSpec
+	// AutoHealPolicySpec is an auto-heal policy's bound itself.
+	AutoHealPolicySpec = v1alpha1.AutoHealPolicySpec
+	// AutoHealScope selects the objects an AutoHealPolicy applies to.
+	AutoHealScope = v1alpha1.AutoHealScope
+)
 
 // MatchesObject reports whether a Kubernetes selector selects an object. OpenTofu selectors
 // (type, address) never match Kubernetes objects.
-func (m ResourceMatch) MatchesObject(group, kind, namespace, name string, labels map[string]string) bool {
+func MatchesObject(m ResourceMatch, group, kind, namespace, name string, labels map[string]string) bool {
 	if m.Type != "" || m.Address != "" || m.Kind == "" {
 		return false
 	}
 	return ruleMatches(m, &Observation{Group: group, Kind: kind, Namespace: namespace, Name: name, Labels: labels})
-}
-
-// ControllerPath is a path owned by a named controller, optionally only under a condition
-// (documentation for humans today; e.g. "an HPA targets this Deployment").
-type ControllerPath struct {
-	Path      string `json:"path"`
-	Owner     string `json:"owner"`
-	Condition string `json:"condition,omitempty"`
-}
-
-// DomainOverride replaces the default decision for unexplained drift in one domain.
-type DomainOverride struct {
-	Domain   string `json:"domain"`
-	Risk     string `json:"risk,omitempty"`
-	Action   string `json:"action,omitempty"`
-	AutoHeal *bool  `json:"autoHeal,omitempty"`
 }
 
 // Exception is a DriftException: a scoped, expiring acceptance of drift.
@@ -138,20 +89,6 @@ type Exception struct {
 	Kind       string        `json:"kind"`
 	Metadata   Metadata      `json:"metadata"`
 	Spec       ExceptionSpec `json:"spec"`
-}
-
-// ExceptionSpec is the acceptance itself.
-type ExceptionSpec struct {
-	Unit string `json:"unit"`
-	// Resource is an OpenTofu address or a Kubernetes group/kind/namespace/name reference; "*"
-	// globs within one segment.
-	Resource   string   `json:"resource"`
-	Paths      []string `json:"paths,omitempty"`
-	DriftClass string   `json:"driftClass"`
-	Reason     string   `json:"reason"`
-	Ticket     string   `json:"ticket,omitempty"`
-	ApprovedBy string   `json:"approvedBy"`
-	ExpiresAt  string   `json:"expiresAt"`
 }
 
 // ID is the exception's name, which findings cite in accepted_by.
@@ -175,18 +112,6 @@ type AutoHealPolicy struct {
 	Spec       AutoHealPolicySpec `json:"spec"`
 }
 
-// AutoHealPolicySpec is the bound itself.
-type AutoHealPolicySpec struct {
-	AppliesTo    AutoHealScope `json:"appliesTo"`
-	AllowedPaths []string      `json:"allowedPaths,omitempty"`
-	DeniedPaths  []string      `json:"deniedPaths,omitempty"`
-	// MaxObjectsPerReconcile bounds how many objects one reconcile may heal: unset means
-	// DefaultMaxObjectsPerReconcile, 0 means heal nothing (never "unlimited").
-	MaxObjectsPerReconcile *int `json:"maxObjectsPerReconcile,omitempty"`
-	RequireHealthy         bool `json:"requireHealthyBeforeHeal,omitempty"`
-	EvidenceRequired       bool `json:"evidenceRequired,omitempty"`
-}
-
 // DefaultMaxObjectsPerReconcile bounds an AutoHealPolicy that sets no maxObjectsPerReconcile.
 const DefaultMaxObjectsPerReconcile = 5
 
@@ -199,13 +124,6 @@ func (p *AutoHealPolicy) MaxObjects() int {
 		return n
 	}
 	return 0
-}
-
-// AutoHealScope selects the objects an AutoHealPolicy applies to.
-type AutoHealScope struct {
-	Kinds      []string          `json:"kinds,omitempty"`
-	Namespaces []string          `json:"namespaces,omitempty"`
-	Labels     map[string]string `json:"labels,omitempty"`
 }
 
 // OwnershipRuleDoc is a DriftOwnershipRule document: a rule shipped as its own YAML document and
@@ -242,8 +160,8 @@ type envelope struct {
 	Kind       string `json:"kind"`
 }
 
-// DecodeDocuments decodes one or more YAML (or JSON) policy documents separated by "---".
-// Unknown fields are errors, because a misspelt policy field that is silently ignored would
+// DecodeDocuments decodes one or more YAML (or JSON) policy documents separated by "---" into the
+// Kubernetes API's kinds (api/v1alpha1) and converts them. Unknown fields are errors, because a misspelt policy field that is silently ignored would
 // weaken a gate. Errors name source, document index and field.
 func DecodeDocuments(source string, data []byte) (*Bundle, error) {
 	b := &Bundle{}
@@ -274,29 +192,29 @@ func DecodeDocuments(source string, data []byte) (*Bundle, error) {
 			if b.Unit != nil {
 				return nil, fmt.Errorf("%s: a second %s; one source holds one unit", where, KindManagedUnit)
 			}
-			u := &ManagedUnit{}
+			u := &v1alpha1.DriftManagedUnit{}
 			if err := strictUnmarshal(js, u); err != nil {
 				return nil, fmt.Errorf("%s (%s): %w", where, env.Kind, err)
 			}
-			b.Unit = u
+			b.Unit = UnitFromAPI(u)
 		case KindException:
-			e := &Exception{}
+			e := &v1alpha1.DriftException{}
 			if err := strictUnmarshal(js, e); err != nil {
 				return nil, fmt.Errorf("%s (%s): %w", where, env.Kind, err)
 			}
-			b.Exceptions = append(b.Exceptions, e)
+			b.Exceptions = append(b.Exceptions, ExceptionFromAPI(e))
 		case KindAutoHealPolicy:
-			p := &AutoHealPolicy{}
+			p := &v1alpha1.AutoHealPolicy{}
 			if err := strictUnmarshal(js, p); err != nil {
 				return nil, fmt.Errorf("%s (%s): %w", where, env.Kind, err)
 			}
-			b.AutoHeal = append(b.AutoHeal, p)
+			b.AutoHeal = append(b.AutoHeal, AutoHealPolicyFromAPI(p))
 		case KindOwnershipRule:
-			r := &OwnershipRuleDoc{}
+			r := &v1alpha1.DriftOwnershipRule{}
 			if err := strictUnmarshal(js, r); err != nil {
 				return nil, fmt.Errorf("%s (%s): %w", where, env.Kind, err)
 			}
-			b.OwnershipRules = append(b.OwnershipRules, r)
+			b.OwnershipRules = append(b.OwnershipRules, OwnershipRuleDocFromAPI(r))
 		default:
 			return nil, fmt.Errorf("%s: unknown kind %q (want %s, %s, %s or %s)", where, env.Kind,
 				KindManagedUnit, KindOwnershipRule, KindException, KindAutoHealPolicy)

@@ -1,0 +1,224 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The Go field order of every spec type below is its JSON order, which the core's canonical JSON
+// (policy_json, hashes, evidence) depends on: do not reorder fields.
+
+// DriftManagedUnit is one stack or application whose drift is governed together.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Namespaced,categories=driftplane
+type DriftManagedUnit struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec DriftManagedUnitSpec `json:"spec"`
+}
+
+// DriftManagedUnitList is a list of DriftManagedUnits.
+//
+// +kubebuilder:object:root=true
+type DriftManagedUnitList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []DriftManagedUnit `json:"items"`
+}
+
+// DriftManagedUnitSpec is the policy part of a DriftManagedUnit.
+type DriftManagedUnitSpec struct {
+	// Kind is opentofu-stack or kubernetes; kubernetes when omitted in YAML (the Argo CD side).
+	// +kubebuilder:validation:Enum=opentofu-stack;kubernetes
+	Kind string `json:"kind,omitempty"`
+	// Owner is the owning team.
+	// +required
+	Owner string `json:"owner"`
+	// Environment is e.g. prod, staging or dev.
+	// +required
+	Environment string `json:"environment"`
+	// RiskTier is critical, high, standard or low.
+	// +required
+	// +kubebuilder:validation:Enum=critical;high;standard;low
+	RiskTier string `json:"riskTier"`
+	// Gate is the lowest risk that fails a plan or degrades an application; "none" never does.
+	// +kubebuilder:validation:Enum=critical;high;medium;low;info;none
+	Gate         string `json:"gate,omitempty"`
+	Source       string `json:"source,omitempty"`
+	StateBackend string `json:"stateBackend,omitempty"`
+	Schedule     string `json:"schedule,omitempty"`
+	// AutoHeal lets findings whose decision allows it be healed without a human.
+	AutoHeal bool `json:"autoHeal,omitempty"`
+	// IncidentRequired makes every unexplained manual change an incident, not just a revert.
+	IncidentRequired bool `json:"incidentRequired,omitempty"`
+	// BreakGlassGroups are the identity groups whose members make emergency changes.
+	BreakGlassGroups []string `json:"breakGlassGroups,omitempty"`
+	// MaxExceptionDays bounds how far ahead of the evaluation an exception may expire (default
+	// 90, at most 365).
+	MaxExceptionDays int `json:"maxExceptionDays,omitempty"`
+	// Appliers are extra Kubernetes field managers that apply Git's desired state.
+	Appliers []string `json:"appliers,omitempty"`
+	// ApplierIdentities are the audit-log usernames (globs) the GitOps applier writes as, e.g.
+	// system:serviceaccount:argocd:argocd-application-controller. With an audit log, a write under
+	// an applier's field-manager name by any other identity is a person's change, not a pending sync.
+	ApplierIdentities []string `json:"applierIdentities,omitempty"`
+	// ControllerIdentities maps a controller's field-manager name (glob) to the audit-log usernames
+	// (globs) it writes as. With an audit log, a field Git declares is controller-owned only when the
+	// write came from a service account or system identity, and, when the manager is listed here,
+	// from one of its identities.
+	ControllerIdentities map[string][]string `json:"controllerIdentities,omitempty"`
+	OwnershipRules       []OwnershipRule     `json:"ownershipRules,omitempty"`
+	DomainOverrides      []DomainOverride    `json:"domainOverrides,omitempty"`
+	ResourceDomains      map[string]string   `json:"resourceDomains,omitempty"`
+}
+
+// OwnershipRule says who owns which paths of the resources it matches. Paths not named by any
+// rule are owned by Git.
+type OwnershipRule struct {
+	Name            string           `json:"name,omitempty"`
+	Resource        ResourceMatch    `json:"resource"`
+	GitOwned        []string         `json:"gitOwned,omitempty"`
+	RuntimeOwned    []string         `json:"runtimeOwned,omitempty"`
+	ControllerOwned []ControllerPath `json:"controllerOwned,omitempty"`
+}
+
+// ResourceMatch selects resources: OpenTofu ones by type and/or address, Kubernetes ones by
+// group, kind, namespace, name and labels. "*" globs within one segment.
+type ResourceMatch struct {
+	Type      string            `json:"type,omitempty"`
+	Address   string            `json:"address,omitempty"`
+	Group     string            `json:"group,omitempty"`
+	Kind      string            `json:"kind,omitempty"`
+	Namespace string            `json:"namespace,omitempty"`
+	Name      string            `json:"name,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"`
+}
+
+// ControllerPath is a path owned by a named controller, optionally only under a condition
+// (documentation for humans today; e.g. "an HPA targets this Deployment").
+type ControllerPath struct {
+	// +required
+	Path string `json:"path"`
+	// +required
+	Owner     string `json:"owner"`
+	Condition string `json:"condition,omitempty"`
+}
+
+// DomainOverride replaces the default decision for unexplained drift in one domain.
+type DomainOverride struct {
+	// +required
+	Domain   string `json:"domain"`
+	Risk     string `json:"risk,omitempty"`
+	Action   string `json:"action,omitempty"`
+	AutoHeal *bool  `json:"autoHeal,omitempty"`
+}
+
+// DriftOwnershipRule is an ownership rule shipped as its own document and merged into the unit it
+// sits beside.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Namespaced,categories=driftplane
+type DriftOwnershipRule struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec OwnershipRule `json:"spec"`
+}
+
+// DriftOwnershipRuleList is a list of DriftOwnershipRules.
+//
+// +kubebuilder:object:root=true
+type DriftOwnershipRuleList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []DriftOwnershipRule `json:"items"`
+}
+
+// DriftException is a scoped, expiring acceptance of drift.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Namespaced,categories=driftplane
+type DriftException struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec DriftExceptionSpec `json:"spec"`
+}
+
+// DriftExceptionList is a list of DriftExceptions.
+//
+// +kubebuilder:object:root=true
+type DriftExceptionList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []DriftException `json:"items"`
+}
+
+// DriftExceptionSpec is the acceptance itself.
+type DriftExceptionSpec struct {
+	// Unit is the DriftManagedUnit the exception belongs to.
+	// +required
+	Unit string `json:"unit"`
+	// Resource is an OpenTofu address or a Kubernetes group/kind/namespace/name reference; "*"
+	// globs within one segment.
+	// +required
+	Resource string   `json:"resource"`
+	Paths    []string `json:"paths,omitempty"`
+	// +required
+	// +kubebuilder:validation:Enum=UNAUTHORIZED_RUNTIME_DRIFT;EMERGENCY_DRIFT;CONTROLLER_OWNED_DRIFT;PROVIDER_READ_NOISE;DEPENDENCY_DRIFT;STALE_DESIRED_STATE;STATE_DRIFT;FAILED_RECONCILIATION;POLICY_DRIFT;UNKNOWN
+	DriftClass string `json:"driftClass"`
+	// +required
+	Reason string `json:"reason"`
+	Ticket string `json:"ticket,omitempty"`
+	// +required
+	ApprovedBy string `json:"approvedBy"`
+	// ExpiresAt is an RFC 3339 time.
+	// +required
+	// +kubebuilder:validation:Format=date-time
+	ExpiresAt string `json:"expiresAt"`
+}
+
+// AutoHealPolicy bounds what the Argo CD reporter may heal on its own.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Namespaced,categories=driftplane
+type AutoHealPolicy struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec AutoHealPolicySpec `json:"spec"`
+}
+
+// AutoHealPolicyList is a list of AutoHealPolicies.
+//
+// +kubebuilder:object:root=true
+type AutoHealPolicyList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []AutoHealPolicy `json:"items"`
+}
+
+// AutoHealPolicySpec is the bound itself.
+type AutoHealPolicySpec struct {
+	AppliesTo    AutoHealScope `json:"appliesTo"`
+	AllowedPaths []string      `json:"allowedPaths,omitempty"`
+	DeniedPaths  []string      `json:"deniedPaths,omitempty"`
+	// MaxObjectsPerReconcile bounds how many objects one reconcile may heal: unset means
+	// the default (5), 0 means heal nothing (never "unlimited").
+	// +kubebuilder:validation:Minimum=0
+	MaxObjectsPerReconcile *int `json:"maxObjectsPerReconcile,omitempty"`
+	RequireHealthy         bool `json:"requireHealthyBeforeHeal,omitempty"`
+	EvidenceRequired       bool `json:"evidenceRequired,omitempty"`
+}
+
+// AutoHealScope selects the objects an AutoHealPolicy applies to.
+type AutoHealScope struct {
+	Kinds      []string          `json:"kinds,omitempty"`
+	Namespaces []string          `json:"namespaces,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+}
