@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-
 	"github.com/driftplane/terraform-provider-drift/api/v1alpha1"
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 )
