@@ -5,6 +5,9 @@
 #     anything under internal/testenv. A failure names the import chain that pulls it in.
 #  2. Every package of the module says its job: a doc comment "Package <name> ..." (a command:
 #     "Command <name> ..."), in a non-test file, or in a test file for a test-only package.
+#  3. No package-level mutable state in product code (internal/cmd/checkstate): no package-level
+#     var is written after init, from its package (tests included) or another, and none has a
+#     type that exists to be changed (sync.Once, sync.Mutex, atomic values ...).
 #
 # One upstream exception, listed in allowed_testing_importers below: hashicorp/go-plugin, which
 # every provider built on terraform-plugin-go links (tf5server/tf6server serve through it), has a
@@ -97,7 +100,12 @@ while IFS='|' read -r path name dir ngo files doc; do
   fi
 done < <(go list -e -f '{{.ImportPath}}|{{.Name}}|{{.Dir}}|{{len .GoFiles}}|{{join .TestGoFiles " "}} {{join .XTestGoFiles " "}}|{{.Doc}}' ./...)
 
+if ! go run ./internal/cmd/checkstate .; then
+  status=1
+  echo "check-deps: package-level mutable state (above): move it into a struct passed explicitly, or make it read-only (see README, Conventions)" >&2
+fi
+
 if [[ "$status" -eq 0 ]]; then
-  echo "check-deps: ok (${binaries[*]} link no test harness; every package has a doc comment)"
+  echo "check-deps: ok (${binaries[*]} link no test harness; every package has a doc comment; no package-level mutable state)"
 fi
 exit "$status"
