@@ -119,50 +119,63 @@ func applyEnv(u *drift.ManagedUnit, env map[string]string) error {
 	return nil
 }
 
-// stripNonGitFields removes controller- and runtime-owned paths from the objects they apply to,
-// and /spec/replicas from any workload an HPA in the same application scales.
+// stripNonGitFields removes controller- and runtime-owned paths from the objects they apply to
+// (drift.NotGitOwned), and the fields an object of the same application owns on the object it
+// points at (the decision table's target_owners: /spec/replicas of whatever an HPA scales).
 func stripNonGitFields(manifests []kube.Manifest, u *drift.ManagedUnit) []StrippedField {
 	var out []StrippedField
-	hpaTargets := map[string]string{}
-	for _, m := range manifests {
-		o := m.Object
-		if o.GetKind() != "HorizontalPodAutoscaler" || o.GroupVersionKind().Group != "autoscaling" {
-			continue
-		}
-		ref, _, _ := unstructured.NestedStringMap(o.Object, "spec", "scaleTargetRef")
-		gv, _ := schema.ParseGroupVersion(ref["apiVersion"])
-		hpaTargets[gv.Group+"/"+ref["kind"]+"/"+o.GetNamespace()+"/"+ref["name"]] = o.GetName()
-	}
+	owned := targetOwned(manifests, drift.DefaultTable().TargetOwners)
 	for _, m := range manifests {
 		o := m.Object
 		gvk := o.GroupVersionKind()
 		ref := kube.Ref(gvk.Group, gvk.Version, gvk.Kind, o.GetNamespace(), o.GetName())
-		if hpa, ok := hpaTargets[gvk.Group+"/"+gvk.Kind+"/"+o.GetNamespace()+"/"+o.GetName()]; ok {
-			if removePath(o.Object, drift.MustPointer("/spec/replicas")) {
-				out = append(out, StrippedField{Ref: ref, Path: "/spec/replicas", Owner: "horizontal-pod-autoscaler",
-					Reason: fmt.Sprintf("HorizontalPodAutoscaler %q scales it", hpa)})
+		for _, t := range owned[gvk.Group+"/"+gvk.Kind+"/"+o.GetNamespace()+"/"+o.GetName()] {
+			for _, path := range t.rule.Paths {
+				if removePath(o.Object, drift.MustPointer(path)) {
+					out = append(out, StrippedField{Ref: ref, Path: path, Owner: t.rule.Owner,
+						Reason: fmt.Sprintf("%s %q %s", t.kind, t.name, t.rule.Reason)})
+				}
 			}
 		}
-		for _, r := range u.Spec.OwnershipRules {
-			if !drift.MatchesObject(r.Resource, gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName(), o.GetLabels()) {
+		for _, c := range drift.NotGitOwned(u.Spec.OwnershipRules, gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName(), o.GetLabels()) {
+			if removePath(o.Object, drift.MustPointer(c.Path)) {
+				out = append(out, StrippedField{Ref: ref, Path: c.Path, Owner: c.Owner, Reason: c.Ownership + "-owned by rule " + ruleName(c.Rule)})
+			}
+		}
+	}
+	return out
+}
+
+// targetOwner is one object of the application that owns fields of the object it points at.
+type targetOwner struct {
+	rule       drift.TargetOwner
+	kind, name string
+}
+
+// targetOwned maps group/Kind/namespace/name of each pointed-at object to the objects that own
+// fields of it, one per target_owners entry (the last such object in the application names it).
+func targetOwned(manifests []kube.Manifest, rules []drift.TargetOwner) map[string][]targetOwner {
+	last := map[string]map[int]targetOwner{}
+	for _, m := range manifests {
+		o := m.Object
+		for i, r := range rules {
+			if r.Kind != o.GroupVersionKind().Group+"/"+o.GetKind() {
 				continue
 			}
-			type claim struct{ path, owner, reason string }
-			var claims []claim
-			for _, c := range r.ControllerOwned {
-				claims = append(claims, claim{c.Path, c.Owner, "controller-owned by rule " + ruleName(r)})
+			ref, _, _ := unstructured.NestedStringMap(o.Object, drift.MustPointer(r.Target)...)
+			gv, _ := schema.ParseGroupVersion(ref["apiVersion"])
+			key := gv.Group + "/" + ref["kind"] + "/" + o.GetNamespace() + "/" + ref["name"]
+			if last[key] == nil {
+				last[key] = map[int]targetOwner{}
 			}
-			for _, p := range r.RuntimeOwned {
-				claims = append(claims, claim{p, "runtime", "runtime-owned by rule " + ruleName(r)})
-			}
-			for _, c := range claims {
-				p := drift.MustPointer(c.path)
-				if gitOwnsBelow(u, o, gvk, p) {
-					continue // Git keeps a path under it; stripping the parent would drop that too
-				}
-				if removePath(o.Object, p) {
-					out = append(out, StrippedField{Ref: ref, Path: c.path, Owner: c.owner, Reason: c.reason})
-				}
+			last[key][i] = targetOwner{rule: r, kind: o.GetKind(), name: o.GetName()}
+		}
+	}
+	out := make(map[string][]targetOwner, len(last))
+	for key, byRule := range last {
+		for i := range rules {
+			if t, ok := byRule[i]; ok {
+				out[key] = append(out[key], t)
 			}
 		}
 	}
@@ -218,21 +231,6 @@ func ruleName(r drift.OwnershipRule) string {
 		return strconv.Quote(r.Name)
 	}
 	return "for " + r.Resource.Kind
-}
-
-func gitOwnsBelow(u *drift.ManagedUnit, o *unstructured.Unstructured, gvk schema.GroupVersionKind, p drift.Pointer) bool {
-	for _, r := range u.Spec.OwnershipRules {
-		if !drift.MatchesObject(r.Resource, gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName(), o.GetLabels()) {
-			continue
-		}
-		for _, g := range r.GitOwned {
-			gp := drift.MustPointer(g)
-			if len(gp) > len(p) && gp.HasPrefix(p) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // removePath deletes what p selects from a raw (not normalized) object. Tokens follow the

@@ -309,7 +309,7 @@ func (ev *evaluator) ownerOf(obs *Observation, p Pointer) (kind, name string, vi
 			consider(ownerClaim{MustPointer(s), OwnerGit, ""})
 		}
 		for _, s := range r.RuntimeOwned {
-			consider(ownerClaim{MustPointer(s), OwnerRuntime, "runtime"})
+			consider(ownerClaim{MustPointer(s), OwnerRuntime, OwnerRuntime})
 		}
 		for _, c := range r.ControllerOwned {
 			consider(ownerClaim{MustPointer(c.Path), OwnerController, c.Owner})
@@ -373,12 +373,7 @@ func (ev *evaluator) input(domain string, g group, exception string) Input {
 		in.Paths = append(in.Paths, c.Path)
 	}
 	if g.change == ChangeModified {
-		if domain == DomainIdentity && identityWidened(g.changes) {
-			in.Signals = append(in.Signals, SignalIdentityWidened)
-		}
-		if networkOpenedToWorld(g.changes) {
-			in.Signals = append(in.Signals, SignalNetworkOpenWorld)
-		}
+		in.Signals = ev.opts.Table.DetectSignals(domain, g.changes)
 	}
 	return in
 }
@@ -457,8 +452,7 @@ func (ev *evaluator) applyExceptions(f *Finding, obs *Observation, domain string
 			continue
 		}
 		exClass := Class(e.Spec.DriftClass)
-		compatible := exClass == f.DriftClass || (exClass == ClassEmergency && (f.DriftClass == ClassUnauthorizedRuntime || f.DriftClass == ClassEmergency))
-		if !compatible {
+		if !ev.opts.Table.ExceptionAccepts(exClass, f.DriftClass) {
 			reasons = append(reasons, fmt.Sprintf("exception %s accepts %s, but this is %s", e.ID(), exClass, f.DriftClass))
 			continue
 		}
@@ -466,8 +460,8 @@ func (ev *evaluator) applyExceptions(f *Finding, obs *Observation, domain string
 			reasons = append(reasons, fmt.Sprintf("exception %s expired at %s", e.ID(), e.Spec.ExpiresAt))
 			continue
 		}
-		if exClass == ClassEmergency {
-			d := ev.opts.Table.Decide(ev.input(domain, g, ExceptionEmergency), ev.unit.Spec.DomainOverrides)
+		if as := ev.opts.Table.ExceptionClasses[exClass].Exception; as != "" {
+			d := ev.opts.Table.Decide(ev.input(domain, g, as), ev.unit.Spec.DomainOverrides)
 			ev.apply(f, d, obs)
 		}
 		f.AcceptedBy = e.ID()

@@ -19,7 +19,17 @@ type Table struct {
 	DomainRules      []DomainRule       `json:"domains"`
 	TicketPaths      []string           `json:"ticket_paths"`
 	TicketContainers []string           `json:"ticket_containers"`
-	Rules            []Rule             `json:"rules"`
+	// TicketDomains are the domains whose exceptions need a ticket whatever their paths.
+	TicketDomains []string `json:"ticket_domains"`
+	// ExceptionClasses says what an exception of a class accepts beyond its own class.
+	ExceptionClasses map[Class]ExceptionClass `json:"exception_classes"`
+	// Signals names, per detector, the domains it runs on (empty: every domain).
+	Signals map[string][]string `json:"signals"`
+	// AutoHeal bounds auto-heal beyond the rules' auto_heal (see HealBlocker).
+	AutoHeal AutoHealRules `json:"auto_heal"`
+	// TargetOwners are Kubernetes objects that own fields of the object they point at.
+	TargetOwners []TargetOwner `json:"target_owners"`
+	Rules        []Rule        `json:"rules"`
 	// FieldManagers classifies Kubernetes field managers. A manager is a name the client chooses,
 	// so Identities says which audit-log usernames (globs, "*" not crossing ":") may write under a
 	// manager name (glob): an applier's writes are the recorded plane only from these (or the
@@ -37,6 +47,44 @@ type Table struct {
 	defaultEnv       string
 	ticketPaths      []Pointer
 	ticketContainers []Pointer
+}
+
+// ExceptionClass is what an exception of one class accepts.
+type ExceptionClass struct {
+	// Accepts lists the finding classes the exception accepts (its own class always).
+	Accepts []Class `json:"accepts"`
+	// Exception is the value the rules' `exception` condition sees when such an exception covers
+	// the drift; the finding is decided again with it. Empty: the decision stands.
+	Exception string `json:"exception,omitempty"`
+}
+
+// AutoHealRules are the table's bounds on auto-heal.
+type AutoHealRules struct {
+	// NeverHealDomains always need a human, by the finding's domain and the table's own domain
+	// for its group/Kind.
+	NeverHealDomains []string `json:"never_heal_domains"`
+	// AutomatedSyncOnly classes heal only on an application that syncs itself.
+	AutomatedSyncOnly []Class `json:"automated_sync_only"`
+	// NeverOverridable domains: a unit's domain_override may not turn auto-heal on for them.
+	NeverOverridable []string `json:"never_overridable"`
+}
+
+// TargetOwner is a Kubernetes object kind that owns fields of the object it points at (an
+// HorizontalPodAutoscaler owns its scale target's /spec/replicas).
+type TargetOwner struct {
+	// Kind is the owning object's group/Kind.
+	Kind string `json:"kind"`
+	// Target points at the owning object's reference to its target: apiVersion, kind and name
+	// (the target is in the owning object's namespace).
+	Target string `json:"target"`
+	// Paths are the fields of the target the owning object owns.
+	Paths []string `json:"paths"`
+	// Owner is the controller that writes them (its field manager).
+	Owner string `json:"owner"`
+	// Reason completes `<Kind> "<name>" …` in the report (e.g. "scales it").
+	Reason string `json:"reason"`
+
+	target Pointer
 }
 
 // RiskMatrix computes the risk of unexplained drift from domain, environment and tier.
@@ -227,6 +275,9 @@ func LoadTable(data []byte) (*Table, error) {
 			}
 		}
 		t.ticketContainers = append(t.ticketContainers, ptr)
+	}
+	if err := t.checkDecisions(); err != nil {
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for i := range t.Rules {
@@ -455,10 +506,10 @@ func orDefault(v, d string) string {
 }
 
 // NeedsTicket reports whether accepting drift on these paths of a resource of this domain
-// needs a ticket: identity and network resources always, and paths that change what runs or who
-// can reach it.
+// needs a ticket: resources of the ticket_domains (identity, network) always, and paths that
+// change what runs or who can reach it.
 func (t *Table) NeedsTicket(domain string, paths []Pointer) bool {
-	if domain == DomainIdentity || domain == DomainNetwork {
+	if t.TicketDomain(domain) {
 		return true
 	}
 	for _, p := range paths {
@@ -472,4 +523,134 @@ func (t *Table) NeedsTicket(domain string, paths []Pointer) bool {
 		}
 	}
 	return false
+}
+
+// signalDetectors are the detectors the table's signals section may name, in the order their
+// signals are raised.
+var signalDetectors = []struct {
+	signal string
+	detect func([]Change) bool
+}{
+	{SignalIdentityWidened, identityWidened},
+	{SignalNetworkOpenWorld, networkOpenedToWorld},
+}
+
+// checkDecisions checks the sections that are not rows: ticket domains, exception classes,
+// signals, auto-heal bounds and target owners. Every error names the field.
+func (t *Table) checkDecisions() error {
+	checkDomains := func(field string, ds []string) error {
+		for _, d := range ds {
+			if !oneOf(d, Domains) {
+				return fmt.Errorf("%s: unknown domain %q", field, d)
+			}
+		}
+		return nil
+	}
+	checkClasses := func(field string, cs []Class) error {
+		for _, c := range cs {
+			if !oneOf(c, Classes) {
+				return fmt.Errorf("%s: unknown class %q", field, c)
+			}
+		}
+		return nil
+	}
+	if len(t.TicketDomains) == 0 {
+		return fmt.Errorf("ticket_domains: is required (the domains whose exceptions always need a ticket)")
+	}
+	if err := checkDomains("ticket_domains", t.TicketDomains); err != nil {
+		return err
+	}
+	for c, ec := range t.ExceptionClasses {
+		field := "exception_classes." + string(c)
+		if !oneOf(c, Classes) {
+			return fmt.Errorf("exception_classes: unknown class %q", c)
+		}
+		if err := checkClasses(field+".accepts", ec.Accepts); err != nil {
+			return err
+		}
+		if ec.Exception == ExceptionNone {
+			return fmt.Errorf("%s.exception: %q is the value when no exception applies; name another or leave it out", field, ExceptionNone)
+		}
+	}
+	for name, ds := range t.Signals {
+		known := false
+		for _, d := range signalDetectors {
+			known = known || d.signal == name
+		}
+		if !known {
+			return fmt.Errorf("signals: unknown detector %q", name)
+		}
+		if err := checkDomains("signals."+name, ds); err != nil {
+			return err
+		}
+	}
+	for _, d := range signalDetectors {
+		if _, ok := t.Signals[d.signal]; !ok {
+			return fmt.Errorf("signals: no entry for detector %q (an empty list runs it on every domain)", d.signal)
+		}
+	}
+	if len(t.AutoHeal.NeverHealDomains) == 0 {
+		return fmt.Errorf("auto_heal.never_heal_domains: is required (the domains whose drift always needs a human)")
+	}
+	if err := checkDomains("auto_heal.never_heal_domains", t.AutoHeal.NeverHealDomains); err != nil {
+		return err
+	}
+	if err := checkClasses("auto_heal.automated_sync_only", t.AutoHeal.AutomatedSyncOnly); err != nil {
+		return err
+	}
+	if err := checkDomains("auto_heal.never_overridable", t.AutoHeal.NeverOverridable); err != nil {
+		return err
+	}
+	for i := range t.TargetOwners {
+		o := &t.TargetOwners[i]
+		field := fmt.Sprintf("target_owners[%d]", i)
+		if g, k, ok := strings.Cut(o.Kind, "/"); !ok || k == "" || strings.Contains(g+k, "*") {
+			return fmt.Errorf("%s.kind: %q is not group/Kind (\"/Kind\" for the core group; no globs)", field, o.Kind)
+		}
+		ptr, err := ParsePointer(o.Target)
+		if err != nil || len(ptr) == 0 {
+			return fmt.Errorf("%s.target: %q must point at the reference to the target object", field, o.Target)
+		}
+		o.target = ptr
+		if len(o.Paths) == 0 {
+			return fmt.Errorf("%s.paths: is required", field)
+		}
+		for _, p := range o.Paths {
+			ptr, err := ParsePointer(p)
+			if err != nil {
+				return fmt.Errorf("%s.paths: %w", field, err)
+			}
+			if why := scopeError(ptr, true); why != "" {
+				return fmt.Errorf("%s.paths: %q %s", field, p, why)
+			}
+		}
+		if strings.TrimSpace(o.Owner) == "" || strings.TrimSpace(o.Reason) == "" {
+			return fmt.Errorf("%s: owner and reason are required", field)
+		}
+	}
+	return nil
+}
+
+// TicketDomain reports whether every exception on a resource of this domain needs a ticket.
+func (t *Table) TicketDomain(domain string) bool { return oneOf(domain, t.TicketDomains) }
+
+// ExceptionAccepts reports whether an exception of class exception may accept a finding of class
+// finding: its own class, and what exception_classes adds.
+func (t *Table) ExceptionAccepts(exception, finding Class) bool {
+	return exception == finding || oneOf(finding, t.ExceptionClasses[exception].Accepts)
+}
+
+// DetectSignals runs the detectors the signals section enables for the domain over a group of
+// changes and returns the signals they raise, in detector order.
+func (t *Table) DetectSignals(domain string, changes []Change) []string {
+	var out []string
+	for _, d := range signalDetectors {
+		if ds := t.Signals[d.signal]; len(ds) > 0 && !oneOf(domain, ds) {
+			continue
+		}
+		if d.detect(changes) {
+			out = append(out, d.signal)
+		}
+	}
+	return out
 }

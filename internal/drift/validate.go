@@ -78,8 +78,8 @@ func (u *ManagedUnit) Validate() error {
 		if o.Action != "" && !oneOf(Action(o.Action), Actions) {
 			v.add(f+".action", "%q is not one of %s", o.Action, quoteList(Actions))
 		}
-		if o.Domain == DomainIdentity && o.AutoHeal != nil && *o.AutoHeal {
-			v.add(f+".autoHeal", "identity drift never heals silently")
+		if o.AutoHeal != nil && *o.AutoHeal && oneOf(o.Domain, DefaultTable().AutoHeal.NeverOverridable) {
+			v.add(f+".autoHeal", "%s drift never heals silently", o.Domain)
 		}
 	}
 	if s.MaxExceptionDays < 0 || s.MaxExceptionDays > MaxExceptionDaysLimit {
@@ -256,7 +256,7 @@ func ticketReason(t *Table, unit *ManagedUnit, resource string, paths []Pointer)
 	// repository cannot move its own IAM resources out of the identity domain to dodge a ticket.
 	domains := append(t.domainsMatching(pattern, nil), t.domainsMatching(pattern, unitDomains)...)
 	for _, d := range domains {
-		if d == DomainIdentity || d == DomainNetwork {
+		if t.TicketDomain(d) {
 			return d + " (" + resource + ")"
 		}
 	}
