@@ -131,7 +131,7 @@ func (s *tofuStack) run(args ...string) ([]byte, error) {
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	if err != nil {
-		err = fmt.Errorf("tofu %v: %v\n%s\n%s", args, err, out.String(), errb.String())
+		err = fmt.Errorf("tofu %v: %w\n%s\n%s", args, err, out.String(), errb.String())
 	}
 	return out.Bytes(), err
 }
