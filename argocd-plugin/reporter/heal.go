@@ -32,10 +32,6 @@ type HealPlan struct {
 	Skipped []string `json:"skipped,omitempty"`
 }
 
-// neverHealed are domains whose drift always needs a human: healing identity or network exposure
-// silently hides an incident, and reverting data can lose it.
-var neverHealed = map[string]bool{drift.DomainIdentity: true, drift.DomainNetwork: true, drift.DomainData: true, drift.DomainSecrets: true}
-
 // AppState is what auto-heal needs to know about the application.
 type AppState struct {
 	// Healthy: Argo CD reports the application Healthy.
@@ -45,16 +41,10 @@ type AppState struct {
 	AutomatedSync bool
 }
 
-// builtinDomain is the domain the built-in decision table gives a Kubernetes group/Kind. A unit's
-// own resourceDomains may not move a Secret or a Role out of a never-healed domain.
-func builtinDomain(group, kind string) string {
-	return drift.DefaultTable().DomainFor(group+"/"+kind, nil)
-}
-
-// PlanHeal decides what may heal without a human: only findings the decision table and the unit
-// allow (auto_heal_allowed), not accepted by an exception, outside identity, network, data and
-// secrets (by the finding's domain and by the built-in table's, whichever the unit maps), on an
-// application that is Healthy, a pending sync only on an application that syncs itself, where one
+// PlanHeal decides what may heal without a human: only findings the built-in decision table lets
+// heal (drift.Table.HealBlocker: auto_heal_allowed, not accepted by an exception, outside the
+// table's never-heal domains by the finding's domain and by the table's own for its group/Kind,
+// on a Healthy application, a pending sync only on an application that syncs itself), where one
 // AutoHealPolicy applying to the object allows the path of every changed field and denies none
 // (a deny covers the fields above it too); and only when the objects to heal are no more than the
 // policy's maxObjectsPerReconcile (5 when unset; 0 heals nothing). Anything else is skipped with
@@ -71,27 +61,9 @@ func PlanHeal(p *Policy, st Status, app AppState) HealPlan {
 		if f.DriftClass.Expected() {
 			continue
 		}
-		switch {
-		case !f.AutoHealAllowed:
-			skip(f, "the decision does not allow auto-heal (rule "+f.Rule+", or the unit's autoHeal is off)")
-			continue
-		case f.AcceptedBy != "":
-			skip(f, "accepted by "+f.AcceptedBy)
-			continue
-		case neverHealed[f.Domain]:
-			skip(f, f.Domain+" drift is never auto-healed")
-			continue
-		case neverHealed[builtinDomain(f.Group, f.Kind)]:
-			skip(f, builtinDomain(f.Group, f.Kind)+" drift is never auto-healed ("+f.Group+"/"+f.Kind+" in the built-in decision table, whatever the unit maps it to)")
-			continue
-		case f.Deleted || len(f.ChangedFields) == 0:
-			skip(f, "a missing object is Argo CD's sync to create, not a heal")
-			continue
-		case !app.Healthy:
-			skip(f, "the application is not Healthy")
-			continue
-		case f.DriftClass == drift.ClassStaleDesiredState && !app.AutomatedSync:
-			skip(f, "a pending sync is healed only when the application itself syncs automatically (spec.syncPolicy.automated)")
+		if why := drift.DefaultTable().HealBlocker(drift.HealCandidate{Finding: &f.Finding, Type: f.Group + "/" + f.Kind,
+			AppHealthy: app.Healthy, AppAutomatedSync: app.AutomatedSync}); why != "" {
+			skip(f, why)
 			continue
 		}
 		pol := matchingPolicy(p.AutoHealPolicies, f)

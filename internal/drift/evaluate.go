@@ -432,9 +432,7 @@ func (ev *evaluator) finding(obs *Observation, domain string, g group) Finding {
 
 func (ev *evaluator) apply(f *Finding, d Decision, obs *Observation) {
 	f.DriftClass, f.Risk, f.RecommendedAction, f.Rule = d.Class, d.Risk, d.Action, d.Rule
-	// Healing without a human needs the unit's consent, a known desired state and a rule that
-	// allows it; accepted drift is never healed away.
-	f.AutoHealAllowed = d.AutoHeal && ev.unit.Spec.AutoHeal && obs.DesiredKnown && len(obs.DesiredUnknown) == 0 && f.AcceptedBy == ""
+	f.AutoHealAllowed = autoHealAllowed(d, ev.unit, obs, f.AcceptedBy)
 }
 
 func (ev *evaluator) applyExceptions(f *Finding, obs *Observation, domain string, g group) {
