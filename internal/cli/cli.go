@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -143,10 +144,7 @@ func Configure(root *cobra.Command, version string) {
 // ExitError's code, or usageCode for any other error (an unknown command or flag, bad
 // arguments, an invalid variable), printed with a pointer to --help.
 func Execute(root *cobra.Command, args []string, stdout, stderr io.Writer, usageCode int) int {
-	root.SetArgs(SingleDashCompat(root, args))
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	cmd, err := root.ExecuteC()
+	cmd, err := Run(context.Background(), root, args, stdout, stderr)
 	if err == nil {
 		return 0
 	}
@@ -162,6 +160,15 @@ func Execute(root *cobra.Command, args []string, stdout, stderr io.Writer, usage
 	}
 	fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for usage.\n", cmd.CommandPath(), err, cmd.CommandPath())
 	return usageCode
+}
+
+// Run runs root (Configure'd) on args under ctx and returns the command that ran and its
+// error, printing nothing of it: for Execute, and for tests that want the error itself.
+func Run(ctx context.Context, root *cobra.Command, args []string, stdout, stderr io.Writer) (*cobra.Command, error) {
+	root.SetArgs(SingleDashCompat(root, args))
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return root.ExecuteContextC(ctx)
 }
 
 // SingleDashCompat rewrites -name and -name=value to --name... for every long flag name of

@@ -3,6 +3,10 @@
 //	argocd-driftplane generate [DIR]   render an application for Argo CD (run by argocd-cmp-server)
 //	argocd-driftplane report [flags]   evaluate applications' drift into their DriftReports
 //	argocd-driftplane version
+//	argocd-driftplane completion bash|zsh|fish|powershell
+//
+// Every flag can also be set from $DRIFTPLANE_<FLAG> (--resync is $DRIFTPLANE_RESYNC); a flag on
+// the command line wins. Exit codes: 0 success, 1 failure, 2 a usage error.
 package main
 
 import (
@@ -10,11 +14,17 @@ import (
 	"io"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/generate"
+	"github.com/driftplane/terraform-provider-drift/internal/cli"
 )
 
 // version is set at build time (-ldflags "-X main.version=...").
 var version = "dev"
+
+// exitUsage is the exit code of a usage error.
+const exitUsage = 2
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -23,35 +33,62 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: argocd-driftplane generate [DIR] | report [flags] | version")
-		return 2
+		fmt.Fprintln(stderr, "Run 'argocd-driftplane --help' for the commands.")
+		return exitUsage
 	}
-	switch args[0] {
-	case "generate":
-		dir := "."
-		if len(args) > 1 {
-			dir = args[1]
-		}
-		out, err := generate.Generate(dir, generate.Options{Env: generate.EnvFromOS()})
-		if err != nil {
-			// Nothing reaches stdout on error: Argo CD must see a failure, never an empty app.
-			fmt.Fprintf(stderr, "argocd-driftplane generate: %v\n", err)
-			return 1
-		}
-		if _, err := stdout.Write(out); err != nil {
-			fmt.Fprintf(stderr, "argocd-driftplane generate: writing output: %v\n", err)
-			return 1
-		}
-		return 0
-	case "report":
-		if err := report(args[1:], stderr); err != nil {
-			fmt.Fprintf(stderr, "argocd-driftplane report: %v\n", err)
-			return 1
-		}
-		return 0
-	case "version":
-		fmt.Fprintln(stdout, version)
-		return 0
+	return cli.Execute(newRootCommand(), args, stdout, stderr, exitUsage)
+}
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "argocd-driftplane",
+		Short: "driftplane's Argo CD plugin: render applications, report their drift",
+		Long: `argocd-driftplane is driftplane's Argo CD plugin. argocd-cmp-server runs 'generate' to render
+an application with its drift policy; the reporter ('report') evaluates every such application's
+drift into its DriftReport.
+
+Every flag can also be set from $DRIFTPLANE_<FLAG>, e.g. --resync from $DRIFTPLANE_RESYNC;
+a flag on the command line wins.`,
+		Example: `  # What argocd-cmp-server runs in an application's folder
+  argocd-driftplane generate
+
+  # The reporter, as its Deployment runs it
+  argocd-driftplane report --argocd-server=https://argocd-server --namespace=argocd`,
 	}
-	fmt.Fprintf(stderr, "argocd-driftplane: unknown command %q\n", args[0])
-	return 2
+	root.AddCommand(newGenerateCommand(), newReportCommand())
+	cli.Configure(root, version)
+	return root
+}
+
+func newGenerateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "generate [DIR]",
+		Short: "Render an application for Argo CD (run by argocd-cmp-server)",
+		Long: `Generate renders an application's folder (DIR, default the current one) as Argo CD's config
+management plugin: the desired objects minus the fields its drift policy (.drift/) says Git does
+not own, then a DriftReport carrying the validated policy, as a YAML stream on stdout.
+
+It fails closed: on any error nothing reaches stdout and the exit code is 1, so Argo CD never
+sees an empty application. It reads what Argo CD passes to plugins: $ARGOCD_APP_NAME,
+$ARGOCD_APP_NAMESPACE, $ARGOCD_APP_REVISION and the Application's plugin parameters
+$ARGOCD_ENV_DRIFTPLANE_ENVIRONMENT, _GATE, _RISK_TIER and _FRESHNESS_SECONDS.`,
+		Example: `  # Render an application locally, as the repo-server would
+  ARGOCD_APP_NAME=payments-web ARGOCD_APP_NAMESPACE=argocd argocd-driftplane generate ./apps/payments-web`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) > 0 {
+				dir = args[0]
+			}
+			out, err := generate.Generate(dir, generate.Options{Env: generate.EnvFromOS()})
+			if err != nil {
+				// Nothing reaches stdout on error: Argo CD must see a failure, never an empty app.
+				return cli.Fail(1, err)
+			}
+			if _, err := cmd.OutOrStdout().Write(out); err != nil {
+				return cli.Fail(1, fmt.Errorf("writing output: %w", err))
+			}
+			return nil
+		},
+	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,86 +18,133 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
+	"github.com/driftplane/terraform-provider-drift/internal/cli"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
 
-// caFiles is a repeatable flag.
-type caFiles []string
-
-func (c *caFiles) String() string     { return strings.Join(*c, ",") }
-func (c *caFiles) Set(v string) error { *c = append(*c, v); return nil }
-
-func report(args []string, stderr io.Writer) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	return runReport(ctx, args, stderr)
+// reportOptions are `report`'s flags.
+type reportOptions struct {
+	server, tokenFile, namespace, argoNamespace, instanceLabel, kubeconfig string
+	auditLog, metricsAddr, evidenceAt, s3Endpoint, leaseNamespace          string
+	digestSecret                                                           string
+	cas                                                                    []string
+	insecure, s3PathStyle, autoHeal, leaderElect                           bool
+	resync                                                                 time.Duration
+	workers                                                                int
 }
 
-// runReport runs the reporter until ctx ends.
-func runReport(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	server := fs.String("argocd-server", "https://argocd-server.argocd.svc", "Argo CD API URL (https://; plain http only with --argocd-insecure)")
-	tokenFile := fs.String("argocd-token-file", "/var/run/secrets/driftplane/argocd-token", "file holding an Argo CD API token (mounted from a Secret); $ARGOCD_AUTH_TOKEN wins when set")
-	var cas caFiles
-	fs.Var(&cas, "argocd-ca-file", "PEM file of argocd-server's certificate or CA, trusted on top of the system roots (repeatable; a file that does not exist is skipped, for optional Secret keys)")
-	insecure := fs.Bool("argocd-insecure", false, "LABS ONLY: skip TLS verification of the Argo CD API (and allow plain http), so anyone on the path can read the token and forge the answers")
-	namespace := fs.String("namespace", "argocd", "namespace of the Applications to watch (empty: all)")
-	argoNamespace := fs.String("argocd-namespace", "argocd", "namespace Argo CD's application controller runs in (applications elsewhere are tracked as namespace_name)")
-	instanceLabel := fs.String("instance-label-key", reporter.DefaultInstanceLabelKey, "Argo CD's application.instanceLabelKey, for label tracking")
-	kubeconfig := fs.String("kubeconfig", "", "kubeconfig (empty: in-cluster)")
-	resync := fs.Duration("resync", 3*time.Minute, "re-evaluate every application this often")
-	workers := fs.Int("workers", 2, "applications evaluated in parallel")
-	auditLog := fs.String("audit-log", "", "kube-apiserver audit log naming who changed what (optional)")
-	metricsAddr := fs.String("metrics-addr", ":8080", "address of /metrics and /healthz")
-	evidenceAt := fs.String("evidence", "", "folder or s3://bucket/prefix for evidence records of every evaluation (content-addressed, never overwritten)")
-	s3Endpoint := fs.String("s3-endpoint", "", "S3-compatible endpoint for s3:// evidence")
-	s3PathStyle := fs.Bool("s3-path-style", false, "path-style S3 addressing")
-	autoHeal := fs.Bool("auto-heal", false, "sync back to Git the drift an AutoHealPolicy allows (bounded; never identity, network, data or secrets)")
-	leaderElect := fs.Bool("leader-elect", true, "run only while holding the Lease (for more than one replica)")
-	leaseNamespace := fs.String("lease-namespace", "argocd", "the reporter's own namespace: its leader-election Lease and its digest key Secret")
-	digestSecret := fs.String("digest-key-secret", reporter.DefaultDigestKeySecret, "Secret in the reporter's own namespace (--lease-namespace) holding the installation's digest key; created with a random key when absent")
-	if err := fs.Parse(args); err != nil {
-		return err
+func newReportCommand() *cobra.Command {
+	o := &reportOptions{}
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Evaluate applications' drift into their DriftReports (the reporter)",
+		Long: `Report is the reporter controller: it watches the applications that carry a DriftReport,
+reads their target and live state from the Argo CD API, evaluates the drift against their policy
+and writes it to the DriftReport's status, every --resync and on every change. With more than one
+replica, only the holder of the Lease writes (--leader-elect).
+
+The Argo CD token comes from $ARGOCD_AUTH_TOKEN, else the file --argocd-token-file. TLS to
+argocd-server is verified against the system roots and every --argocd-ca-file; --argocd-insecure
+is for labs only. Metrics and /healthz are served on --metrics-addr.
+
+It runs until SIGINT or SIGTERM; it exits 1 when it cannot start or fails.`,
+		Example: `  # In the cluster, as the shipped Deployment runs it
+  argocd-driftplane report --argocd-server=https://argocd-server \
+    --argocd-ca-file=/etc/driftplane/argocd-ca/argocd-server-tls.crt --namespace=argocd
+
+  # From a workstation, against a port-forwarded Argo CD, without leader election
+  ARGOCD_AUTH_TOKEN=... argocd-driftplane report --kubeconfig ~/.kube/config \
+    --argocd-server=https://localhost:8443 --argocd-ca-file=argocd.crt --leader-elect=false
+
+  # Flags from the environment
+  DRIFTPLANE_RESYNC=10m DRIFTPLANE_WORKERS=4 argocd-driftplane report`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			if err := o.run(ctx, cmd.ErrOrStderr()); err != nil {
+				return cli.Fail(1, err)
+			}
+			return nil
+		},
 	}
+	// A bad flag exits 1, as it did before report was a cobra command.
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cli.Fail(1, err) })
+	fs := cmd.Flags()
+	fs.StringVar(&o.server, "argocd-server", "https://argocd-server.argocd.svc", "Argo CD API URL (https://; plain http only with --argocd-insecure)")
+	fs.StringVar(&o.tokenFile, "argocd-token-file", "/var/run/secrets/driftplane/argocd-token", "file holding an Argo CD API token (mounted from a Secret); $ARGOCD_AUTH_TOKEN wins when set")
+	fs.StringArrayVar(&o.cas, "argocd-ca-file", nil, "PEM file of argocd-server's certificate or CA, trusted on top of the system roots (repeatable; a file that does not exist is skipped, for optional Secret keys)")
+	fs.BoolVar(&o.insecure, "argocd-insecure", false, "LABS ONLY: skip TLS verification of the Argo CD API (and allow plain http), so anyone on the path can read the token and forge the answers")
+	fs.StringVar(&o.namespace, "namespace", "argocd", "namespace of the Applications to watch (empty: all)")
+	fs.StringVar(&o.argoNamespace, "argocd-namespace", "argocd", "namespace Argo CD's application controller runs in (applications elsewhere are tracked as namespace_name)")
+	fs.StringVar(&o.instanceLabel, "instance-label-key", reporter.DefaultInstanceLabelKey, "Argo CD's application.instanceLabelKey, for label tracking")
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig (empty: in-cluster)")
+	fs.DurationVar(&o.resync, "resync", 3*time.Minute, "re-evaluate every application this often")
+	fs.IntVar(&o.workers, "workers", 2, "applications evaluated in parallel")
+	fs.StringVar(&o.auditLog, "audit-log", "", "kube-apiserver audit log naming who changed what (optional)")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", ":8080", "address of /metrics and /healthz")
+	fs.StringVar(&o.evidenceAt, "evidence", "", "folder or s3://bucket/prefix for evidence records of every evaluation (content-addressed, never overwritten)")
+	fs.StringVar(&o.s3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for s3:// evidence")
+	fs.BoolVar(&o.s3PathStyle, "s3-path-style", false, "path-style S3 addressing")
+	fs.BoolVar(&o.autoHeal, "auto-heal", false, "sync back to Git the drift an AutoHealPolicy allows (bounded; never identity, network, data or secrets)")
+	fs.BoolVar(&o.leaderElect, "leader-elect", true, "run only while holding the Lease (for more than one replica)")
+	fs.StringVar(&o.leaseNamespace, "lease-namespace", "argocd", "the reporter's own namespace: its leader-election Lease and its digest key Secret")
+	fs.StringVar(&o.digestSecret, "digest-key-secret", reporter.DefaultDigestKeySecret, "Secret in the reporter's own namespace (--lease-namespace) holding the installation's digest key; created with a random key when absent")
+	_ = cmd.MarkFlagFilename("argocd-token-file")
+	_ = cmd.MarkFlagFilename("argocd-ca-file")
+	_ = cmd.MarkFlagFilename("kubeconfig")
+	_ = cmd.MarkFlagFilename("audit-log")
+	return cmd
+}
+
+// runReport runs `argocd-driftplane report` with args (flags, and their $DRIFTPLANE_*
+// variables) until ctx ends, and returns its error.
+func runReport(ctx context.Context, args []string, stderr io.Writer) error {
+	_, err := cli.Run(ctx, newRootCommand(), append([]string{"report"}, args...), stderr, stderr)
+	return err
+}
+
+// run runs the reporter until ctx ends.
+func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 
 	token := os.Getenv("ARGOCD_AUTH_TOKEN")
 	if token == "" {
-		b, err := os.ReadFile(*tokenFile)
+		b, err := os.ReadFile(o.tokenFile)
 		if err != nil {
-			return fmt.Errorf("no Argo CD token: set ARGOCD_AUTH_TOKEN or mount it at %s: %w", *tokenFile, err)
+			return fmt.Errorf("no Argo CD token: set ARGOCD_AUTH_TOKEN or mount it at %s: %w", o.tokenFile, err)
 		}
 		token = strings.TrimSpace(string(b))
 	}
 	if token == "" {
 		return fmt.Errorf("the Argo CD token is empty")
 	}
-	u, err := url.Parse(*server)
+	u, err := url.Parse(o.server)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("--argocd-server %q: want https://host[:port]", *server)
+		return fmt.Errorf("--argocd-server %q: want https://host[:port]", o.server)
 	}
 	if u.User != nil {
 		return fmt.Errorf("--argocd-server must not carry credentials; the token comes from --argocd-token-file or $ARGOCD_AUTH_TOKEN")
 	}
-	if u.Scheme != "https" && !*insecure {
+	if u.Scheme != "https" && !o.insecure {
 		return fmt.Errorf("refusing to send the Argo CD token over plain http to %s: use https:// (--argocd-insecure allows it, in a lab only)", u.Host)
 	}
-	argo, err := reporter.NewArgoClientTLS(*server, token, reporter.TLSOptions{CAFiles: cas, Insecure: *insecure})
+	argo, err := reporter.NewArgoClientTLS(o.server, token, reporter.TLSOptions{CAFiles: o.cas, Insecure: o.insecure})
 	if err != nil {
 		return err
 	}
-	if *insecure {
+	if o.insecure {
 		log.Warn("argocd-server TLS is NOT verified (--argocd-insecure): anyone on the path can read the token and forge the answers; for labs only")
 	}
 
-	cfg, _, err := kube.ClientConfig(*kubeconfig, "")
+	cfg, _, err := kube.ClientConfig(o.kubeconfig, "")
 	if err != nil {
 		return err
 	}
@@ -110,40 +156,40 @@ func runReport(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	digester, created, err := reporter.DigestKeyFromSecret(ctx, kc, *leaseNamespace, *digestSecret)
+	digester, created, err := reporter.DigestKeyFromSecret(ctx, kc, o.leaseNamespace, o.digestSecret)
 	if err != nil {
 		return err
 	}
-	log.Info("digest key", "secret", *leaseNamespace+"/"+*digestSecret, "created", created)
+	log.Info("digest key", "secret", o.leaseNamespace+"/"+o.digestSecret, "created", created)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctrl := reporter.NewController(reporter.Config{
-		Dynamic: dyn, Kube: kc, Argo: argo, AutoHeal: *autoHeal, Healer: argo, Version: version, Digester: digester,
-		Namespace: *namespace, ArgoNamespace: *argoNamespace, InstanceLabelKey: *instanceLabel,
-		Resync: *resync, AuditLogPath: *auditLog, Metrics: reporter.NewMetrics(reg), Log: log,
+		Dynamic: dyn, Kube: kc, Argo: argo, AutoHeal: o.autoHeal, Healer: argo, Version: version, Digester: digester,
+		Namespace: o.namespace, ArgoNamespace: o.argoNamespace, InstanceLabelKey: o.instanceLabel,
+		Resync: o.resync, AuditLogPath: o.auditLog, Metrics: reporter.NewMetrics(reg), Log: log,
 	})
 
 	switch {
-	case blob.IsS3(*evidenceAt):
-		bucket, prefix, err := blob.ParseS3(*evidenceAt)
+	case blob.IsS3(o.evidenceAt):
+		bucket, prefix, err := blob.ParseS3(o.evidenceAt)
 		if err != nil {
 			return err
 		}
-		c, err := blob.Client(ctx, blob.S3Options{Endpoint: *s3Endpoint, PathStyle: *s3PathStyle})
+		c, err := blob.Client(ctx, blob.S3Options{Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle})
 		if err != nil {
 			return err
 		}
 		ctrl.SetEvidence(blob.S3Store{Client: c, Bucket: bucket, Prefix: prefix})
-	case *evidenceAt != "":
-		ctrl.SetEvidence(evidence.Dir(*evidenceAt))
+	case o.evidenceAt != "":
+		ctrl.SetEvidence(evidence.Dir(o.evidenceAt))
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
-	srv := &http.Server{Addr: *metricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: o.metricsAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server", "err", err)
@@ -156,13 +202,13 @@ func runReport(ctx context.Context, args []string, stderr io.Writer) error {
 		_ = srv.Shutdown(shutdown)
 	}()
 	tlsMode := "verified"
-	if *insecure {
+	if o.insecure {
 		tlsMode = "INSECURE"
 	}
-	log.Info("reporter starting", "argocd", u.Redacted(), "tls", tlsMode, "ca_files", cas.String(), "namespace", *namespace, "resync", resync.String())
-	if *leaderElect {
+	log.Info("reporter starting", "argocd", u.Redacted(), "tls", tlsMode, "ca_files", strings.Join(o.cas, ","), "namespace", o.namespace, "resync", o.resync.String())
+	if o.leaderElect {
 		host, _ := os.Hostname()
-		return reporter.RunWithLeaderElection(ctx, ctrl, kc, *leaseNamespace, host+"_"+uuid.NewString(), *workers)
+		return reporter.RunWithLeaderElection(ctx, ctrl, kc, o.leaseNamespace, host+"_"+uuid.NewString(), o.workers)
 	}
-	return ctrl.Run(ctx, *workers)
+	return ctrl.Run(ctx, o.workers)
 }
