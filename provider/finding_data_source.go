@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -19,10 +18,7 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/cloudtrail"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/tofuplan"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
 )
 
 var (
@@ -246,42 +242,17 @@ func (d *FindingDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		}
 		now = t
 	}
-	rep, inputs, ok := d.evaluate(ctx, &m, unit, exceptions, now, &resp.Diagnostics)
+	preq, ok := d.request(ctx, &m, unit, exceptions, now, &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	m.EvidenceLoc = types.StringValue("")
-	if m.Evidence != nil {
-		var store evidence.Store
-		switch dir, url := m.Evidence.Dir.ValueString(), m.Evidence.S3.ValueString(); {
-		case dir != "" && url != "":
-			resp.Diagnostics.AddAttributeError(path.Root("evidence"), "Conflicting evidence locations", "set dir or s3_url, not both")
-			return
-		case dir != "":
-			store = evidence.Dir(dir)
-		case url != "":
-			bucket, prefix, err := blob.ParseS3(url)
-			if err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root("evidence").AtName("s3_url"), "Invalid evidence location", err.Error())
-				return
-			}
-			c, err := blob.Client(ctx, d.s3)
-			if err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root("evidence").AtName("s3_url"), "Cannot reach S3", err.Error())
-				return
-			}
-			store = blob.S3Store{Client: c, Bucket: bucket, Prefix: prefix}
-		default:
-			resp.Diagnostics.AddAttributeError(path.Root("evidence"), "No evidence location", "set dir or s3_url")
-			return
-		}
-		loc, err := writeEvidence(ctx, store, d.version, unit, exceptions, inputs, rep, now)
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("evidence"), "Cannot write evidence", err.Error())
-			return
-		}
-		m.EvidenceLoc = types.StringValue(loc)
+	res, err := pipeline.Run(ctx, preq)
+	if err != nil {
+		addEvaluationError(&resp.Diagnostics, err)
+		return
 	}
+	rep := res.Report
+	m.EvidenceLoc = types.StringValue(res.EvidenceLocation)
 	for _, w := range rep.Warnings {
 		resp.Diagnostics.AddAttributeWarning(path.Root("exceptions"), "Exception ignored", w)
 	}
@@ -360,138 +331,72 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// evaluate reads the unit's planes from the configured source and evaluates them.
-func (d *FindingDataSource) evaluate(ctx context.Context, m *findingDSModel, unit *drift.ManagedUnit, exceptions []*drift.Exception,
-	now time.Time, diags *diag.Diagnostics) (*drift.Report, []evidence.Input, bool) {
+// request translates the configuration into the pipeline's request: which source observes the
+// unit, who attributes its changes, where evidence goes.
+func (d *FindingDataSource) request(ctx context.Context, m *findingDSModel, unit *drift.ManagedUnit, exceptions []*drift.Exception,
+	now time.Time, diags *diag.Diagnostics) (pipeline.Request, bool) {
+	req := pipeline.Request{Unit: unit, Exceptions: exceptions, At: now, Digester: d.digester,
+		Tool: "terraform-provider-drift", Version: d.version}
 	hasPlan := !m.PlanJSONPath.IsNull() && m.PlanJSONPath.ValueString() != ""
 	hasKube := m.Kubernetes != nil
 	// ConfigValidators says this at validation; a value unknown then is known here, so the rule is
 	// kept as an invariant too: with no source drift is unknown, with two it is ambiguous.
 	if hasPlan == hasKube {
 		diags.AddError("Exactly one drift source", "set plan_json_path (an opentofu-stack unit) or the kubernetes block (a kubernetes unit): with no source drift is unknown, and one data source judges one source")
-		return nil, nil, false
+		return req, false
 	}
-	want := drift.UnitOpenTofuStack
-	if hasKube {
-		want = drift.UnitKubernetes
-	}
-	if unit.Spec.Kind != want {
-		diags.AddAttributeError(path.Root("unit"), "Unit kind does not match the drift source",
-			fmt.Sprintf("unit %q is of kind %q, but this source evaluates %s units", unit.Metadata.Name, unit.Spec.Kind, want))
-		return nil, nil, false
-	}
-	var (
-		obs        []drift.Observation
-		detectedAt string
-		inputs     []evidence.Input
-	)
 	if hasPlan {
-		var plan *tofuplan.Plan
-		var err error
-		if loc := m.PlanJSONPath.ValueString(); blob.IsS3(loc) {
-			var data []byte
-			if data, err = blob.ReadAll(ctx, loc, d.s3); err == nil {
-				plan, err = tofuplan.Read(loc, data, tofuplan.WithDigester(d.digester))
-			} else {
-				err = fmt.Errorf("plan file %w", err)
-			}
-		} else {
-			plan, err = tofuplan.ReadFile(loc, tofuplan.WithDigester(d.digester))
-		}
-		if err != nil {
-			diags.AddAttributeError(path.Root("plan_json_path"), "Cannot read plan: drift is unknown", err.Error())
-			return nil, nil, false
-		}
-		obs, detectedAt = plan.Observations, plan.Timestamp
-		inputs = append(inputs, evidence.Input{Name: "plan_json_path " + plan.Path, Digest: plan.Digest, Bytes: plan.Size})
+		req.Source = pipeline.PlanFile{Location: m.PlanJSONPath.ValueString(), S3: d.s3, Label: "plan_json_path"}
 		if p := m.CloudTrailPath.ValueString(); p != "" {
-			var trail *cloudtrail.Trail
-			if blob.IsS3(p) {
-				var c *s3.Client
-				if c, err = blob.Client(ctx, d.s3); err == nil {
-					trail, err = cloudtrail.ReadS3(ctx, c, p)
-				}
-			} else {
-				trail, err = cloudtrail.ReadPathContext(ctx, p)
-			}
-			if err != nil {
-				diags.AddAttributeError(path.Root("cloudtrail_path"), "Cannot read CloudTrail logs", err.Error())
-				return nil, nil, false
-			}
-			var state []map[string]map[string]any
-			if sp := m.StatePath.ValueString(); sp != "" {
-				data, err := blob.ReadAll(ctx, sp, d.s3)
-				var ids map[string]map[string]any
-				if err == nil {
-					ids, err = tofuplan.StateIDs(sp, data, tofuplan.WithDigester(d.digester))
-				} else {
-					err = fmt.Errorf("state file %w", err)
-				}
-				if err != nil {
-					diags.AddAttributeError(path.Root("state_path"), "Cannot read state", err.Error())
-					return nil, nil, false
-				}
-				state = append(state, ids)
-				inputs = append(inputs, evidence.Input{Name: "state_path " + sp, Digest: evidence.Digest(data), Bytes: int64(len(data))})
-			}
-			trail.Attribute(obs, state...)
+			req.Attribution = append(req.Attribution, pipeline.CloudTrail{Trail: p, State: m.StatePath.ValueString(), S3: d.s3, StateLabel: "state_path"})
 		}
 	} else {
-		var err error
-		obs, err = observeKubernetes(ctx, m.Kubernetes, unit, d.digester)
-		if err != nil {
-			diags.AddAttributeError(path.Root("kubernetes"), "Cannot read the cluster: drift is unknown", err.Error())
-			return nil, nil, false
-		}
-		detectedAt = now.UTC().Format(time.RFC3339)
-		inputs = append(inputs, evidence.Input{Name: "kubernetes " + m.Kubernetes.ManifestsPath.ValueString(), Digest: evidence.ObservationsDigest(obs)})
+		k := m.Kubernetes
+		req.Source = pipeline.KubernetesLive{ManifestsPath: k.ManifestsPath.ValueString(), KubeconfigPath: k.KubeconfigPath.ValueString(),
+			Context: k.Context.ValueString(), Namespace: k.Namespace.ValueString(), AuditLogPath: k.AuditLogPath.ValueString(), Label: "kubernetes"}
 	}
-	rep, err := drift.Evaluate(unit, exceptions, obs, drift.WithNow(now), drift.WithDetectedAt(detectedAt))
-	if err != nil {
+	if m.Evidence != nil {
+		dir, url := m.Evidence.Dir.ValueString(), m.Evidence.S3.ValueString()
+		at, loc := path.Root("evidence").AtName("dir"), dir
+		switch {
+		case dir != "" && url != "":
+			diags.AddAttributeError(path.Root("evidence"), "Conflicting evidence locations", "set dir or s3_url, not both")
+			return req, false
+		case dir == "" && url == "":
+			diags.AddAttributeError(path.Root("evidence"), "No evidence location", "set dir or s3_url")
+			return req, false
+		case url != "":
+			at, loc = path.Root("evidence").AtName("s3_url"), url
+		}
+		l, err := blob.Open(loc, d.s3)
+		if err != nil {
+			diags.AddAttributeError(at, "Invalid evidence location", err.Error())
+			return req, false
+		}
+		if req.Evidence, err = l.Store(ctx); err != nil {
+			diags.AddAttributeError(at, "Cannot reach S3", err.Error())
+			return req, false
+		}
+	}
+	return req, true
+}
+
+// addEvaluationError points a failed evaluation at the input to fix.
+func addEvaluationError(diags *diag.Diagnostics, err error) {
+	switch pipeline.StageOf(err) {
+	case pipeline.StagePlan:
+		diags.AddAttributeError(path.Root("plan_json_path"), "Cannot read plan: drift is unknown", err.Error())
+	case pipeline.StageCloudTrail:
+		diags.AddAttributeError(path.Root("cloudtrail_path"), "Cannot read CloudTrail logs", err.Error())
+	case pipeline.StageState:
+		diags.AddAttributeError(path.Root("state_path"), "Cannot read state", err.Error())
+	case pipeline.StageKubernetes:
+		diags.AddAttributeError(path.Root("kubernetes"), "Cannot read the cluster: drift is unknown", err.Error())
+	case pipeline.StageUnitKind:
+		diags.AddAttributeError(path.Root("unit"), "Unit kind does not match the drift source", err.Error())
+	case pipeline.StageEvidence:
+		diags.AddAttributeError(path.Root("evidence"), "Cannot write evidence", err.Error())
+	default:
 		diags.AddError("Drift evaluation failed", err.Error())
-		return nil, nil, false
 	}
-	return rep, inputs, true
-}
-
-func observeKubernetes(ctx context.Context, k *kubernetesModel, unit *drift.ManagedUnit, dg *drift.Digester) ([]drift.Observation, error) {
-	if k.ManifestsPath.ValueString() == "" {
-		return nil, fmt.Errorf("kubernetes.manifests_path is required")
-	}
-	manifests, err := kube.LoadManifests(k.ManifestsPath.ValueString())
-	if err != nil {
-		return nil, err
-	}
-	cfg, ns, err := kube.ClientConfig(k.KubeconfigPath.ValueString(), k.Context.ValueString())
-	if err != nil {
-		return nil, err
-	}
-	if v := k.Namespace.ValueString(); v != "" {
-		ns = v
-	}
-	cluster, err := kube.NewCluster(cfg, ns)
-	if err != nil {
-		return nil, err
-	}
-	src := &kube.Source{Cluster: cluster, Options: kube.UnitOptions(unit, kube.WithDigester(dg))}
-	if p := k.AuditLogPath.ValueString(); p != "" {
-		audit, err := kube.ReadAuditLogFile(p, kube.WithAuditContext(ctx))
-		if err != nil {
-			return nil, err
-		}
-		src.Audit = audit
-	}
-	return src.Observe(ctx, manifests)
-}
-
-func writeEvidence(ctx context.Context, store evidence.Store, version string, unit *drift.ManagedUnit, exceptions []*drift.Exception, inputs []evidence.Input, rep *drift.Report, now time.Time) (string, error) {
-	rec, err := evidence.New("terraform-provider-drift", version, unit, exceptions, inputs, rep, now)
-	if err != nil {
-		return "", err
-	}
-	key, data, err := rec.Encode()
-	if err != nil {
-		return "", err
-	}
-	return evidence.Put(ctx, store, key, data)
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
 )
 
 // Resources the reporter reads and writes.
@@ -372,24 +373,19 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	if c.cfg.Digester != nil {
 		extra = append(extra, kube.WithDigester(c.cfg.Digester))
 	}
-	rep, obs, err := Evaluate(policy, resources, audit, now, extra...)
+	req, err := evaluationRequest(policy, resources, audit, now, "managed resources of application "+ns+"/"+name, extra...)
 	if err != nil {
 		return fail(err)
 	}
-	if c.cfg.Evidence != nil {
-		rec, err := evidence.New("argocd-driftplane report", c.cfg.Version, policy.Unit, policy.Exceptions,
-			[]evidence.Input{{Name: "managed resources of application " + ns + "/" + name, Digest: evidence.ObservationsDigest(obs)}}, rep, now)
-		if err == nil {
-			var key string
-			var data []byte
-			if key, data, err = rec.Encode(); err == nil {
-				_, err = evidence.Put(ctx, c.cfg.Evidence, key, data)
-			}
+	req.Evidence, req.Version = c.cfg.Evidence, c.cfg.Version
+	res, err := pipeline.Run(ctx, req)
+	if err != nil {
+		if pipeline.StageOf(err) == pipeline.StageEvidence {
+			err = fmt.Errorf("evidence: %w", err)
 		}
-		if err != nil {
-			return fail(fmt.Errorf("evidence: %w", err))
-		}
+		return fail(err)
 	}
+	rep, obs := res.Report, res.Observations
 	revision, _, _ := unstructured.NestedString(app.Object, "status", "sync", "revision")
 	return StatusFromReport(rep, obs, dr.GetGeneration(), revision, now, prev), policy, nil
 }

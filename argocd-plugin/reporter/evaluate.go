@@ -1,13 +1,14 @@
 package reporter
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
 )
 
 // Policy is what a DriftReport's spec carries.
@@ -38,38 +39,45 @@ func PolicyFromSpec(spec map[string]any) (*Policy, error) {
 // whether a field manager's name can be believed) and extra (kube.WithDigester: the
 // installation's key for Secret data).
 func Evaluate(p *Policy, resources []ResourceDiff, audit *kube.AuditLog, now time.Time, extra ...kube.CompareOption) (*drift.Report, []drift.Observation, error) {
-	if err := checkTargets(resources); err != nil {
+	req, err := evaluationRequest(p, resources, audit, now, "", extra...)
+	if err != nil {
 		return nil, nil, err
 	}
-	opts := kube.UnitOptions(p.Unit, append([]kube.CompareOption{kube.WithAudit(audit)}, extra...)...)
-	var obs []drift.Observation
+	res, err := pipeline.Run(context.Background(), req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res.Report, res.Observations, nil
+}
+
+// evaluationRequest translates an application's managed resources into the pipeline's request;
+// label names them in the evidence record.
+func evaluationRequest(p *Policy, resources []ResourceDiff, audit *kube.AuditLog, now time.Time, label string, extra ...kube.CompareOption) (pipeline.Request, error) {
+	if err := checkTargets(resources); err != nil {
+		return pipeline.Request{}, err
+	}
+	var pairs []pipeline.ObjectPair
 	for _, r := range resources {
 		if r.Hook || (r.Group == drift.GroupName && r.Kind == "DriftReport") {
 			continue
 		}
 		target, err := decodeState(r.TargetState)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s %s/%s target state: %w", r.Kind, r.Namespace, r.Name, err)
+			return pipeline.Request{}, fmt.Errorf("%s %s/%s target state: %w", r.Kind, r.Namespace, r.Name, err)
 		}
 		if target == nil {
 			continue
 		}
 		live, err := decodeState(r.LiveState)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s %s/%s live state: %w", r.Kind, r.Namespace, r.Name, err)
+			return pipeline.Request{}, fmt.Errorf("%s %s/%s live state: %w", r.Kind, r.Namespace, r.Name, err)
 		}
-		o, err := kube.Compare(target, live, opts...)
-		if err != nil {
-			return nil, nil, err
-		}
-		obs = append(obs, o)
+		pairs = append(pairs, pipeline.ObjectPair{Desired: target, Live: live})
 	}
-	sort.SliceStable(obs, func(i, j int) bool { return obs[i].Ref < obs[j].Ref })
-	rep, err := drift.Evaluate(p.Unit, p.Exceptions, obs, drift.WithNow(now), drift.WithDetectedAt(now.UTC().Format(time.RFC3339)))
-	if err != nil {
-		return nil, nil, err
-	}
-	return rep, obs, nil
+	return pipeline.Request{
+		Unit: p.Unit, Exceptions: p.Exceptions, At: now, Tool: "argocd-driftplane report",
+		Source: pipeline.KubernetesObjects{Pairs: pairs, Audit: audit, Options: extra, Label: label},
+	}, nil
 }
 
 func decodeState(s string) (map[string]any, error) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/tofuplan"
 )
 
@@ -248,34 +249,23 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	if err != nil {
 		return unknown(fmt.Errorf("tofu show -json: %w", err))
 	}
-	plan, err := tofuplan.Read(u.StackDir+" (refresh-only plan)", js, tofuplan.WithDigester(o.Digester), tofuplan.WithMaxBytes(maxPlan))
+	res, err := pipeline.Run(ctx, pipeline.Request{
+		Unit: u.Policy, Exceptions: u.Exceptions, At: o.Now(), Digester: o.Digester,
+		Source:   pipeline.PlanJSON{Name: u.StackDir + " (refresh-only plan)", Data: js, MaxBytes: maxPlan, Label: "refresh-only plan of " + u.StackDir},
+		Evidence: o.Evidence, Tool: "driftplane scan", Version: o.Version,
+	})
 	if err != nil {
-		return unknown(err)
+		if pipeline.StageOf(err) != pipeline.StageEvidence {
+			return unknown(err)
+		}
+		if ctx.Err() != nil {
+			return unknown(fmt.Errorf("evidence: %s: %w", stopped(ctx), err))
+		}
+		return unknown(fmt.Errorf("evidence: %w", err))
 	}
-	now := o.Now()
-	rep, err := drift.Evaluate(u.Policy, u.Exceptions, plan.Observations, drift.WithNow(now), drift.WithDetectedAt(plan.Timestamp))
-	if err != nil {
-		return unknown(err)
-	}
+	rep := res.Report
 	r.Status, r.Blocking, r.Summary, r.Findings = rep.Status, rep.BlockingCount, rep.Summary, rep.Findings
-	if o.Evidence != nil {
-		rec, err := evidence.New("driftplane scan", o.Version, u.Policy, u.Exceptions,
-			[]evidence.Input{{Name: "refresh-only plan of " + u.StackDir, Digest: plan.Digest, Bytes: plan.Size}}, rep, now)
-		if err == nil {
-			var key string
-			var data []byte
-			if key, data, err = rec.Encode(); err == nil {
-				// Within the unit's time limit: --timeout and SIGTERM stop the upload too.
-				r.Evidence, err = evidence.Put(ctx, o.Evidence, key, data)
-			}
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return unknown(fmt.Errorf("evidence: %s: %w", stopped(ctx), err))
-			}
-			return unknown(fmt.Errorf("evidence: %w", err))
-		}
-	}
+	r.Evidence = res.EvidenceLocation
 	return r
 }
 

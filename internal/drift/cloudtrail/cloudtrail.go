@@ -525,3 +525,15 @@ func (t *Trail) Attribute(obs []drift.Observation, state ...map[string]map[strin
 		}
 	}
 }
+
+// ReadLocation reads every log below a local folder or S3 prefix, or one local log file.
+func ReadLocation(ctx context.Context, loc *blob.Location, opts ...Option) (*Trail, error) {
+	if !loc.IsS3() {
+		return ReadPathContext(ctx, loc.Path(), opts...)
+	}
+	c, err := loc.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ReadS3(ctx, c, loc.String(), opts...)
+}

@@ -5,21 +5,16 @@
 package evidence
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 )
 
 // SchemaVersion identifies the record format.
@@ -159,50 +154,8 @@ func Decode(name string, data []byte) (*Record, error) {
 	return &r, nil
 }
 
-// Dir is a Store in a local folder.
-type Dir string
-
-// PutContext is Put, refused once ctx has ended.
-func (d Dir) PutContext(ctx context.Context, key string, data []byte) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("evidence record %s not written: %w", filepath.Join(string(d), filepath.FromSlash(key)), err)
-	}
-	return d.Put(key, data)
-}
-
-// Put creates the file exclusively.
-func (d Dir) Put(key string, data []byte) (string, error) {
-	p := filepath.Join(string(d), filepath.FromSlash(key))
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return "", fmt.Errorf("evidence folder %s: %w", d, err)
-	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o440)
-	if errors.Is(err, fs.ErrExist) {
-		if same, _ := sameContent(p, data); same {
-			return p, nil
-		}
-		return "", fmt.Errorf("evidence record %s exists with other content; records are never overwritten", p)
-	}
-	if err != nil {
-		return "", fmt.Errorf("evidence record %s: %w", p, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return "", fmt.Errorf("evidence record %s: %w", p, err)
-	}
-	return p, f.Close()
-}
-
-// sameContent compares a file with data, reading no more than len(data)+1 bytes of it.
-func sameContent(path string, data []byte) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer func() { _ = f.Close() }()
-	old, err := io.ReadAll(io.LimitReader(f, int64(len(data))+1))
-	return err == nil && bytes.Equal(old, data), err
-}
+// Dir is a Store in a local folder (blob.Dir: the one create-only folder store).
+type Dir = blob.Dir
 
 // ObservationsDigest digests what was compared (desired and live, normalized and redacted): the
 // Kubernetes plane's equivalent of a plan file's digest.

@@ -6,6 +6,7 @@ package tofuplan
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -21,6 +22,7 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 )
 
 // Plan is what driftplane keeps of a plan file.
@@ -379,4 +381,16 @@ func unknownPaths(mask any, at drift.Pointer) []drift.Pointer {
 		return out
 	}
 	return nil
+}
+
+// ReadLocation reads a plan from a local file (ReadFile, with its messages) or an S3 object.
+func ReadLocation(ctx context.Context, loc *blob.Location, opts ...Option) (*Plan, error) {
+	if !loc.IsS3() {
+		return ReadFile(loc.Path(), opts...)
+	}
+	data, err := loc.ReadAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("plan file %w", err)
+	}
+	return Read(loc.String(), data, opts...)
 }

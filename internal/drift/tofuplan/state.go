@@ -1,6 +1,7 @@
 package tofuplan
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 )
 
 // StateIDsFile reads a local state file of at most the size bound (see WithMaxBytes) and returns
@@ -73,4 +75,15 @@ func StateIDs(name string, data []byte, opts ...Option) (map[string]map[string]a
 	}
 	walk(st.Values.RootModule)
 	return out, nil
+}
+
+// StateIDsLocation is StateIDs of a state at a local path or in S3; it also returns the bytes
+// read, for the evidence record's digest.
+func StateIDsLocation(ctx context.Context, loc *blob.Location, opts ...Option) (map[string]map[string]any, []byte, error) {
+	data, err := loc.ReadAll(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("state file %w", err)
+	}
+	ids, err := StateIDs(loc.String(), data, opts...)
+	return ids, data, err
 }

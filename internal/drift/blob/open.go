@@ -1,0 +1,160 @@
+package blob
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Location is a place driftplane reads from or writes to, resolved once: a local path (file or
+// folder) or an S3 URL (s3://bucket/key for one object, s3://bucket/prefix for many). Every
+// input (plan, state, CloudTrail logs) and every record store (evidence) is opened through Open,
+// so "local or S3" is decided in one place.
+type Location struct {
+	raw     string
+	s3      bool
+	bucket  string
+	key     string
+	opts    S3Options
+	once    sync.Once
+	client  *s3.Client
+	errInit error
+}
+
+// Open parses location. An S3 URL without a bucket is an error; the S3 client is built on first
+// use, from the standard AWS chain plus o.
+func Open(location string, o S3Options) (*Location, error) {
+	if strings.TrimSpace(location) == "" {
+		return nil, errors.New("empty location")
+	}
+	l := &Location{raw: location, opts: o}
+	if IsS3(location) {
+		bucket, key, err := ParseS3(location)
+		if err != nil {
+			return nil, err
+		}
+		l.s3, l.bucket, l.key = true, bucket, key
+	}
+	return l, nil
+}
+
+// String is the location as given.
+func (l *Location) String() string { return l.raw }
+
+// IsS3 reports whether the location is in S3.
+func (l *Location) IsS3() bool { return l.s3 }
+
+// Path is the local path; empty for S3.
+func (l *Location) Path() string {
+	if l.s3 {
+		return ""
+	}
+	return l.raw
+}
+
+// Bucket and Key are the S3 parts; empty for a local path.
+func (l *Location) Bucket() string { return l.bucket }
+
+// Key is the S3 key or prefix.
+func (l *Location) Key() string { return l.key }
+
+// Client is the S3 client for the location (built once).
+func (l *Location) Client(ctx context.Context) (*s3.Client, error) {
+	if !l.s3 {
+		return nil, fmt.Errorf("%s is not an S3 location", l.raw)
+	}
+	l.once.Do(func() { l.client, l.errInit = Client(ctx, l.opts) })
+	if l.errInit != nil {
+		return nil, fmt.Errorf("%s: %w", l.raw, l.errInit)
+	}
+	return l.client, nil
+}
+
+// ReadAll reads the location as one file or object, within the bounds of ReadAll.
+func (l *Location) ReadAll(ctx context.Context) ([]byte, error) { return ReadAll(ctx, l.raw, l.opts) }
+
+// MaxBytes is the bound on one read at this location.
+func (l *Location) MaxBytes() int64 { return l.opts.maxBytes() }
+
+// Store is where records are kept: written create-only, never overwritten (a second write of
+// the same bytes is accepted, since keys are content-addressed).
+type Store interface {
+	Put(key string, data []byte) (location string, err error)
+	PutContext(ctx context.Context, key string, data []byte) (location string, err error)
+}
+
+// Store returns the record store at the location: a local folder or an S3 prefix.
+func (l *Location) Store(ctx context.Context) (Store, error) {
+	if !l.s3 {
+		return Dir(l.raw), nil
+	}
+	c, err := l.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return S3Store{Client: c, Bucket: l.bucket, Prefix: l.key, Timeout: l.opts.Timeout}, nil
+}
+
+// OpenStore is Open followed by Store: the one way a front end turns a configured location
+// into a record store.
+func OpenStore(ctx context.Context, location string, o S3Options) (Store, error) {
+	l, err := Open(location, o)
+	if err != nil {
+		return nil, err
+	}
+	return l.Store(ctx)
+}
+
+// Dir is a Store in a local folder.
+type Dir string
+
+// PutContext is Put, refused once ctx has ended.
+func (d Dir) PutContext(ctx context.Context, key string, data []byte) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("evidence record %s not written: %w", filepath.Join(string(d), filepath.FromSlash(key)), err)
+	}
+	return d.Put(key, data)
+}
+
+// Put creates the file exclusively.
+func (d Dir) Put(key string, data []byte) (string, error) {
+	p := filepath.Join(string(d), filepath.FromSlash(key))
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return "", fmt.Errorf("evidence folder %s: %w", d, err)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o440)
+	if errors.Is(err, fs.ErrExist) {
+		if same, _ := sameContent(p, data); same {
+			return p, nil
+		}
+		return "", fmt.Errorf("evidence record %s exists with other content; records are never overwritten", p)
+	}
+	if err != nil {
+		return "", fmt.Errorf("evidence record %s: %w", p, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return "", fmt.Errorf("evidence record %s: %w", p, err)
+	}
+	return p, f.Close()
+}
+
+// sameContent compares a file with data, reading no more than len(data)+1 bytes of it.
+func sameContent(path string, data []byte) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = f.Close() }()
+	old, err := io.ReadAll(io.LimitReader(f, int64(len(data))+1))
+	return err == nil && bytes.Equal(old, data), err
+}

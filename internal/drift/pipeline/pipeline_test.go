@@ -1,0 +1,216 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
+)
+
+const refreshOnlyPlan = "../tofuplan/testdata/local-refresh-only.json"
+
+func stackUnit(t *testing.T) *drift.ManagedUnit {
+	t.Helper()
+	u, err := drift.DecodeUnit("unit", []byte(`{"apiVersion":"drift.driftplane.io/v1alpha1","kind":"DriftManagedUnit",
+		"metadata":{"name":"files"},"spec":{"kind":"opentofu-stack","owner":"platform","environment":"prod","riskTier":"high","gate":"low"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func kubeUnit(t *testing.T) *drift.ManagedUnit {
+	t.Helper()
+	u, err := drift.DecodeUnit("unit", []byte(`{"apiVersion":"drift.driftplane.io/v1alpha1","kind":"DriftManagedUnit",
+		"metadata":{"name":"web"},"spec":{"kind":"kubernetes","owner":"team-web","environment":"prod","riskTier":"high","gate":"medium"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// The one pipeline gives the same report whether the plan comes from a file or from memory, and
+// the record it leaves names the plan by digest.
+func TestRunPlanSourcesAgreeAndLeaveEvidence(t *testing.T) {
+	ctx := context.Background()
+	data, err := os.ReadFile(refreshOnlyPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	fromFile, err := pipeline.Run(ctx, pipeline.Request{Unit: stackUnit(t), Tool: "test", Version: "1",
+		Source:   pipeline.PlanFile{Location: refreshOnlyPlan, Label: "plan_json_path"},
+		Evidence: blob.Dir(dir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromMemory, err := pipeline.Run(ctx, pipeline.Request{Unit: stackUnit(t),
+		Source: pipeline.PlanJSON{Name: "mem", Data: data, Label: "refresh-only plan"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromFile.Report.Summary != fromMemory.Report.Summary || len(fromFile.Report.Findings) != 2 || fromFile.Report.BlockingCount == 0 {
+		t.Fatalf("file: %q (%d findings, %d blocking); memory: %q", fromFile.Report.Summary, len(fromFile.Report.Findings), fromFile.Report.BlockingCount, fromMemory.Report.Summary)
+	}
+	for i, f := range fromFile.Report.Findings {
+		if f.DetectedAt != "2026-11-22T04:37:54Z" || f.FindingID != fromMemory.Report.Findings[i].FindingID {
+			t.Errorf("finding %d: detected_at %q id %q vs %q: the plan's timestamp stamps findings", i, f.DetectedAt, f.FindingID, fromMemory.Report.Findings[i].FindingID)
+		}
+	}
+	if fromFile.EvidenceLocation == "" || fromMemory.EvidenceLocation != "" {
+		t.Fatalf("evidence locations %q / %q", fromFile.EvidenceLocation, fromMemory.EvidenceLocation)
+	}
+	raw, err := os.ReadFile(fromFile.EvidenceLocation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := evidence.Decode(fromFile.EvidenceLocation, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Inputs) != 1 || rec.Inputs[0].Name != "plan_json_path "+refreshOnlyPlan || rec.Inputs[0].Digest != evidence.Digest(data) {
+		t.Fatalf("inputs %+v", rec.Inputs)
+	}
+	if strings.Contains(string(raw), "topsecret") {
+		t.Fatal("a sensitive value reached the evidence record")
+	}
+}
+
+// Every failure is an *Error naming its stage, and no report comes with it: drift unknown.
+func TestRunFailuresNameTheirStage(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		req  pipeline.Request
+		want pipeline.Stage
+		msg  string
+	}{
+		{"no source", pipeline.Request{Unit: stackUnit(t)}, pipeline.StageSource, "no drift source"},
+		{"wrong kind", pipeline.Request{Unit: kubeUnit(t), Source: pipeline.PlanFile{Location: refreshOnlyPlan}}, pipeline.StageUnitKind, `unit "web" is of kind "kubernetes"`},
+		{"missing plan", pipeline.Request{Unit: stackUnit(t), Source: pipeline.PlanFile{Location: filepath.Join(t.TempDir(), "nope.json")}}, pipeline.StagePlan, "does not exist"},
+		{"not a plan", pipeline.Request{Unit: stackUnit(t), Source: pipeline.PlanJSON{Name: "x", Data: []byte(`{"format_version":"1.2"}`)}}, pipeline.StagePlan, "x"},
+		{"missing trail", pipeline.Request{Unit: stackUnit(t), Source: pipeline.PlanFile{Location: refreshOnlyPlan},
+			Attribution: []pipeline.Attributor{pipeline.CloudTrail{Trail: filepath.Join(t.TempDir(), "trail")}}}, pipeline.StageCloudTrail, "do not exist"},
+		{"manifests path", pipeline.Request{Unit: kubeUnit(t), Source: pipeline.KubernetesLive{}}, pipeline.StageKubernetes, "manifests_path is required"},
+		{"evidence refused", pipeline.Request{Unit: stackUnit(t), Source: pipeline.PlanFile{Location: refreshOnlyPlan}, Evidence: refusingStore{}}, pipeline.StageEvidence, "disk full"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := pipeline.Run(ctx, c.req)
+			if err == nil || res != nil {
+				t.Fatalf("want an error and no result, got %v, %+v", err, res)
+			}
+			if got := pipeline.StageOf(err); got != c.want || !strings.Contains(err.Error(), c.msg) {
+				t.Fatalf("stage %q error %q; want stage %q containing %q", got, err, c.want, c.msg)
+			}
+		})
+	}
+}
+
+type refusingStore struct{}
+
+func (refusingStore) Put(string, []byte) (string, error) { return "", errors.New("disk full") }
+
+func configMapPair() pipeline.ObjectPair {
+	desired := map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "cfg", "namespace": "web"}, "data": map[string]any{"mode": "safe"}}
+	live := map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "cfg", "namespace": "web"}, "data": map[string]any{"mode": "debug"}}
+	return pipeline.ObjectPair{Desired: desired, Live: live}
+}
+
+func exceptionUntil(t *testing.T, expires time.Time) *drift.Exception {
+	t.Helper()
+	e, err := drift.DecodeException("exc", []byte(`{"apiVersion":"drift.driftplane.io/v1alpha1","kind":"DriftException",
+		"metadata":{"name":"EXC-1"},"spec":{"unit":"web","resource":"/v1/ConfigMap/web/cfg","paths":["/data/mode"],
+		"driftClass":"UNAUTHORIZED_RUNTIME_DRIFT","reason":"debugging","ticket":"INC-1","approvedBy":"lead",
+		"expiresAt":"`+expires.UTC().Format(time.RFC3339)+`"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// An evaluation time in the past cannot revive an expired exception; a live one still applies.
+func TestRunPastTimeDoesNotReviveExceptions(t *testing.T) {
+	now := time.Now().UTC()
+	run := func(e *drift.Exception, at time.Time) (*pipeline.Result, error) {
+		return pipeline.Run(context.Background(), pipeline.Request{Unit: kubeUnit(t), Exceptions: []*drift.Exception{e}, At: at,
+			Source: pipeline.KubernetesObjects{Pairs: []pipeline.ObjectPair{configMapPair()}}})
+	}
+	live, err := run(exceptionUntil(t, now.Add(48*time.Hour)), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.Report.Findings[0].AcceptedBy != "EXC-1" {
+		t.Fatalf("control: a live exception was not applied: %+v", live.Report.Findings[0])
+	}
+	expired, err := run(exceptionUntil(t, now.Add(-time.Hour)), now.Add(-2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := expired.Report.Findings[0]; f.AcceptedBy != "" || !f.Blocking {
+		t.Fatalf("an explicit past time revived an expired exception: %+v", f)
+	}
+}
+
+// blob.Open is the one choice between local and S3: the same request reads its plan from S3 and
+// writes its evidence to S3.
+func TestRunPlanAndEvidenceInS3(t *testing.T) {
+	ctx := context.Background()
+	o := s3test.Start(t)
+	c, err := blob.Client(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(refreshOnlyPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("plans")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (blob.S3Store{Client: c, Bucket: "plans"}).Put("prod/plan.json", data); err != nil {
+		t.Fatal(err)
+	}
+	store, err := blob.OpenStore(ctx, "s3://plans/evidence", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Run(ctx, pipeline.Request{Unit: stackUnit(t), Tool: "test",
+		Source: pipeline.PlanFile{Location: "s3://plans/prod/plan.json", S3: o, Label: "plan_json_path"}, Evidence: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.EvidenceLocation, "s3://plans/evidence/files/") || len(res.Report.Findings) != 2 {
+		t.Fatalf("evidence %q, %d findings", res.EvidenceLocation, len(res.Report.Findings))
+	}
+	rec, err := blob.ReadAll(ctx, res.EvidenceLocation, o)
+	if err != nil || !strings.Contains(string(rec), `"plan_json_path s3://plans/prod/plan.json"`) {
+		t.Fatalf("record %s: %v", rec, err)
+	}
+}
+
+// The Kubernetes plane from pairs another system fetched: a value a person changed is a finding.
+func TestRunKubernetesObjects(t *testing.T) {
+	res, err := pipeline.Run(context.Background(), pipeline.Request{Unit: kubeUnit(t),
+		Source: pipeline.KubernetesObjects{Pairs: []pipeline.ObjectPair{configMapPair()}, Label: "app web/web"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Report.Findings) != 1 || res.Report.Findings[0].ResourceRef != "/v1/ConfigMap/web/cfg" || len(res.Inputs) != 1 {
+		t.Fatalf("findings %+v inputs %+v", res.Report.Findings, res.Inputs)
+	}
+}
