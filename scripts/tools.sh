@@ -57,17 +57,24 @@ build_tofu() {
 build_local() {
   local dest="$TOOLS/terraform-provider-local-$LOCAL_VERSION"
   local bin="$dest/registry.opentofu.org/hashicorp/local/$LOCAL_VERSION/linux_amd64/terraform-provider-local_v$LOCAL_VERSION"
-  [[ -x "$bin" ]] && return 0
-  log "building hashicorp/local v$LOCAL_VERSION"
-  local gobin
-  gobin="$(mktemp -d "$TOOLS/.local-bin.XXXXXX")"
-  GOBIN="$gobin" go install "$LOCAL_MODULE"
-  mkdir -p "$(dirname "$bin")"
-  mv "$gobin/terraform-provider-local" "$bin"
-  # The same mirror serves Terraform too, which looks under registry.terraform.io.
-  mkdir -p "$dest/registry.terraform.io/hashicorp"
-  ln -sfn "../../registry.opentofu.org/hashicorp/local" "$dest/registry.terraform.io/hashicorp/local"
-  rm -rf "$gobin"
+  if [[ ! -x "$bin" ]]; then
+    log "building hashicorp/local v$LOCAL_VERSION"
+    local gobin
+    gobin="$(mktemp -d "$TOOLS/.local-bin.XXXXXX")"
+    GOBIN="$gobin" go install "$LOCAL_MODULE"
+    mkdir -p "$(dirname "$bin")"
+    mv "$gobin/terraform-provider-local" "$bin"
+    rm -rf "$gobin"
+  fi
+  # The same mirror serves Terraform too, which looks under registry.terraform.io. Terraform
+  # (1.5) follows no symlink above the platform directory, so that one alone is a link; an older
+  # cache's link of the whole hashicorp/local directory is replaced.
+  local tf="$dest/registry.terraform.io/hashicorp/local"
+  [[ -L "$tf" ]] && rm -f "$tf"
+  if [[ ! -L "$tf/$LOCAL_VERSION/linux_amd64" ]]; then
+    mkdir -p "$tf/$LOCAL_VERSION"
+    ln -sfn "../../../../registry.opentofu.org/hashicorp/local/$LOCAL_VERSION/linux_amd64" "$tf/$LOCAL_VERSION/linux_amd64"
+  fi
 }
 
 build_kube() {
@@ -133,7 +140,7 @@ build_terraform() {
   mkdir -p "$dest"
   mv "$gobin/terraform" "$dest/terraform"
   rm -rf "$gobin"
-  log "terraform: $(CHECKPOINT_DISABLE=1 "$dest/terraform" version | head -1)"
+  log "terraform: $(CHECKPOINT_DISABLE=1 "$dest/terraform" version 2>/dev/null | head -1)"
 }
 
 build_goreleaser() {

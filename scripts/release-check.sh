@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `make release-check`: `goreleaser check` on .goreleaser.yml, then a snapshot release (no signing,
+# no publishing) of linux/amd64 alone, then a check of the layout the registries read in dist/:
+# one zip per program named <name>_<version>_linux_amd64.zip holding the right binary (the
+# provider's as terraform-provider-drift_v<version>, its version set by -ldflags),
+# terraform-provider-drift_<version>_SHA256SUMS listing every zip and the manifest with the right
+# sums, and terraform-provider-drift_<version>_manifest.json equal to terraform-registry-manifest.json.
+#
+# goreleaser's release command has no single-target mode, so the snapshot runs on a copy of the
+# config whose builds' goos/goarch lists are narrowed to linux/amd64; nothing else differs.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+start=$SECONDS
+bash scripts/tools.sh goreleaser
+eval "$(bash scripts/tools.sh paths)"
+fail() { printf 'release-check: %s\n' "$*" >&2; exit 1; }
+
+"$GORELEASER" check
+
+# Narrow every build to linux/amd64; refuse a config whose builds the rewrite would not all reach.
+builds="$(grep -cE '^  - id: ' <(sed -n '/^builds:/,/^[a-z]/p' .goreleaser.yml))"
+goos_lines="$(grep -cE '^    goos: \[[^]]*\]$' .goreleaser.yml || true)"
+goarch_lines="$(grep -cE '^    goarch: \[[^]]*\]$' .goreleaser.yml || true)"
+[[ "$builds" -gt 0 && "$goos_lines" == "$builds" && "$goarch_lines" == "$builds" ]] ||
+  fail ".goreleaser.yml: every build needs one-line 'goos: [...]' and 'goarch: [...]' lists ($builds builds, $goos_lines goos, $goarch_lines goarch)"
+cfg="$(mktemp --suffix=.yml)"
+trap 'rm -f "$cfg"' EXIT
+sed -E 's/^    goos: \[[^]]*\]$/    goos: [linux]/; s/^    goarch: \[[^]]*\]$/    goarch: [amd64]/' .goreleaser.yml > "$cfg"
+
+"$GORELEASER" release --config "$cfg" --snapshot --clean --skip=sign,publish
+
+# The layout.
+meta="dist/metadata.json"
+[[ -f "$meta" ]] || fail "$meta is missing"
+version="$(sed -n 's/.*"version":"\([^"]*\)".*/\1/p' "$meta")"
+project="$(sed -n 's/.*"project_name":"\([^"]*\)".*/\1/p' "$meta")"
+[[ -n "$version" && "$project" == terraform-provider-drift ]] || fail "$meta: version '$version', project '$project'"
+sums="dist/${project}_${version}_SHA256SUMS"
+manifest="${project}_${version}_manifest.json"
+[[ -f "$sums" ]] || fail "$sums is missing"
+[[ -f "dist/$manifest" ]] || fail "dist/$manifest is missing"
+cmp -s terraform-registry-manifest.json "dist/$manifest" || fail "dist/$manifest differs from terraform-registry-manifest.json"
+grep -q '"protocol_versions": \["6.0"\]' "dist/$manifest" || fail "dist/$manifest does not declare protocol 6.0"
+
+declare -A binary=(
+  ["$project"]="${project}_v${version}"
+  [driftplane]=driftplane
+  [argocd-driftplane]=argocd-driftplane
+)
+want=("$manifest")
+for name in "${!binary[@]}"; do
+  zip="${name}_${version}_linux_amd64.zip"
+  [[ -f "dist/$zip" ]] || fail "dist/$zip is missing"
+  listing="$(unzip -Z1 "dist/$zip")"
+  grep -qxF "${binary[$name]}" <<<"$listing" || fail "dist/$zip does not hold ${binary[$name]}: $listing"
+  want+=("$zip")
+done
+zips="$(find dist -maxdepth 1 -name '*.zip' | wc -l)"
+[[ "$zips" -eq ${#binary[@]} ]] || fail "dist/ holds $zips zips, want ${#binary[@]} (linux/amd64 only): $(ls dist)"
+# Exactly the zips and the manifest are summed, each with its right sum.
+[[ "$(awk '{print $2}' "$sums" | sort)" == "$(printf '%s\n' "${want[@]}" | sort)" ]] ||
+  fail "$sums lists $(awk '{print $2}' "$sums" | xargs), want ${want[*]}"
+(cd dist && sha256sum --quiet -c "$(basename "$sums")") || fail "$sums: a sum does not match"
+
+# The provider binary carries the release version.
+tmp="$(mktemp -d)"
+trap 'rm -f "$cfg"; rm -rf "$tmp"' EXIT
+unzip -q "dist/${project}_${version}_linux_amd64.zip" -d "$tmp"
+go version -m "$tmp/${project}_v${version}" | grep -qF -- "-X main.version=${version}" ||
+  fail "the provider binary was not built with -X main.version=${version}"
+
+echo "release-check: ok: ${want[*]} in dist/ for version $version ($((SECONDS - start))s)"
