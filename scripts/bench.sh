@@ -2,6 +2,8 @@
 # Runs the benchmarks in one go and prints driftplane's cost against named baselines:
 # - plan: drift_finding's evaluation vs terraform-json parsing the same generated plan (10,000
 #   resources, 1,000 drifted). Targets: time <= 1.5x, bytes allocated <= 3x the file size.
+# - tofu plan: a whole `tofu plan` gated by drift_finding vs the same module without it, the
+#   added time as a multiple of terraform-json parsing the plan. Target: <= 1x.
 # - kubernetes: normalize + diff + classify vs Argo CD's gitops-engine diff.Diff on the same
 #   corpus object pairs. Target: <= 0.5x.
 set -euo pipefail
@@ -43,3 +45,23 @@ echo "$gout"
 echo "$gout" | awk '/^BenchmarkGenerate1000/ { t += $3; n++ } END {
   if (n == 0) { print "generate benchmark did not run" > "/dev/stderr"; exit 1 }
   printf "\nargocd-driftplane generate, 1,000 objects: %.0f ms/op  (target < 1000 ms)\n", t / n / 1e6 }'
+
+# What the gate costs a user: a whole `tofu plan` with and without drift_finding reading the same
+# generated plan, the added wall time as a multiple of terraform-json parsing that file.
+bash scripts/tools.sh tofu >/dev/null
+eval "$(bash scripts/tools.sh paths)"
+export TOFU
+pout="$(go test ./provider/ -run '^$' -bench '^BenchmarkTofuPlan$' -benchtime "${BENCH_PLAN_TIMES:-3x}" -count 1)"
+echo "$pout"
+echo "$pout" | awk '
+  /^BenchmarkTofuPlan\/without_drift_finding/ { wo = $3; wol = $5 }
+  /^BenchmarkTofuPlan\/with_drift_finding/    { wi = $3; wil = $5 }
+  /^BenchmarkTofuPlan\/terraform_json_parse/  { tj = $3 }
+  END {
+    if (wo == 0 || wi == 0 || tj == 0) { print "tofu plan benchmark did not run" > "/dev/stderr"; exit 1 }
+    printf "\nbaseline: terraform-json parsing the 10,000-resource plan (1,000 drifted)\n"
+    printf "tofu plan without drift_finding:  %.2f s  (%d lines printed)\n", wo / 1e9, wol
+    printf "tofu plan with drift_finding:     %.2f s  (%d lines printed)\n", wi / 1e9, wil
+    printf "terraform-json parse:             %.2f s\n", tj / 1e9
+    printf "added wall time / parse:          %.2fx  (target <= 1x)\n", (wi - wo) / tj
+  }'

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/plangen"
 )
 
 // FuzzRead feeds arbitrary bytes to the plan reader: it must never panic, every error must name
@@ -28,7 +29,7 @@ func FuzzRead(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add(generatePlan(20, 5))
+	f.Add(plangen.Generate(20, 5))
 	f.Add([]byte(`{"format_version":"1.2","planned_values":{},"resource_drift":[{"address":"a.b","mode":"managed","type":"a","change":{"actions":["delete"],"before":{"x":1},"after":null}}]}`))
 	f.Add([]byte(`{"format_version":"1.0","values":{}}`))
 	f.Add([]byte(`{"format_version":"1.2","planned_values":{},"errored":true}`))
