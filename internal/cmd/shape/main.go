@@ -1,0 +1,209 @@
+// Command shape prints the shape of the code (`make shape`): how the non-test Go lines split
+// between the core and each front end, and any run of six or more lines repeated between two
+// front ends. The product's promise is one core with thin front ends that only translate; this
+// report keeps that measurable without asserting it in a test.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// area is a part of the module, by path prefix; the first match wins.
+type area struct {
+	name     string
+	prefixes []string
+	frontEnd bool
+}
+
+var areas = []area{
+	{name: "core (internal/drift, api)", prefixes: []string{"internal/drift/", "api/"}},
+	{name: "provider", prefixes: []string{"provider/", "main.go"}, frontEnd: true},
+	{name: "argocd-plugin", prefixes: []string{"argocd-plugin/"}, frontEnd: true},
+	{name: "cli (cmd, internal/scan, internal/cli)", prefixes: []string{"cmd/", "internal/scan/", "internal/cli/"}, frontEnd: true},
+	{name: "tooling (internal/cmd)", prefixes: []string{"internal/cmd/"}},
+}
+
+const window = 6
+
+type loc struct {
+	file string
+	line int
+}
+
+func main() {
+	root := "."
+	if len(os.Args) > 1 {
+		root = os.Args[1]
+	}
+	if err := run(root); err != nil {
+		fmt.Fprintln(os.Stderr, "shape:", err)
+		os.Exit(1)
+	}
+}
+
+func run(root string) error {
+	lines := map[string]int{}
+	// windows maps the text of six normalized lines to where each front end has it.
+	windows := map[string]map[string]loc{}
+	total := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			// Test harnesses, separate modules, built tools and generated trees are not the product.
+			switch rel {
+			case ".git", ".tools", "tools", "tests", "internal/testenv", "node_modules", "dist":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") || strings.HasPrefix(filepath.Base(rel), "zz_generated") {
+			return nil
+		}
+		a := areaOf(rel)
+		code, err := codeLines(p)
+		if err != nil {
+			return err
+		}
+		lines[a.name] += len(code)
+		total += len(code)
+		if a.frontEnd {
+			for i := 0; i+window <= len(code); i++ {
+				key := joinText(code[i : i+window])
+				if windows[key] == nil {
+					windows[key] = map[string]loc{}
+				}
+				if _, seen := windows[key][a.name]; !seen {
+					windows[key][a.name] = loc{rel, code[i].n}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println("Non-test Go lines (blank lines, comments and generated code excluded):")
+	for _, a := range append(areas, area{name: "other"}) {
+		n := lines[a.name]
+		target := ""
+		switch {
+		case a.frontEnd:
+			target = "  (target < 15%)"
+		case strings.HasPrefix(a.name, "core"):
+			target = "  (target > 60%)"
+		}
+		fmt.Printf("  %-42s %6d  %5.1f%%%s\n", a.name, n, 100*float64(n)/float64(max(total, 1)), target)
+	}
+	fmt.Printf("  %-42s %6d\n", "total", total)
+
+	var dups []string
+	for _, where := range windows {
+		if len(where) < 2 {
+			continue
+		}
+		var parts []string
+		for _, l := range where {
+			parts = append(parts, fmt.Sprintf("%s:%d", l.file, l.line))
+		}
+		sort.Strings(parts)
+		dups = append(dups, strings.Join(parts, " = "))
+	}
+	sort.Strings(dups)
+	dups = mergeRuns(dups)
+	fmt.Printf("\nRuns of %d or more lines repeated between front ends: %d  (target 0)\n", window, len(dups))
+	for _, d := range dups {
+		fmt.Println("  " + d)
+	}
+	return nil
+}
+
+func areaOf(rel string) area {
+	for _, a := range areas {
+		for _, p := range a.prefixes {
+			if rel == p || strings.HasPrefix(rel, p) {
+				return a
+			}
+		}
+	}
+	return area{name: "other"}
+}
+
+type codeLine struct {
+	text string
+	n    int
+}
+
+// codeLines returns a file's lines that carry code: trimmed, without blank lines, comments or
+// lines of closing brackets alone, so formatting never makes or hides a repeat.
+func codeLines(path string) ([]codeLine, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	var out []codeLine
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		t := strings.TrimSpace(sc.Text())
+		if t == "" || strings.HasPrefix(t, "//") || strings.Trim(t, "{}()[], ") == "" {
+			continue
+		}
+		out = append(out, codeLine{t, n})
+	}
+	return out, sc.Err()
+}
+
+func joinText(ls []codeLine) string {
+	var b strings.Builder
+	for _, l := range ls {
+		b.WriteString(l.text)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// mergeRuns folds consecutive windows of one repeated run (a:10 = b:20, a:11 = b:21, ...) into
+// its first window, so a 12-line repeat is reported once.
+func mergeRuns(dups []string) []string {
+	var out []string
+	prev := map[string]bool{}
+	for _, d := range dups {
+		prev[d] = true
+	}
+	for _, d := range dups {
+		if prev[shift(d, -1)] {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// shift moves every file:line of a report by delta lines (approximately: by one code line is
+// not always one file line, so runs across comments may be reported twice).
+func shift(d string, delta int) string {
+	parts := strings.Split(d, " = ")
+	for i, p := range parts {
+		file, line, ok := strings.Cut(p, ":")
+		if !ok {
+			return d
+		}
+		var n int
+		_, _ = fmt.Sscanf(line, "%d", &n)
+		parts[i] = fmt.Sprintf("%s:%d", file, n+delta)
+	}
+	return strings.Join(parts, " = ")
+}
