@@ -76,7 +76,7 @@ func Generate(dir string, opts Options) ([]byte, error) {
 			return nil, fmt.Errorf("manifest %s declares a %s itself; the plugin generates it", m.Source, KindDriftReport)
 		}
 	}
-	stripped := append(stripSecretCopies(manifests), stripNonGitFields(manifests, policy.Unit)...)
+	stripped := append(stripSecretCopies(manifests), stripNonGitFields(manifests, policy.Unit, drift.DefaultTable())...)
 	sortStripped(stripped)
 	report, err := driftReport(policy, opts, stripped)
 	if err != nil {
@@ -122,18 +122,18 @@ func applyEnv(u *drift.ManagedUnit, env map[string]string) error {
 // stripNonGitFields removes controller- and runtime-owned paths from the objects they apply to
 // (drift.NotGitOwned), and the fields an object of the same application owns on the object it
 // points at (the decision table's target_owners: /spec/replicas of whatever an HPA scales).
-func stripNonGitFields(manifests []kube.Manifest, u *drift.ManagedUnit) []StrippedField {
+func stripNonGitFields(manifests []kube.Manifest, u *drift.ManagedUnit, t *drift.Table) []StrippedField {
 	var out []StrippedField
-	owned := targetOwned(manifests, drift.DefaultTable().TargetOwners)
+	owned := targetOwned(manifests, t.TargetOwners)
 	for _, m := range manifests {
 		o := m.Object
 		gvk := o.GroupVersionKind()
 		ref := kube.Ref(gvk.Group, gvk.Version, gvk.Kind, o.GetNamespace(), o.GetName())
-		for _, t := range owned[gvk.Group+"/"+gvk.Kind+"/"+o.GetNamespace()+"/"+o.GetName()] {
-			for _, path := range t.rule.Paths {
+		for _, by := range owned[gvk.Group+"/"+gvk.Kind+"/"+o.GetNamespace()+"/"+o.GetName()] {
+			for _, path := range by.rule.Paths {
 				if removePath(o.Object, drift.MustPointer(path)) {
-					out = append(out, StrippedField{Ref: ref, Path: path, Owner: t.rule.Owner,
-						Reason: fmt.Sprintf("%s %q %s", t.kind, t.name, t.rule.Reason)})
+					out = append(out, StrippedField{Ref: ref, Path: path, Owner: by.rule.Owner,
+						Reason: fmt.Sprintf("%s %q %s", by.kind, by.name, by.rule.Reason)})
 				}
 			}
 		}

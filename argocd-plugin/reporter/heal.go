@@ -50,6 +50,11 @@ type AppState struct {
 // policy's maxObjectsPerReconcile (5 when unset; 0 heals nothing). Anything else is skipped with
 // its reason.
 func PlanHeal(p *Policy, st Status, app AppState) HealPlan {
+	return planHeal(drift.DefaultTable(), p, st, app)
+}
+
+// planHeal is PlanHeal over a given decision table.
+func planHeal(table *drift.Table, p *Policy, st Status, app AppState) HealPlan {
 	var plan HealPlan
 	skip := func(f StatusFinding, why string) {
 		plan.Skipped = append(plan.Skipped, fmt.Sprintf("%s %s: %s", f.ResourceRef, strings.Join(f.ChangedFields, ","), why))
@@ -61,7 +66,7 @@ func PlanHeal(p *Policy, st Status, app AppState) HealPlan {
 		if f.DriftClass.Expected() {
 			continue
 		}
-		if why := drift.DefaultTable().HealBlocker(drift.HealCandidate{Finding: &f.Finding, Type: f.Group + "/" + f.Kind,
+		if why := table.HealBlocker(drift.HealCandidate{Finding: &f.Finding, Type: f.Group + "/" + f.Kind,
 			AppHealthy: app.Healthy, AppAutomatedSync: app.AutomatedSync}); why != "" {
 			skip(f, why)
 			continue

@@ -133,7 +133,7 @@ func Evaluate(unit *ManagedUnit, exceptions []*Exception, observations []Observa
 	if unit == nil {
 		return nil, fmt.Errorf("no unit to evaluate")
 	}
-	if err := unit.Validate(); err != nil {
+	if err := unit.ValidateWith(o.Table); err != nil {
 		return nil, err
 	}
 	for _, e := range exceptions {

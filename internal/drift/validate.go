@@ -34,7 +34,11 @@ func (u *ManagedUnit) Normalize() {
 }
 
 // Validate checks a unit, reporting every problem at once.
-func (u *ManagedUnit) Validate() error {
+func (u *ManagedUnit) Validate() error { return u.ValidateWith(DefaultTable()) }
+
+// ValidateWith is Validate with a given decision table (for the domains whose auto-heal a
+// domain override may not turn on).
+func (u *ManagedUnit) ValidateWith(t *Table) error {
 	u.Normalize()
 	v := &validator{}
 	if u.APIVersion != APIVersion {
@@ -78,7 +82,7 @@ func (u *ManagedUnit) Validate() error {
 		if o.Action != "" && !oneOf(Action(o.Action), Actions) {
 			v.add(f+".action", "%q is not one of %s", o.Action, quoteList(Actions))
 		}
-		if o.AutoHeal != nil && *o.AutoHeal && oneOf(o.Domain, DefaultTable().AutoHeal.NeverOverridable) {
+		if o.AutoHeal != nil && *o.AutoHeal && oneOf(o.Domain, t.AutoHeal.NeverOverridable) {
 			v.add(f+".autoHeal", "%s drift never heals silently", o.Domain)
 		}
 	}
