@@ -118,10 +118,76 @@ Git does not declare are taken at their word.
 	for _, m := range managers {
 		fmt.Fprintf(&b, "| `%s` | %s |\n", m, codeList(t.FieldManagers.Identities[m]))
 	}
-	b.WriteString("\n## Exceptions that need a ticket\n\nAn exception needs a `ticket` when its resource is an identity or network resource, when its resource type is a glob, or when one of its paths lies at or below one of these paths")
+	b.WriteString("\n## Exceptions that need a ticket\n\nAn exception needs a `ticket` when its resource is in one of the domains " + codeList(t.TicketDomains) +
+		" (by the unit's domains and by this table's), when its resource type is a glob, or when one of its paths lies at or below one of these paths")
 	b.WriteString(" or above one of the second list:\n\n")
 	b.WriteString("- at or below: " + codeList(t.TicketPaths) + "\n- above: " + codeList(t.TicketContainers) + "\n")
+	t.markdownDecisions(&b)
 	return b.String()
+}
+
+// markdownDecisions renders the sections that are not rows: what exceptions accept, where the
+// detectors run, the bounds on auto-heal and the fields owned through another object.
+func (t *Table) markdownDecisions(b *strings.Builder) {
+	b.WriteString("\n## What an exception accepts\n\nAn exception accepts drift of its own `drift_class`; these classes accept more. When one covers the drift, the finding is decided again with the rules' `exception` condition set as shown.\n\n| exception class | also accepts | rules see `exception` |\n|---|---|---|\n")
+	classes := make([]string, 0, len(t.ExceptionClasses))
+	for c := range t.ExceptionClasses {
+		classes = append(classes, string(c))
+	}
+	sort.Strings(classes)
+	for _, c := range classes {
+		ec := t.ExceptionClasses[Class(c)]
+		var accepts []string
+		for _, a := range ec.Accepts {
+			if string(a) != c {
+				accepts = append(accepts, string(a))
+			}
+		}
+		as := "*(the decision stands)*"
+		if ec.Exception != "" {
+			as = "`" + ec.Exception + "`"
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s |\n", c, codeList(accepts), as)
+	}
+	b.WriteString("\n## Signals\n\nA detector reads what a change means and raises its `signal`; it runs on these domains only.\n\n| signal | domains |\n|---|---|\n")
+	for _, d := range signalDetectors {
+		domains := "every domain"
+		if ds := t.Signals[d.signal]; len(ds) > 0 {
+			domains = codeList(ds)
+		}
+		fmt.Fprintf(b, "| `%s` | %s |\n", d.signal, domains)
+	}
+	b.WriteString(`
+## Auto-heal
+
+A finding's ` + "`auto_heal_allowed`" + ` is true only when its rule says ` + "`auto_heal`" + `, the unit enables
+auto-heal, the desired state is known and fresh, and no exception accepts the drift. The Argo CD
+reporter then heals it without a human only when all of these hold too:
+
+- neither the finding's domain nor this table's domain for its resource is one of ` + codeList(t.AutoHeal.NeverHealDomains) + `;
+- the object exists and changed (a missing object is Argo CD's sync to create), and the application is Healthy;
+`)
+	if len(t.AutoHeal.AutomatedSyncOnly) > 0 {
+		fmt.Fprintf(b, "- drift of class %s heals only on an application that syncs itself (`spec.syncPolicy.automated`);\n", codeList(classStrings(t.AutoHeal.AutomatedSyncOnly)))
+	}
+	b.WriteString("- an AutoHealPolicy applying to the object allows the path of every changed field and denies none, within its `maxObjectsPerReconcile`.\n")
+	if len(t.AutoHeal.NeverOverridable) > 0 {
+		fmt.Fprintf(b, "\nA unit's `domain_override` may not turn auto-heal on for %s.\n", codeList(t.AutoHeal.NeverOverridable))
+	}
+	if len(t.TargetOwners) > 0 {
+		b.WriteString("\n## Fields owned through another object\n\nWhen an application holds one of these objects, the Argo CD plugin leaves the fields it owns out of the object it points at, so Argo CD never syncs Git's value over the controller's.\n\n| object | points at its target with | owns | owner |\n|---|---|---|---|\n")
+		for _, o := range t.TargetOwners {
+			fmt.Fprintf(b, "| `%s` | `%s` | %s | `%s` |\n", o.Kind, o.Target, codeList(o.Paths), o.Owner)
+		}
+	}
+}
+
+func classStrings(cs []Class) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
 }
 
 func (w When) markdown() string {
