@@ -2,34 +2,20 @@ package generate
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/tabletest"
 )
 
 // Issue 10 point 3: which fields an HPA (or any object) owns on its target comes from the
 // decision table's target_owners, not from the plugin: change the table, and what is stripped
 // changes with it.
 func TestTargetOwnersComeFromTheTable(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("..", "..", "internal", "drift", "decisions.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := func(old, new string) *drift.Table {
-		t.Helper()
-		if strings.Count(string(src), old) != 1 {
-			t.Fatalf("decisions.yaml holds %q not once", old)
-		}
-		tab, err := drift.LoadTable([]byte(strings.Replace(string(src), old, new, 1)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tab
-	}
+	table := func(old, new string) *drift.Table { return tabletest.With(t, old, new) }
 	strip := func(tab *drift.Table) string {
 		t.Helper()
 		manifests, err := kube.LoadManifests("testdata/hpa")

@@ -1,32 +1,16 @@
 package reporter
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/tabletest"
 )
 
 // Issue 10 point 3: the never-heal domains and the classes that heal only on an application that
 // syncs itself come from the decision table (auto_heal), not from the reporter.
 func TestPlanHealFollowsTheTable(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("..", "..", "internal", "drift", "decisions.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := func(old, new string) *drift.Table {
-		t.Helper()
-		if strings.Count(string(src), old) != 1 {
-			t.Fatalf("decisions.yaml holds %q not once", old)
-		}
-		tab, err := drift.LoadTable([]byte(strings.Replace(string(src), old, new, 1)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tab
-	}
+	table := func(old, new string) *drift.Table { return tabletest.With(t, old, new) }
 	pol := healPolicy(nil, []string{"/metadata/labels", "/data"}, nil)
 	secret := healFinding("s", "Secret", "db", drift.DomainSecrets, "/data/password")
 	secret.Group = ""
