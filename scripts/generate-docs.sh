@@ -38,3 +38,7 @@ sed -i 's#"registry.opentofu.org/driftplane/drift"#"drift"#' "$work/schema.json"
 "$TFPLUGINDOCS" generate --provider-name drift --rendered-provider-name drift \
   --providers-schema "$work/schema.json" --examples-dir examples --website-source-dir templates \
   --rendered-website-dir docs
+# The registry's rules for what was written (layout, front matter, sizes), on the same schema:
+# given none, tfplugindocs would look for (or download) a terraform binary.
+"$TFPLUGINDOCS" validate --provider-name drift --providers-schema "$work/schema.json" 2>"$work/validate.log" ||
+  { grep -v '\[DEBUG\]' "$work/validate.log" >&2; exit 1; }
