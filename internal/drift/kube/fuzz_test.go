@@ -69,6 +69,12 @@ func FuzzReadAuditLog(f *testing.F) {
 	f.Add([]byte(`{"stage":"ResponseComplete","verb":"update","objectRef":{"name":"x"},"requestURI":"%zz"}`))
 	f.Add([]byte(`{"kind":"Event","x":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + "}\n"))
 	f.Add([]byte(`{"kind":"Event","stage":"ResponseComplete","verb":"patch","objectRef":{"name":"x","subresource":"scale"},"user":{"username":"system:anonymous"},"stageTimestamp":"bad"}`))
+	// The real API server's audit log of the recorded corpus (`make corpus`).
+	recorded, err := os.ReadFile("../../../testdata/corpus/k8s-audit/audit.log")
+	if err != nil {
+		f.Fatalf("the recorded audit log: %v (`make corpus` records it)", err)
+	}
+	f.Add(recorded)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := ReadAuditLog("audit.log", bytes.NewReader(data))
 		if err != nil {

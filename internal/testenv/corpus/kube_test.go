@@ -1,10 +1,14 @@
 package corpus
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -307,13 +311,77 @@ func recordKube(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, kc.name+"-live.yaml"), out)
 		})
 	}
+	last := kubeCases[len(kubeCases)-1].name
+	c.WaitForAuditLine(t, `"stage":"ResponseComplete"`, `"verb":"patch"`, `"name":"`+last+`"`)
+	recordAudit(t, c.AuditLog, filepath.Join(filepath.Dir(dir), "k8s-audit", "audit.log"))
+}
+
+// recordAudit keeps the audit events of the writes to the corpus namespace's objects (who
+// applied and who changed each object, under which field manager), with the audit IDs and
+// timestamps replaced by a sequence that keeps their order.
+func recordAudit(t *testing.T, from, to string) {
+	t.Helper()
+	raw, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := time.Parse(time.RFC3339, recordedAt)
+	var out bytes.Buffer
+	n := 0
+	for _, line := range bytes.Split(raw, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var ev map[string]any
+		if err := json.Unmarshal(line, &ev); err != nil {
+			t.Fatalf("audit log: %v", err)
+		}
+		ref, _ := ev["objectRef"].(map[string]any)
+		switch {
+		case ev["stage"] != "ResponseComplete", ref == nil, ref["namespace"] != kubeNamespace:
+			continue
+		case ev["verb"] != "create" && ev["verb"] != "update" && ev["verb"] != "patch":
+			continue
+		}
+		n++
+		// As in the live objects (scrub).
+		if _, ok := ref["uid"]; ok {
+			ref["uid"] = scrubbedUID
+		}
+		if _, ok := ref["resourceVersion"]; ok {
+			ref["resourceVersion"] = "1"
+		}
+		ev["auditID"] = fmt.Sprintf("00000000-0000-0000-0000-%012d", n)
+		at := metav1.NewMicroTime(base.Add(time.Duration(n) * time.Second)).Format("2006-01-02T15:04:05.000000Z07:00")
+		ev["requestReceivedTimestamp"], ev["stageTimestamp"] = at, at
+		// The hash of the client certificate, issued afresh by every run.
+		if user, ok := ev["user"].(map[string]any); ok {
+			if extra, ok := user["extra"].(map[string]any); ok {
+				if _, ok := extra["authentication.kubernetes.io/credential-id"]; ok {
+					extra["authentication.kubernetes.io/credential-id"] = []string{"X509SHA256=recorded"}
+				}
+			}
+		}
+		enc := json.NewEncoder(&out)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n == 0 {
+		t.Fatal("the audit log holds no write to the corpus namespace")
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, to, out.Bytes())
 }
 
 // scrub replaces what differs between two recordings of the same case and carries no meaning for
 // a diff (identifiers, resource versions, timestamps, the allocated cluster IP) with fixed
 // values, so re-recording changes the files only where the API server's behaviour changed.
 func scrub(live *unstructured.Unstructured) {
-	live.SetUID("00000000-0000-0000-0000-000000000000")
+	live.SetUID(scrubbedUID)
 	live.SetResourceVersion("1")
 	live.SetCreationTimestamp(metav1.Time{})
 	_ = unstructured.SetNestedField(live.Object, recordedAt, "metadata", "creationTimestamp")
@@ -336,4 +404,7 @@ func scrub(live *unstructured.Unstructured) {
 	}
 }
 
-const recordedAt = "2026-01-01T00:00:00Z"
+const (
+	recordedAt  = "2026-01-01T00:00:00Z"
+	scrubbedUID = "00000000-0000-0000-0000-000000000000"
+)

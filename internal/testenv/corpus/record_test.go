@@ -36,6 +36,11 @@ func TestRecordCorpus(t *testing.T) {
 			if err := os.RemoveAll(dir); err != nil {
 				t.Fatal(err)
 			}
+			if sub == "k8s-diff" {
+				if err := os.RemoveAll(filepath.Join(root, "k8s-audit")); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
 			}
