@@ -164,7 +164,7 @@ func summarize(r *Report) string {
 	}
 	gate := r.Gate
 	if gate == "" {
-		gate = "none"
+		gate = GateNone
 	}
 	s += fmt.Sprintf("; %d blocking at gate %s", r.BlockingCount, gate)
 	return s

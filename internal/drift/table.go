@@ -214,6 +214,9 @@ const (
 	ActorUnknown    = "unknown"
 )
 
+// envDefaultKey is the environments entry naming the class of any other environment name.
+const envDefaultKey = "default"
+
 var defaultTable = mustLoadTable(decisionsYAML)
 
 // DefaultTable returns the built-in decision table.
@@ -235,17 +238,27 @@ func LoadTable(data []byte) (*Table, error) {
 	}
 	t.envAlias = map[string]string{}
 	for class, aliases := range t.Environments {
-		if class == "default" {
+		if class == envDefaultKey {
 			continue
 		}
 		for _, a := range aliases {
 			t.envAlias[strings.ToLower(a)] = class
 		}
 	}
-	if d, ok := t.Environments["default"]; ok && len(d) == 1 {
+	if d, ok := t.Environments[envDefaultKey]; ok && len(d) == 1 && oneOf(d[0], EnvironmentClasses) {
 		t.defaultEnv = d[0]
 	} else {
-		return nil, fmt.Errorf("environments.default must name one environment class")
+		return nil, fmt.Errorf("environments.default must name one environment class (%s)", strings.Join(EnvironmentClasses, ", "))
+	}
+	for class := range t.Environments {
+		if class != envDefaultKey && !oneOf(class, EnvironmentClasses) {
+			return nil, fmt.Errorf("environments: unknown environment class %q (%s)", class, strings.Join(EnvironmentClasses, ", "))
+		}
+	}
+	for _, env := range EnvironmentClasses {
+		if _, ok := t.Risk.EnvironmentAdjust[env]; !ok {
+			return nil, fmt.Errorf("risk.environment_adjust has no entry for environment class %q", env)
+		}
 	}
 	for _, d := range Domains {
 		if _, ok := t.Risk.DomainBase[d]; !ok {
@@ -301,6 +314,11 @@ func LoadTable(data []byte) (*Table, error) {
 		for _, d := range r.When.Domain {
 			if !oneOf(d, Domains) {
 				return nil, fmt.Errorf("rule %s: unknown domain %q", r.ID, d)
+			}
+		}
+		for _, e := range r.When.Environment {
+			if !oneOf(e, EnvironmentClasses) {
+				return nil, fmt.Errorf("rule %s: unknown environment class %q", r.ID, e)
 			}
 		}
 		for _, p := range r.When.PathsAll {
@@ -368,8 +386,9 @@ func (t *Table) DomainFor(resource string, unitDomains map[string]string) string
 	return DomainOther
 }
 
-// ManagerApplier is the kind of a field manager that applies Git's desired state.
-const ManagerApplier = "applier"
+// ManagerApplier is the kind of a field manager that applies Git's desired state: the fields it
+// writes are the applier's (OwnerApplier), the same concept.
+const ManagerApplier = OwnerApplier
 
 // ManagerKind classifies a Kubernetes field manager by its name as ManagerApplier,
 // ActorController, ActorHuman or "". extraAppliers are the unit's own. The name is only what the

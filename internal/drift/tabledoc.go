@@ -71,7 +71,7 @@ Computed risk = domain base + environment adjustment + risk-tier adjustment, nev
 		fmt.Fprintf(&b, "| %s | `%s` |\n", d, t.Risk.DomainBase[d])
 	}
 	b.WriteString("\n| environment | adjustment | names |\n|---|---|---|\n")
-	for _, env := range []string{"prod", "staging", "dev"} {
+	for _, env := range EnvironmentClasses {
 		fmt.Fprintf(&b, "| %s | %+d | %s |\n", env, t.Risk.EnvironmentAdjust[env], codeList(t.Environments[env]))
 	}
 	fmt.Fprintf(&b, "\nAny other environment name counts as `%s`.\n\n| risk tier | adjustment |\n|---|---|\n", t.defaultEnv)

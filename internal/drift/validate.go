@@ -22,7 +22,7 @@ func (u *ManagedUnit) Normalize() {
 		u.Spec.Kind = UnitKubernetes
 	}
 	if u.Spec.Gate == "" {
-		u.Spec.Gate = "high"
+		u.Spec.Gate = DefaultGate
 	}
 	u.Spec.RiskTier = strings.ToLower(u.Spec.RiskTier)
 	u.Spec.Gate = strings.ToLower(u.Spec.Gate)

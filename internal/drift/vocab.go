@@ -108,12 +108,29 @@ var Domains = []string{DomainIdentity, DomainNetwork, DomainSecrets, DomainData,
 // Risk tiers of a unit.
 var RiskTiers = []string{"critical", "high", "standard", "low"}
 
-// Gates: a risk name in lower case, or "none".
-var Gates = []string{"critical", "high", "medium", "low", "info", "none"}
+// Environment classes: every unit environment name maps to one (decisions.yaml environments).
+const (
+	EnvProd    = "prod"
+	EnvStaging = "staging"
+	EnvDev     = "dev"
+)
 
-// GateRisk returns the risk a gate blocks at, and false for "none".
+// EnvironmentClasses lists the environment classes, most sensitive first.
+var EnvironmentClasses = []string{EnvProd, EnvStaging, EnvDev}
+
+// Gates that are not a risk name: GateNone never blocks; DefaultGate is a unit's gate when it
+// names none.
+const (
+	GateNone    = "none"
+	DefaultGate = "high"
+)
+
+// Gates: a risk name in lower case, or GateNone.
+var Gates = []string{"critical", DefaultGate, "medium", "low", "info", GateNone}
+
+// GateRisk returns the risk a gate blocks at, and false for GateNone.
 func GateRisk(gate string) (Risk, bool) {
-	if gate == "" || gate == "none" {
+	if gate == "" || gate == GateNone {
 		return "", false
 	}
 	return Risk(strings.ToUpper(gate)), true
