@@ -35,9 +35,7 @@ func (r *recorder) Done(res Result) {
 // TestObserver: every unit is reported started then done, no more than Parallelism run at
 // once, and a unit never started because the scan was stopped is reported done, not started.
 func TestObserver(t *testing.T) {
-	orig := scanUnit
-	t.Cleanup(func() { scanUnit = orig })
-	scanUnit = func(ctx context.Context, u Unit, o Options) Result {
+	scanUnit := func(ctx context.Context, u Unit, o Options) Result {
 		status := drift.StatusClean
 		if u.Policy.Metadata.Name == "c" {
 			status = StatusUnknown
@@ -46,7 +44,7 @@ func TestObserver(t *testing.T) {
 	}
 	units := []Unit{testUnit(t, "a"), testUnit(t, "b"), testUnit(t, "c"), testUnit(t, "d")}
 	rec := &recorder{running: map[string]bool{}}
-	results := Run(context.Background(), units, Options{Parallelism: 2, Observer: rec})
+	results := Run(context.Background(), units, Options{Parallelism: 2, Observer: rec, scanUnit: scanUnit})
 	if len(rec.started) != 4 || len(rec.done) != 4 || len(rec.running) != 0 || rec.maxRun > 2 {
 		t.Errorf("started %v, done %d, still running %v, at most %d at once", rec.started, len(rec.done), rec.running, rec.maxRun)
 	}
@@ -62,7 +60,7 @@ func TestObserver(t *testing.T) {
 		return unknownResult(u, ctx.Err())
 	}
 	rec = &recorder{running: map[string]bool{}}
-	Run(ctx, units, Options{Parallelism: 1, Observer: rec})
+	Run(ctx, units, Options{Parallelism: 1, Observer: rec, scanUnit: scanUnit})
 	if len(rec.done) != 4 || len(rec.running) != 0 || len(rec.started) > 4 {
 		t.Errorf("started %v, done %d, still running %v", rec.started, len(rec.done), rec.running)
 	}

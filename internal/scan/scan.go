@@ -68,6 +68,8 @@ type Options struct {
 	MaxPlanBytes int64
 	// Observer, when set, is told as units start and finish (progress.go).
 	Observer Observer
+	// scanUnit replaces scanOne in this package's tests (to inject failures); nil in use.
+	scanUnit func(ctx context.Context, u Unit, o Options) Result
 }
 
 // LoadRegistry reads every policy file of a registry folder: each file holds one unit (an
@@ -181,8 +183,6 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// scanUnit scans one unit; tests replace it to inject failures.
-var scanUnit = scanOne
 
 // scanSafely runs scanUnit and turns a panic into an unknown result, with the stack on the
 // progress stream: one broken unit must neither crash the scan nor read as clean.
@@ -197,7 +197,10 @@ func scanSafely(ctx context.Context, u Unit, o Options) (r Result) {
 			r.Took = o.Now().Sub(start)
 		}
 	}()
-	return scanUnit(ctx, u, o)
+	if o.scanUnit != nil {
+		return o.scanUnit(ctx, u, o)
+	}
+	return scanOne(ctx, u, o)
 }
 
 func unknownResult(u Unit, err error) Result {

@@ -62,10 +62,8 @@ func planPath(t *testing.T, name string) string {
 // TestPanickingUnitIsUnknown: issue 9 class 10. A unit whose scan panics is unknown with the
 // panic named, the other units are scanned, every worker is waited for, and the exit code is 3.
 func TestPanickingUnitIsUnknown(t *testing.T) {
-	orig := scanUnit
-	t.Cleanup(func() { scanUnit = orig })
 	var finished atomic.Int32
-	scanUnit = func(ctx context.Context, u Unit, o Options) Result {
+	scanUnit := func(ctx context.Context, u Unit, o Options) Result {
 		defer finished.Add(1)
 		if u.Policy.Metadata.Name == "b" {
 			bump(nil, "boom") // a nil-map write: a real runtime panic
@@ -78,7 +76,7 @@ func TestPanickingUnitIsUnknown(t *testing.T) {
 	}
 	units := []Unit{testUnit(t, "a"), testUnit(t, "b"), testUnit(t, "c"), testUnit(t, "d"), testUnit(t, "e")}
 	var progress bytes.Buffer
-	results := Run(context.Background(), units, Options{Parallelism: 3, Progress: &progress})
+	results := Run(context.Background(), units, Options{Parallelism: 3, Progress: &progress, scanUnit: scanUnit})
 	if finished.Load() != 5 {
 		t.Fatalf("%d units finished", finished.Load())
 	}
