@@ -180,6 +180,7 @@ func (o *scanOptions) run(stdout, stderr io.Writer) int {
 	if showProgress(stderr, o.format, o.quiet) {
 		// The per-unit lines go through the status line, which redraws itself below them.
 		status = newStatusLine(stderr, len(units), clock)
+		status.columns = termWidth(stderr)
 		opts.Progress, opts.Observer = status, status
 		status.start(redrawEvery)
 	}

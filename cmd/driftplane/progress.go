@@ -19,6 +19,15 @@ var (
 		f, ok := w.(*os.File)
 		return ok && term.IsTerminal(int(f.Fd())) //nolint:gosec // a file descriptor fits in an int
 	}
+	// termWidth is the terminal's width in columns (0: unknown), so the line never wraps.
+	termWidth = func(w io.Writer) int {
+		if f, ok := w.(*os.File); ok {
+			if width, _, err := term.GetSize(int(f.Fd())); err == nil { //nolint:gosec // a file descriptor fits in an int
+				return width
+			}
+		}
+		return 0
+	}
 	clock       = time.Now
 	redrawEvery = time.Second
 )
@@ -54,8 +63,10 @@ type statusLine struct {
 	done     int
 	failed   int
 	running  map[string]bool
-	width    int  // of the status line on screen; 0 when none is
-	midLine  bool // the last write left a partial line: drawing now would garble it
+	columns  int    // the terminal's width; 0 when unknown
+	width    int    // of the status line on screen; 0 when none is
+	shown    string // the status line on screen
+	midLine  bool   // the last write left a partial line: drawing now would garble it
 	finished bool
 
 	quit chan struct{}
@@ -155,9 +166,15 @@ func (s *statusLine) draw() {
 		return
 	}
 	line := s.text()
+	if s.columns > 1 && len(line) > s.columns-1 {
+		line = line[:s.columns-1] // a wrapped line could not be redrawn in place
+	}
+	if s.width > 0 && line == s.shown {
+		return // already on screen
+	}
 	pad := max(s.width-len(line), 0)
 	_, _ = io.WriteString(s.w, "\r"+line+strings.Repeat(" ", pad))
-	s.width = len(line)
+	s.width, s.shown = len(line), line
 }
 
 // clear (s.mu held) blanks the line on screen and leaves the cursor at its start.

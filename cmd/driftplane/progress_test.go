@@ -122,6 +122,17 @@ func TestStatusLine(t *testing.T) {
 	}
 	var none *statusLine
 	none.stop() // no status line shown: nothing to do
+
+	// On a narrow terminal the line is cut short rather than wrapped (a wrapped line cannot be
+	// redrawn in place).
+	term.Reset()
+	s = newStatusLine(&term, 10, clk.now)
+	s.columns = 20
+	s.tick()
+	s.Started("a")
+	if sc := screen(term.String()); len(sc) != 1 || sc[0] != "scanning: 0/10 done" {
+		t.Errorf("narrow terminal: %q", sc)
+	}
 }
 
 // TestStatusLineRedrawsOnItsOwn: between changes the line is redrawn every interval, for the
