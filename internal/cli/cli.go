@@ -128,8 +128,8 @@ func Configure(root *cobra.Command, version string) {
 	walk = func(c *cobra.Command) {
 		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
 			fs.VisitAll(func(f *pflag.Flag) {
-				if bindable(f) && !strings.Contains(f.Usage, "$"+EnvPrefix+"_") {
-					f.Usage += " [$" + EnvName(EnvPrefix, f.Name) + "]"
+				if tag := " [$" + EnvName(EnvPrefix, f.Name) + "]"; bindable(f) && !strings.HasSuffix(f.Usage, tag) {
+					f.Usage += tag
 				}
 			})
 		}
