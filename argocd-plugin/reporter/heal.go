@@ -63,7 +63,7 @@ func planHeal(table *drift.Table, p *Policy, st Status, app AppState) HealPlan {
 	targets := map[key]*HealTarget{}
 	limits := map[string]int{}
 	for _, f := range st.Findings {
-		if f.DriftClass.Expected() {
+		if table.Expected(f.DriftClass) {
 			continue
 		}
 		if why := table.HealBlocker(drift.HealCandidate{Finding: &f.Finding, Type: f.Group + "/" + f.Kind,

@@ -174,6 +174,7 @@ func TestTableDecidesHealBlocker(t *testing.T) {
 // A malformed decision section is an error that names the field.
 func TestTableDecisionSectionsAreChecked(t *testing.T) {
 	for _, c := range []struct{ old, new, want string }{
+		{"expected_classes: [CONTROLLER_OWNED_DRIFT, PROVIDER_READ_NOISE]", "expected_classes: [CONTROLLER_OWNED]", `expected_classes: unknown class "CONTROLLER_OWNED"`},
 		{"ticket_domains: [identity, network]", "ticket_domains: [identity, netwrk]", `ticket_domains: unknown domain "netwrk"`},
 		{"ticket_domains: [identity, network]", "ticket_domains: []", "ticket_domains: is required"},
 		{"ticket_domains: [identity, network]", "ticket_domain: [identity, network]", `unknown field "ticket_domain"`},
@@ -199,5 +200,27 @@ func TestTableDecisionSectionsAreChecked(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q → %q: got %v, want an error with %q", c.old, c.new, err, c.want)
 		}
+	}
+}
+
+func TestTableDecidesExpectedClasses(t *testing.T) {
+	noise := Observation{Ref: "aws_iam_policy.p", Type: "aws_iam_policy",
+		Recorded: map[string]any{"policy": policyV1}, Actual: map[string]any{"policy": policyV1Reorder}}
+	unit := testUnit(func(u *ManagedUnit) { u.Spec.Gate = "info" })
+	rep, err := Evaluate(unit, nil, []Observation{noise}, atNow)
+	if err != nil || rep.Status != StatusClean || rep.BlockingCount != 0 || len(rep.Findings) != 1 || rep.Findings[0].DriftClass != ClassProviderReadNoise {
+		t.Fatalf("built-in table: %v %+v", err, rep)
+	}
+	tab := tableWith(t, "expected_classes: [CONTROLLER_OWNED_DRIFT, PROVIDER_READ_NOISE]", "expected_classes: [CONTROLLER_OWNED_DRIFT]")
+	rep, err = Evaluate(unit, nil, []Observation{noise}, atNow, WithTable(tab))
+	if err != nil || rep.Status != StatusDrifted || rep.BlockingCount != 1 || !strings.Contains(rep.Findings[0].Explanation, "no exception matches") {
+		t.Errorf("expected_classes without PROVIDER_READ_NOISE: %v %+v", err, rep)
+	}
+	e := exception("EXC-1", "aws_iam_policy.p", "PROVIDER_READ_NOISE", "2026-12-01T00:00:00Z", "/policy")
+	if err := e.ValidateWith(DefaultTable()); err == nil || !strings.Contains(err.Error(), "PROVIDER_READ_NOISE is never blocking and needs no exception") {
+		t.Errorf("built-in table: an exception for expected drift: %v", err)
+	}
+	if err := e.ValidateWith(tab); err != nil {
+		t.Errorf("expected_classes without PROVIDER_READ_NOISE: an exception for it: %v", err)
 	}
 }

@@ -162,15 +162,15 @@ func Evaluate(unit *ManagedUnit, exceptions []*Exception, observations []Observa
 	rep.Status = StatusClean
 	for i := range rep.Findings {
 		f := &rep.Findings[i]
-		if !f.DriftClass.Expected() {
+		if !o.Table.Expected(f.DriftClass) {
 			rep.Status = StatusDrifted
 		}
-		if f.AcceptedBy == "" && !f.DriftClass.Expected() && gated && f.Risk.Level() >= gateRisk.Level() {
+		if f.AcceptedBy == "" && !o.Table.Expected(f.DriftClass) && gated && f.Risk.Level() >= gateRisk.Level() {
 			f.Blocking = true
 			rep.BlockingCount++
 		}
 	}
-	rep.Summary = summarize(rep)
+	rep.Summary = summarize(rep, o.Table)
 	return rep, nil
 }
 
@@ -424,7 +424,7 @@ func (ev *evaluator) finding(obs *Observation, domain string, g group) Finding {
 	if g.viaManager && obs.OwnershipNote != "" {
 		f.Explanation = joinSentences(f.Explanation, obs.OwnershipNote)
 	}
-	if !f.DriftClass.Expected() {
+	if !t.Expected(f.DriftClass) {
 		ev.applyExceptions(&f, obs, domain, g)
 	}
 	return f

@@ -130,7 +130,7 @@ func normalizeForEvidence(v any) any {
 	return v
 }
 
-func summarize(r *Report) string {
+func summarize(r *Report, t *Table) string {
 	if len(r.Findings) == 0 {
 		return "no drift"
 	}
@@ -138,7 +138,7 @@ func summarize(r *Report) string {
 	expected, accepted := 0, 0
 	for _, f := range r.Findings {
 		switch {
-		case f.DriftClass.Expected():
+		case t.Expected(f.DriftClass):
 			expected++
 		case f.AcceptedBy != "":
 			accepted++

@@ -19,6 +19,8 @@ type Table struct {
 	DomainRules      []DomainRule       `json:"domains"`
 	TicketPaths      []string           `json:"ticket_paths"`
 	TicketContainers []string           `json:"ticket_containers"`
+	// ExpectedClasses are the system working as designed (see Table.Expected).
+	ExpectedClasses []Class `json:"expected_classes"`
 	// TicketDomains are the domains whose exceptions need a ticket whatever their paths.
 	TicketDomains []string `json:"ticket_domains"`
 	// ExceptionClasses says what an exception of a class accepts beyond its own class.
@@ -573,6 +575,9 @@ func (t *Table) checkDecisions() error {
 		}
 		return nil
 	}
+	if err := checkClasses("expected_classes", t.ExpectedClasses); err != nil {
+		return err
+	}
 	if len(t.TicketDomains) == 0 {
 		return fmt.Errorf("ticket_domains: is required (the domains whose exceptions always need a ticket)")
 	}
@@ -673,3 +678,7 @@ func (t *Table) DetectSignals(domain string, changes []Change) []string {
 	}
 	return out
 }
+
+// Expected reports whether drift of this class is the system working as designed
+// (expected_classes), so it never blocks and does not make a unit "drifted".
+func (t *Table) Expected(c Class) bool { return oneOf(c, t.ExpectedClasses) }

@@ -126,9 +126,12 @@ Git does not declare are taken at their word.
 	return b.String()
 }
 
-// markdownDecisions renders the sections that are not rows: what exceptions accept, where the
-// detectors run, the bounds on auto-heal and the fields owned through another object.
+// markdownDecisions renders the sections that are not rows: expected classes, what exceptions
+// accept, where the detectors run, the bounds on auto-heal and the fields owned through another
+// object.
 func (t *Table) markdownDecisions(b *strings.Builder) {
+	fmt.Fprintf(b, "\n## Expected drift\n\nDrift of class %s is the system working as designed: it never blocks, does not make a unit drifted, is never healed and needs no exception (an exception cannot name these classes, nor `%s`).\n",
+		codeList(classStrings(t.ExpectedClasses)), ClassUnknown)
 	b.WriteString("\n## What an exception accepts\n\nAn exception accepts drift of its own `drift_class`; these classes accept more. When one covers the drift, the finding is decided again with the rules' `exception` condition set as shown.\n\n| exception class | also accepts | rules see `exception` |\n|---|---|---|\n")
 	classes := make([]string, 0, len(t.ExceptionClasses))
 	for c := range t.ExceptionClasses {

@@ -184,7 +184,7 @@ func (e *Exception) validate(t *Table, unit *ManagedUnit, at time.Time) error {
 	cls := Class(s.DriftClass)
 	if !oneOf(cls, Classes) {
 		v.add("spec.driftClass", "%q is not one of %s", s.DriftClass, quoteList(Classes))
-	} else if cls.Expected() || cls == ClassUnknown {
+	} else if t.Expected(cls) || cls == ClassUnknown {
 		v.add("spec.driftClass", "%s is never blocking and needs no exception; %s cannot be accepted", s.DriftClass, ClassUnknown)
 	}
 	resource := strings.TrimSpace(s.Resource)

@@ -29,10 +29,8 @@ var Classes = []Class{
 }
 
 // Expected reports whether drift of this class is the system working as designed, so it never
-// blocks and does not make a unit "drifted".
-func (c Class) Expected() bool {
-	return c == ClassControllerOwned || c == ClassProviderReadNoise
-}
+// blocks and does not make a unit "drifted": the built-in table's expected_classes.
+func (c Class) Expected() bool { return DefaultTable().Expected(c) }
 
 // Risk is how much harm a finding can do, ordered INFO < LOW < MEDIUM < HIGH < CRITICAL.
 type Risk string
