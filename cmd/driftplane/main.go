@@ -26,7 +26,6 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/digestkey"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/scan"
 )
 
@@ -39,15 +38,19 @@ const exitUsage = 64
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	return runWith(realConsole(), args, stdout, stderr)
+}
+
+func runWith(con console, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "usage: driftplane scan --registry DIR [flags]")
 		fmt.Fprintln(stderr, "Run 'driftplane --help' for the commands.")
 		return exitUsage
 	}
-	return cli.Execute(newRootCommand(), args, stdout, stderr, exitUsage)
+	return cli.Execute(newRootCommand(con), args, stdout, stderr, exitUsage)
 }
 
-func newRootCommand() *cobra.Command {
+func newRootCommand(con console) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "driftplane",
 		Short: "Find drift between OpenTofu stacks and what really runs",
@@ -62,7 +65,7 @@ a flag on the command line wins.`,
   # Set up shell completion
   source <(driftplane completion bash)`,
 	}
-	root.AddCommand(newScanCommand())
+	root.AddCommand(newScanCommand(con))
 	cli.Configure(root, version)
 	return root
 }
@@ -74,10 +77,11 @@ type scanOptions struct {
 	timeout                                                            time.Duration
 	s3PathStyle, quiet                                                 bool
 	maxPlan                                                            int64
+	con                                                                console
 }
 
-func newScanCommand() *cobra.Command {
-	o := &scanOptions{}
+func newScanCommand(con console) *cobra.Command {
+	o := &scanOptions{con: con}
 	cmd := &cobra.Command{
 		Use:   "scan --registry DIR",
 		Short: "Plan every unit of a registry refresh-only and report its drift",
@@ -160,29 +164,19 @@ func (o *scanOptions) run(stdout, stderr io.Writer) int {
 	opts := scan.Options{Tofu: o.tofu, Parallelism: o.parallel, Timeout: o.timeout, Version: version, Progress: stderr,
 		Env: []string{"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1"}, Digester: digester, MaxPlanBytes: o.maxPlan}
 	if o.evidence != "" {
-		if blob.IsS3(o.evidence) {
-			bucket, prefix, err := blob.ParseS3(o.evidence)
-			if err == nil {
-				c, cerr := blob.Client(ctx, blob.S3Options{Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle})
-				err = cerr
-				opts.Evidence = blob.S3Store{Client: c, Bucket: bucket, Prefix: prefix}
-			}
-			if err != nil {
-				fmt.Fprintf(stderr, "driftplane scan: evidence: %v\n", err)
-				return 3
-			}
-		} else {
-			opts.Evidence = evidence.Dir(o.evidence)
+		if opts.Evidence, err = blob.OpenStore(ctx, o.evidence, blob.S3Options{Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle}); err != nil {
+			fmt.Fprintf(stderr, "driftplane scan: evidence: %v\n", err)
+			return 3
 		}
 	}
 	fmt.Fprintf(stderr, "driftplane scan: %d unit(s) in shard %d/%d; sensitive values digested with the key from %s\n", len(units), index, count, source)
 	var status *statusLine
-	if showProgress(stderr, o.format, o.quiet) {
+	if showProgress(o.con, stderr, o.format, o.quiet) {
 		// The per-unit lines go through the status line, which redraws itself below them.
-		status = newStatusLine(stderr, len(units), clock)
-		status.columns = termWidth(stderr)
+		status = newStatusLine(stderr, len(units), o.con.now)
+		status.columns = o.con.width(stderr)
 		opts.Progress, opts.Observer = status, status
-		status.start(redrawEvery)
+		status.start(o.con.redrawEvery)
 	}
 	results := scan.Run(ctx, units, opts)
 	status.stop()

@@ -13,29 +13,39 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/scan"
 )
 
-// Seams for tests: whether a writer is a terminal, the clock, how often the line is redrawn.
-var (
-	isTerminal = func(w io.Writer) bool {
-		f, ok := w.(*os.File)
-		return ok && term.IsTerminal(int(f.Fd())) //nolint:gosec // a file descriptor fits in an int
-	}
-	// termWidth is the terminal's width in columns (0: unknown), so the line never wraps.
-	termWidth = func(w io.Writer) int {
-		if f, ok := w.(*os.File); ok {
-			if width, _, err := term.GetSize(int(f.Fd())); err == nil { //nolint:gosec // a file descriptor fits in an int
-				return width
+// console is what scan needs of the terminal it may draw on; tests pass their own.
+type console struct {
+	isTerminal func(io.Writer) bool
+	// width is the terminal's width in columns (0: unknown), so the line never wraps.
+	width       func(io.Writer) int
+	now         func() time.Time
+	redrawEvery time.Duration
+}
+
+// realConsole is the process's terminal and clock.
+func realConsole() console {
+	return console{
+		isTerminal: func(w io.Writer) bool {
+			f, ok := w.(*os.File)
+			return ok && term.IsTerminal(int(f.Fd())) //nolint:gosec // a file descriptor fits in an int
+		},
+		width: func(w io.Writer) int {
+			if f, ok := w.(*os.File); ok {
+				if width, _, err := term.GetSize(int(f.Fd())); err == nil { //nolint:gosec // a file descriptor fits in an int
+					return width
+				}
 			}
-		}
-		return 0
+			return 0
+		},
+		now:         time.Now,
+		redrawEvery: time.Second,
 	}
-	clock       = time.Now
-	redrawEvery = time.Second
-)
+}
 
 // showProgress says whether `driftplane scan` shows its status line: only for a person
 // watching — stderr a terminal (not TERM=dumb), a human format (text or markdown), not in CI
 // ($CI set, as every CI service sets it) and not --quiet. JSON and SARIF runs are for programs.
-func showProgress(stderr io.Writer, format string, quiet bool) bool {
+func showProgress(con console, stderr io.Writer, format string, quiet bool) bool {
 	switch {
 	case quiet, format != "text" && format != "markdown":
 		return false
@@ -44,7 +54,7 @@ func showProgress(stderr io.Writer, format string, quiet bool) bool {
 	case os.Getenv("TERM") == "dumb":
 		return false
 	}
-	return isTerminal(stderr)
+	return con.isTerminal(stderr)
 }
 
 // statusLine is the line `driftplane scan` keeps at the bottom of a terminal,

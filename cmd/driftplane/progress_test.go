@@ -181,9 +181,6 @@ func TestScanProgressOnlyForPeople(t *testing.T) {
 	t.Setenv("FAKE_PLAN", cleanPlan(t))
 	t.Setenv("TERM", "xterm")
 	registry, tofu := oneUnitRegistry(t), fakeTofu(t)
-	origTerm, origEvery := isTerminal, redrawEvery
-	t.Cleanup(func() { isTerminal, redrawEvery = origTerm, origEvery })
-	redrawEvery = time.Millisecond
 	for _, c := range []struct {
 		name     string
 		terminal bool
@@ -202,7 +199,9 @@ func TestScanProgressOnlyForPeople(t *testing.T) {
 		{"not a terminal", false, "", nil, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			isTerminal = func(io.Writer) bool { return c.terminal }
+			con := realConsole()
+			con.redrawEvery = time.Millisecond
+			con.isTerminal = func(io.Writer) bool { return c.terminal }
 			t.Setenv("CI", c.ci)
 			args := []string{"scan", "--registry", registry, "--tofu", tofu}
 			for _, a := range c.args {
@@ -213,7 +212,7 @@ func TestScanProgressOnlyForPeople(t *testing.T) {
 				}
 			}
 			var stdout, stderr bytes.Buffer
-			if code := run(args, &stdout, &stderr); code != 0 {
+			if code := runWith(con, args, &stdout, &stderr); code != 0 {
 				t.Fatalf("exit %d\n%s", code, stderr.String())
 			}
 			if strings.Contains(stdout.String(), "scanning:") || strings.Contains(stdout.String(), "\r") {

@@ -132,22 +132,16 @@ func TestExecute(t *testing.T) {
 }
 
 func TestVersionText(t *testing.T) {
-	orig := readBuildInfo
-	t.Cleanup(func() { readBuildInfo = orig })
-	readBuildInfo = func() (*debug.BuildInfo, bool) {
-		return &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
-			{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.time", Value: "2026-01-02T03:04:05Z"}, {Key: "vcs.modified", Value: "true"}}}, true
-	}
-	got := VersionText("v0.3.0")
+	bi := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.time", Value: "2026-01-02T03:04:05Z"}, {Key: "vcs.modified", Value: "true"}}}
+	got := versionText("v0.3.0", bi, true)
 	if !strings.HasPrefix(got, "v0.3.0\ncommit: 0123abcd (2026-01-02T03:04:05Z) modified\ngo: go") {
 		t.Errorf("%q", got)
 	}
-	readBuildInfo = func() (*debug.BuildInfo, bool) { return &debug.BuildInfo{Main: debug.Module{Version: "v0.4.0"}}, true }
-	if got := VersionText("dev"); !strings.HasPrefix(got, "v0.4.0\ngo: ") {
+	if got := versionText("dev", &debug.BuildInfo{Main: debug.Module{Version: "v0.4.0"}}, true); !strings.HasPrefix(got, "v0.4.0\ngo: ") {
 		t.Errorf("go install'd: %q", got)
 	}
-	readBuildInfo = func() (*debug.BuildInfo, bool) { return nil, false }
-	if got := VersionText("dev"); !strings.HasPrefix(got, "dev\ngo: ") {
+	if got := versionText("dev", nil, false); !strings.HasPrefix(got, "dev\ngo: ") {
 		t.Errorf("no build info: %q", got)
 	}
 }

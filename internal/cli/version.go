@@ -9,17 +9,20 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// readBuildInfo is debug.ReadBuildInfo; tests replace it.
-var readBuildInfo = debug.ReadBuildInfo
-
 // VersionText is what `version` and `--version` print: the version set at build time
 // (-ldflags "-X main.version=...") alone on the first line, as before, then the commit when
 // the build recorded it, and the Go toolchain and platform.
 func VersionText(version string) string {
+	bi, ok := debug.ReadBuildInfo()
+	return versionText(version, bi, ok)
+}
+
+// versionText is VersionText of the given build information (ok false: none recorded).
+func versionText(version string, bi *debug.BuildInfo, ok bool) string {
 	var b strings.Builder
-	version = resolve(version)
+	version = resolve(version, bi, ok)
 	commit := ""
-	if bi, ok := readBuildInfo(); ok {
+	if ok {
 		settings := map[string]string{}
 		for _, s := range bi.Settings {
 			settings[s.Key] = s.Value
@@ -42,8 +45,8 @@ func VersionText(version string) string {
 }
 
 // resolve is version, or for a "dev" build the module version `go install ...@vX.Y.Z` records.
-func resolve(version string) string {
-	if bi, ok := readBuildInfo(); ok && version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+func resolve(version string, bi *debug.BuildInfo, ok bool) string {
+	if ok && version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
 	return version
