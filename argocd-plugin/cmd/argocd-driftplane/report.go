@@ -25,7 +25,6 @@ import (
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
 	"github.com/driftplane/terraform-provider-drift/internal/cli"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
 
@@ -170,19 +169,12 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 		Resync: o.resync, AuditLogPath: o.auditLog, Metrics: reporter.NewMetrics(reg), Log: log,
 	})
 
-	switch {
-	case blob.IsS3(o.evidenceAt):
-		bucket, prefix, err := blob.ParseS3(o.evidenceAt)
+	if o.evidenceAt != "" {
+		store, err := blob.OpenStore(ctx, o.evidenceAt, blob.S3Options{Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle})
 		if err != nil {
 			return err
 		}
-		c, err := blob.Client(ctx, blob.S3Options{Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle})
-		if err != nil {
-			return err
-		}
-		ctrl.SetEvidence(blob.S3Store{Client: c, Bucket: bucket, Prefix: prefix})
-	case o.evidenceAt != "":
-		ctrl.SetEvidence(evidence.Dir(o.evidenceAt))
+		ctrl.SetEvidence(store)
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
