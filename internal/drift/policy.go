@@ -74,15 +74,6 @@ type (
 	AutoHealScope = v1alpha1.AutoHealScope
 )
 
-// MatchesObject reports whether a Kubernetes selector selects an object. OpenTofu selectors
-// (type, address) never match Kubernetes objects.
-func MatchesObject(m ResourceMatch, group, kind, namespace, name string, labels map[string]string) bool {
-	if m.Type != "" || m.Address != "" || m.Kind == "" {
-		return false
-	}
-	return ruleMatches(m, &Observation{Group: group, Kind: kind, Namespace: namespace, Name: name, Labels: labels})
-}
-
 // Exception is a DriftException: a scoped, expiring acceptance of drift.
 type Exception struct {
 	APIVersion string        `json:"apiVersion"`
