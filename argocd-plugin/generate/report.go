@@ -13,7 +13,7 @@ import (
 )
 
 // KindDriftReport is the kind of the object the plugin adds to every application.
-const KindDriftReport = "DriftReport"
+const KindDriftReport = v1alpha1.KindDriftReport
 
 // driftReport builds the DriftReport (api/v1alpha1), as an object for the output stream: its spec
 // is the validated policy, so the policy travels with the application and the reporter evaluates

@@ -38,7 +38,7 @@ import (
 // Resources the reporter reads and writes.
 var (
 	ApplicationsGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
-	DriftReportsGVR = schema.GroupVersionResource{Group: drift.GroupName, Version: "v1alpha1", Resource: "driftreports"}
+	DriftReportsGVR = v1alpha1.GroupVersion.WithResource("driftreports")
 )
 
 // ManagedResourcesGetter is the part of the Argo CD API the reporter needs.
