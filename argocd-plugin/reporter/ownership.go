@@ -29,7 +29,7 @@ func driftReportsOf(app *unstructured.Unstructured) []reportRef {
 	var out []reportRef
 	for _, r := range resources {
 		m, _ := r.(map[string]any)
-		if m["group"] == drift.GroupName && m["kind"] == "DriftReport" {
+		if m["group"] == drift.GroupName && m["kind"] == drift.KindDriftReport {
 			ns, _ := m["namespace"].(string)
 			n, _ := m["name"].(string)
 			if n != "" {
@@ -68,7 +68,7 @@ func checkOwnReport(app, dr *unstructured.Unstructured, argoNamespace, labelKey 
 	}
 	if id, ok := dr.GetAnnotations()[TrackingAnnotation]; ok {
 		trackedApp, rest, _ := strings.Cut(id, ":")
-		self := drift.GroupName + "/DriftReport:" + dr.GetNamespace() + "/" + dr.GetName()
+		self := drift.GroupName + "/" + drift.KindDriftReport + ":" + dr.GetNamespace() + "/" + dr.GetName()
 		switch {
 		case trackedApp != want:
 			return failf(ReasonNotOwnReport, "%s is tracked by Argo CD for application %q (%s=%q), not %s (instance %q); its policy is not used",
@@ -136,7 +136,7 @@ func checkAppCompared(app *unstructured.Unstructured) error {
 // must not be able to loosen the policy until the next sync puts Git's back.
 func reportTargetSpec(resources []ResourceDiff, ref reportRef, appKey string) (map[string]any, error) {
 	for _, r := range resources {
-		if r.Group != drift.GroupName || r.Kind != "DriftReport" || r.Namespace != ref.Namespace || r.Name != ref.Name {
+		if r.Group != drift.GroupName || r.Kind != drift.KindDriftReport || r.Namespace != ref.Namespace || r.Name != ref.Name {
 			continue
 		}
 		if r.TargetState == "" || r.TargetState == "null" {

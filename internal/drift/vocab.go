@@ -3,7 +3,13 @@ package drift
 import (
 	"fmt"
 	"strings"
+
+	"github.com/driftplane/terraform-provider-drift/api/v1alpha1"
 )
+
+// KindDriftReport is the kind of the report object the Argo CD plugin adds to every application
+// and the reporter reads back.
+const KindDriftReport = v1alpha1.KindDriftReport
 
 // Class is a drift class: what the divergence means.
 type Class string
