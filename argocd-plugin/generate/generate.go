@@ -129,7 +129,7 @@ func stripNonGitFields(manifests []kube.Manifest, u *drift.ManagedUnit, t *drift
 		o := m.Object
 		gvk := o.GroupVersionKind()
 		ref := kube.Ref(gvk.Group, gvk.Version, gvk.Kind, o.GetNamespace(), o.GetName())
-		for _, by := range owned[gvk.Group+"/"+gvk.Kind+"/"+o.GetNamespace()+"/"+o.GetName()] {
+		for _, by := range owned[objectKey(gvk.Group, gvk.Kind, o.GetNamespace(), o.GetName())] {
 			for _, path := range by.rule.Paths {
 				if removePath(o.Object, drift.MustPointer(path)) {
 					out = append(out, StrippedField{Ref: ref, Path: path, Owner: by.rule.Owner,
@@ -164,7 +164,7 @@ func targetOwned(manifests []kube.Manifest, rules []drift.TargetOwner) map[strin
 			}
 			ref, _, _ := unstructured.NestedStringMap(o.Object, drift.MustPointer(r.Target)...)
 			gv, _ := schema.ParseGroupVersion(ref["apiVersion"])
-			key := gv.Group + "/" + ref["kind"] + "/" + o.GetNamespace() + "/" + ref["name"]
+			key := objectKey(gv.Group, ref["kind"], o.GetNamespace(), ref["name"])
 			if last[key] == nil {
 				last[key] = map[int]targetOwner{}
 			}
@@ -180,6 +180,11 @@ func targetOwned(manifests []kube.Manifest, rules []drift.TargetOwner) map[strin
 		}
 	}
 	return out
+}
+
+// objectKey names an object by group/Kind/namespace/name, whatever its version.
+func objectKey(group, kind, namespace, name string) string {
+	return group + "/" + kind + "/" + namespace + "/" + name
 }
 
 func sortStripped(out []StrippedField) {
