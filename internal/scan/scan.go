@@ -183,7 +183,6 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-
 // scanSafely runs scanUnit and turns a panic into an unknown result, with the stack on the
 // progress stream: one broken unit must neither crash the scan nor read as clean.
 func scanSafely(ctx context.Context, u Unit, o Options) (r Result) {
