@@ -11,19 +11,13 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/driftplane/terraform-provider-drift/api/v1alpha1"
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 )
 
-// HealTarget is one object the reporter may ask Argo CD to sync back to Git.
-type HealTarget struct {
-	Group     string   `json:"group"`
-	Kind      string   `json:"kind"`
-	Namespace string   `json:"namespace"`
-	Name      string   `json:"name"`
-	Findings  []string `json:"findings"`
-	Paths     []string `json:"paths"`
-	Policy    string   `json:"policy"`
-}
+// HealTarget is one object the reporter may ask Argo CD to sync back to Git: the API's type, which
+// the DriftReport's status records for the objects healed.
+type HealTarget = v1alpha1.HealTarget
 
 // HealPlan is the bounded auto-heal decision for one evaluation.
 type HealPlan struct {
