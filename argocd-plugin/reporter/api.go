@@ -42,12 +42,8 @@ func StatusToAPI(s Status) v1alpha1.DriftReportStatus {
 		out.Conditions = append(out.Conditions, c)
 	}
 	if h := s.AutoHeal; h != nil {
-		out.AutoHeal = &v1alpha1.AutoHealRecord{At: h.At, Skipped: h.Skipped, Error: h.Error}
-		for _, t := range h.Healed {
-			out.AutoHeal.Healed = append(out.AutoHeal.Healed, v1alpha1.HealTarget{
-				Group: t.Group, Kind: t.Kind, Namespace: t.Namespace, Name: t.Name, Findings: t.Findings, Paths: t.Paths, Policy: t.Policy,
-			})
-		}
+		// HealTarget is the API's type.
+		out.AutoHeal = &v1alpha1.AutoHealRecord{At: h.At, Skipped: h.Skipped, Error: h.Error, Healed: append([]HealTarget(nil), h.Healed...)}
 	}
 	return out
 }
@@ -74,12 +70,7 @@ func StatusFromAPI(a *v1alpha1.DriftReportStatus) Status {
 		s.Findings = append(s.Findings, findingFromAPI(f))
 	}
 	if h := a.AutoHeal; h != nil {
-		s.AutoHeal = &HealRecord{At: h.At, Skipped: h.Skipped, Error: h.Error}
-		for _, t := range h.Healed {
-			s.AutoHeal.Healed = append(s.AutoHeal.Healed, HealTarget{
-				Group: t.Group, Kind: t.Kind, Namespace: t.Namespace, Name: t.Name, Findings: t.Findings, Paths: t.Paths, Policy: t.Policy,
-			})
-		}
+		s.AutoHeal = &HealRecord{At: h.At, Skipped: h.Skipped, Error: h.Error, Healed: append([]HealTarget(nil), h.Healed...)}
 	}
 	return s
 }
