@@ -58,7 +58,7 @@ func evaluationRequest(p *Policy, resources []ResourceDiff, audit *kube.AuditLog
 	}
 	var pairs []pipeline.ObjectPair
 	for _, r := range resources {
-		if r.Hook || (r.Group == drift.GroupName && r.Kind == "DriftReport") {
+		if r.Hook || (r.Group == drift.GroupName && r.Kind == drift.KindDriftReport) {
 			continue
 		}
 		target, err := decodeState(r.TargetState)

@@ -14,10 +14,12 @@ type OwnedPath struct {
 }
 
 // NotGitOwned lists the paths the unit's ownership rules give away on one Kubernetes object,
-// rule by rule, each rule's controller-owned paths before its runtime-owned ones. A path under
-// which a matching rule keeps a deeper path for Git is left out: the deeper rule is the more
-// specific one, and giving away the parent would give away Git's path too. The evaluation
-// resolves the owner of a changed path the same way (ownerOf: the most specific rule path wins).
+// rule by rule, each rule's controller-owned paths before its runtime-owned ones. A path at or
+// under which a matching rule keeps a path for Git is left out: a deeper Git path is the more
+// specific one, and giving away the parent would give away Git's path too; the same path claimed
+// by Git and by another owner is Git's. The evaluation resolves the owner of a changed path the
+// same way (ownerOf: the most specific rule path wins, Git wins a tie), so generate never strips
+// a field the evaluation would hold to Git.
 func NotGitOwned(rules []OwnershipRule, group, kind, namespace, name string, labels map[string]string) []OwnedPath {
 	obs := &Observation{Group: group, Kind: kind, Namespace: namespace, Name: name, Labels: labels}
 	var matching []OwnershipRule
@@ -27,10 +29,10 @@ func NotGitOwned(rules []OwnershipRule, group, kind, namespace, name string, lab
 			matching = append(matching, r)
 		}
 	}
-	gitKeepsBelow := func(p Pointer) bool {
+	gitKeeps := func(p Pointer) bool {
 		for _, r := range matching {
 			for _, g := range r.GitOwned {
-				if gp := MustPointer(g); len(gp) > len(p) && gp.HasPrefix(p) {
+				if gp := MustPointer(g); len(gp) >= len(p) && gp.HasPrefix(p) {
 					return true
 				}
 			}
@@ -47,7 +49,7 @@ func NotGitOwned(rules []OwnershipRule, group, kind, namespace, name string, lab
 			claims = append(claims, OwnedPath{Path: p, Ownership: OwnerRuntime, Owner: OwnerRuntime, Rule: r})
 		}
 		for _, c := range claims {
-			if !gitKeepsBelow(MustPointer(c.Path)) {
+			if !gitKeeps(MustPointer(c.Path)) {
 				out = append(out, c)
 			}
 		}
