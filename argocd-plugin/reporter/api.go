@@ -35,7 +35,7 @@ func StatusToAPI(s Status) v1alpha1.DriftReportStatus {
 		out.Findings = make([]v1alpha1.Finding, 0, len(s.Findings))
 	}
 	for _, f := range s.Findings {
-		out.Findings = append(out.Findings, findingToAPI(f))
+		out.Findings = append(out.Findings, f.ToAPI())
 	}
 	for _, c := range s.Conditions {
 		c.Message = truncateUTF8(c.Message, maxConditionMessage)
@@ -67,43 +67,12 @@ func StatusFromAPI(a *v1alpha1.DriftReportStatus) Status {
 		s.Findings = make([]StatusFinding, 0, len(a.Findings))
 	}
 	for _, f := range a.Findings {
-		s.Findings = append(s.Findings, findingFromAPI(f))
+		s.Findings = append(s.Findings, drift.ObjectFindingFromAPI(f))
 	}
 	if h := a.AutoHeal; h != nil {
 		s.AutoHeal = &HealRecord{At: h.At, Skipped: h.Skipped, Error: h.Error, Healed: append([]HealTarget(nil), h.Healed...)}
 	}
 	return s
-}
-
-func findingToAPI(f StatusFinding) v1alpha1.Finding {
-	out := v1alpha1.Finding{
-		FindingID: f.FindingID, DetectedAt: f.DetectedAt, Unit: f.Unit, Owner: f.Owner, Environment: f.Environment,
-		Domain: f.Domain, ResourceRef: f.ResourceRef, Group: f.Group, Kind: f.Kind, Namespace: f.Namespace, Name: f.Name,
-		DriftClass: string(f.DriftClass), Risk: string(f.Risk), ChangedFields: f.ChangedFields, SensitiveFields: f.SensitiveFields,
-		RecommendedAction: string(f.RecommendedAction), AutoHealAllowed: f.AutoHealAllowed, AcceptedBy: f.AcceptedBy,
-		Actor: f.Actor, Evidence: f.Evidence, Rule: f.Rule, Deleted: f.Deleted, Blocking: f.Blocking, Explanation: f.Explanation,
-	}
-	if a := f.ActorDetail; a != nil {
-		out.ActorDetail = &v1alpha1.ActorDetail{Username: a.Username, Groups: a.Groups, UserAgent: a.UserAgent, Time: a.Time, Manager: a.Manager, Kind: a.Kind}
-	}
-	return out
-}
-
-func findingFromAPI(f v1alpha1.Finding) StatusFinding {
-	out := StatusFinding{
-		Finding: drift.Finding{
-			FindingID: f.FindingID, DetectedAt: f.DetectedAt, Unit: f.Unit, Owner: f.Owner, Environment: f.Environment,
-			Domain: f.Domain, ResourceRef: f.ResourceRef, DriftClass: drift.Class(f.DriftClass), Risk: drift.Risk(f.Risk),
-			ChangedFields: f.ChangedFields, SensitiveFields: f.SensitiveFields, RecommendedAction: drift.Action(f.RecommendedAction),
-			AutoHealAllowed: f.AutoHealAllowed, AcceptedBy: f.AcceptedBy, Actor: f.Actor, Evidence: f.Evidence, Rule: f.Rule,
-			Deleted: f.Deleted, Blocking: f.Blocking, Explanation: f.Explanation,
-		},
-		Group: f.Group, Kind: f.Kind, Namespace: f.Namespace, Name: f.Name,
-	}
-	if a := f.ActorDetail; a != nil {
-		out.ActorDetail = &drift.Actor{Username: a.Username, Groups: a.Groups, UserAgent: a.UserAgent, Time: a.Time, Manager: a.Manager, Kind: a.Kind}
-	}
-	return out
 }
 
 // truncateUTF8 cuts s to at most n bytes, never inside a UTF-8 sequence.

@@ -4,199 +4,33 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
-	"github.com/driftplane/terraform-provider-drift/api/v1alpha1"
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 )
 
 // HealTarget is one object the reporter may ask Argo CD to sync back to Git: the API's type, which
 // the DriftReport's status records for the objects healed.
-type HealTarget = v1alpha1.HealTarget
+type HealTarget = drift.HealTarget
 
-// HealPlan is the bounded auto-heal decision for one evaluation.
-type HealPlan struct {
-	Targets []HealTarget `json:"targets,omitempty"`
-	// Skipped says, per finding, why it is not healed.
-	Skipped []string `json:"skipped,omitempty"`
-}
+// HealPlan is the bounded auto-heal decision for one evaluation (drift.Table.PlanHeal).
+type HealPlan = drift.HealPlan
 
 // AppState is what auto-heal needs to know about the application.
-type AppState struct {
-	// Healthy: Argo CD reports the application Healthy.
-	Healthy bool
-	// AutomatedSync: the application syncs itself (spec.syncPolicy.automated). Only then may a
-	// pending sync (Git ahead of the cluster) be healed: healing it is a deploy.
-	AutomatedSync bool
-}
+type AppState = drift.HealApp
 
-// PlanHeal decides what may heal without a human: only findings the built-in decision table lets
-// heal (drift.Table.HealBlocker: auto_heal_allowed, not accepted by an exception, outside the
-// table's never-heal domains by the finding's domain and by the table's own for its group/Kind,
-// on a Healthy application, a pending sync only on an application that syncs itself), where one
-// AutoHealPolicy applying to the object allows the path of every changed field and denies none
-// (a deny covers the fields above it too); and only when the objects to heal are no more than the
-// policy's maxObjectsPerReconcile (5 when unset; 0 heals nothing). Anything else is skipped with
-// its reason.
+// PlanHeal decides what may heal without a human, by the built-in decision table and the
+// application's AutoHealPolicies (drift.Table.PlanHeal).
 func PlanHeal(p *Policy, st Status, app AppState) HealPlan {
 	return planHeal(drift.DefaultTable(), p, st, app)
 }
 
 // planHeal is PlanHeal over a given decision table.
 func planHeal(table *drift.Table, p *Policy, st Status, app AppState) HealPlan {
-	var plan HealPlan
-	skip := func(f StatusFinding, why string) {
-		plan.Skipped = append(plan.Skipped, fmt.Sprintf("%s %s: %s", f.ResourceRef, strings.Join(f.ChangedFields, ","), why))
-	}
-	type key struct{ group, kind, ns, name string }
-	targets := map[key]*HealTarget{}
-	limits := map[string]int{}
-	for _, f := range st.Findings {
-		if table.Expected(f.DriftClass) {
-			continue
-		}
-		if why := table.HealBlocker(drift.HealCandidate{Finding: &f.Finding, Type: f.Group + "/" + f.Kind,
-			AppHealthy: app.Healthy, AppAutomatedSync: app.AutomatedSync}); why != "" {
-			skip(f, why)
-			continue
-		}
-		pol := matchingPolicy(p.AutoHealPolicies, f)
-		if pol == nil {
-			skip(f, "no AutoHealPolicy applies to "+f.Kind)
-			continue
-		}
-		if why := pathsAllowed(pol, f.ChangedFields); why != "" {
-			skip(f, "AutoHealPolicy "+pol.Metadata.Name+" "+why)
-			continue
-		}
-		k := key{f.Group, f.Kind, f.Namespace, f.Name}
-		t := targets[k]
-		if t == nil {
-			t = &HealTarget{Group: f.Group, Kind: f.Kind, Namespace: f.Namespace, Name: f.Name, Policy: pol.Metadata.Name}
-			targets[k] = t
-			limits[pol.Metadata.Name] = pol.MaxObjects() // 5 when unset, 0 heals nothing, never unlimited
-		}
-		t.Findings = append(t.Findings, f.FindingID)
-		t.Paths = append(t.Paths, f.ChangedFields...)
-	}
-	perPolicy := map[string]int{}
-	for _, t := range targets {
-		perPolicy[t.Policy]++
-	}
-	for _, t := range targets {
-		if limit := limits[t.Policy]; perPolicy[t.Policy] > limit {
-			plan.Skipped = append(plan.Skipped, fmt.Sprintf("%s/%s: AutoHealPolicy %s allows %d objects per reconcile, %d drifted; healing none",
-				t.Kind, t.Name, t.Policy, limit, perPolicy[t.Policy]))
-			continue
-		}
-		plan.Targets = append(plan.Targets, *t)
-	}
-	sort.Slice(plan.Targets, func(i, j int) bool {
-		a, b := plan.Targets[i], plan.Targets[j]
-		return a.Kind+"/"+a.Namespace+"/"+a.Name < b.Kind+"/"+b.Namespace+"/"+b.Name
-	})
-	sort.Strings(plan.Skipped)
-	return plan
-}
-
-func matchingPolicy(ps []*drift.AutoHealPolicy, f StatusFinding) *drift.AutoHealPolicy {
-	for _, p := range ps {
-		if p == nil {
-			continue
-		}
-		s := p.Spec.AppliesTo
-		if len(s.Kinds) > 0 && !contains(s.Kinds, f.Kind) {
-			continue
-		}
-		if len(s.Namespaces) > 0 && !contains(s.Namespaces, f.Namespace) {
-			continue
-		}
-		if len(s.Labels) > 0 {
-			continue // label selectors need the live object; a policy scoped by labels never matches blind
-		}
-		return p
-	}
-	return nil
-}
-
-// pathsAllowed says why a policy does not let the changed fields heal, or "" when it does. A
-// malformed path in the policy heals nothing under it: a deny that cannot be read must not
-// become no deny.
-func pathsAllowed(p *drift.AutoHealPolicy, fields []string) string {
-	denied := make([]drift.Pointer, 0, len(p.Spec.DeniedPaths))
-	for _, d := range p.Spec.DeniedPaths {
-		dp, err := drift.ParsePointer(d)
-		if err != nil {
-			return fmt.Sprintf("has a malformed denied path %q (%v), so it heals nothing", d, err)
-		}
-		denied = append(denied, dp)
-	}
-	allowed := make([]drift.Pointer, 0, len(p.Spec.AllowedPaths))
-	for _, a := range p.Spec.AllowedPaths {
-		ap, err := drift.ParsePointer(a)
-		if err != nil {
-			return fmt.Sprintf("has a malformed allowed path %q (%v), so it heals nothing", a, err)
-		}
-		if len(ap) == 0 || ap[0] == "**" {
-			return fmt.Sprintf("allows %q, the whole object, so it heals nothing", a)
-		}
-		allowed = append(allowed, ap)
-	}
-	for _, cf := range fields {
-		ptr, err := drift.ParsePointer(cf)
-		if err != nil {
-			return "cannot read path " + cf
-		}
-		for i, dp := range denied {
-			// Below the deny, or above it: healing /…/containers/name=x rewrites its image too.
-			if overlaps(ptr, dp) {
-				return "denies " + cf + " (deniedPaths " + p.Spec.DeniedPaths[i] + ")"
-			}
-		}
-		ok := false
-		for _, ap := range allowed {
-			if ptr.HasPrefix(ap) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return "does not allow " + cf
-		}
-	}
-	return ""
-}
-
-// overlaps reports whether some concrete path lies under both a and b ("*" one token, "**" any
-// number): a changed field at or below a denied pattern, or above it.
-func overlaps(a, b drift.Pointer) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return true
-	}
-	if a[0] == "**" {
-		return overlaps(a[1:], b) || overlaps(a, b[1:])
-	}
-	if b[0] == "**" {
-		return overlaps(a, b[1:]) || overlaps(a[1:], b)
-	}
-	if a[0] != b[0] && a[0] != "*" && b[0] != "*" {
-		return false
-	}
-	return overlaps(a[1:], b[1:])
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
+	return table.PlanHeal(p.AutoHealPolicies, st.Findings, app)
 }
 
 // SyncResources asks Argo CD to sync only the given objects of an application back to Git

@@ -12,16 +12,9 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 )
 
-// StatusFinding is a finding as the DriftReport status holds it: the provider's fields plus the
-// object's group, kind, namespace and name, which the Lua health check (no string library) cannot
-// split out of resource_ref.
-type StatusFinding struct {
-	drift.Finding
-	Group     string `json:"group"`
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-}
+// StatusFinding is a finding as the DriftReport status holds it: the core's finding with the
+// object's group, kind, namespace and name.
+type StatusFinding = drift.ObjectFinding
 
 // Condition is a DriftReport status condition.
 type Condition = metav1.Condition

@@ -75,3 +75,36 @@ func (p *AutoHealPolicy) ToAPI() *v1alpha1.AutoHealPolicy {
 func OwnershipRuleDocFromAPI(r *v1alpha1.DriftOwnershipRule) *OwnershipRuleDoc {
 	return &OwnershipRuleDoc{APIVersion: r.APIVersion, Kind: r.Kind, Metadata: metadataFromAPI(&r.ObjectMeta), Spec: *r.Spec.DeepCopy()}
 }
+
+// ToAPI is the finding as a DriftReport status holds it.
+func (f ObjectFinding) ToAPI() v1alpha1.Finding {
+	out := v1alpha1.Finding{
+		FindingID: f.FindingID, DetectedAt: f.DetectedAt, Unit: f.Unit, Owner: f.Owner, Environment: f.Environment,
+		Domain: f.Domain, ResourceRef: f.ResourceRef, Group: f.Group, Kind: f.Kind, Namespace: f.Namespace, Name: f.Name,
+		DriftClass: string(f.DriftClass), Risk: string(f.Risk), ChangedFields: f.ChangedFields, SensitiveFields: f.SensitiveFields,
+		RecommendedAction: string(f.RecommendedAction), AutoHealAllowed: f.AutoHealAllowed, AcceptedBy: f.AcceptedBy,
+		Actor: f.Actor, Evidence: f.Evidence, Rule: f.Rule, Deleted: f.Deleted, Blocking: f.Blocking, Explanation: f.Explanation,
+	}
+	if a := f.ActorDetail; a != nil {
+		out.ActorDetail = &v1alpha1.ActorDetail{Username: a.Username, Groups: a.Groups, UserAgent: a.UserAgent, Time: a.Time, Manager: a.Manager, Kind: a.Kind}
+	}
+	return out
+}
+
+// ObjectFindingFromAPI is the core finding of a DriftReport status finding.
+func ObjectFindingFromAPI(f v1alpha1.Finding) ObjectFinding {
+	out := ObjectFinding{
+		Finding: Finding{
+			FindingID: f.FindingID, DetectedAt: f.DetectedAt, Unit: f.Unit, Owner: f.Owner, Environment: f.Environment,
+			Domain: f.Domain, ResourceRef: f.ResourceRef, DriftClass: Class(f.DriftClass), Risk: Risk(f.Risk),
+			ChangedFields: f.ChangedFields, SensitiveFields: f.SensitiveFields, RecommendedAction: Action(f.RecommendedAction),
+			AutoHealAllowed: f.AutoHealAllowed, AcceptedBy: f.AcceptedBy, Actor: f.Actor, Evidence: f.Evidence, Rule: f.Rule,
+			Deleted: f.Deleted, Blocking: f.Blocking, Explanation: f.Explanation,
+		},
+		Group: f.Group, Kind: f.Kind, Namespace: f.Namespace, Name: f.Name,
+	}
+	if a := f.ActorDetail; a != nil {
+		out.ActorDetail = &Actor{Username: a.Username, Groups: a.Groups, UserAgent: a.UserAgent, Time: a.Time, Manager: a.Manager, Kind: a.Kind}
+	}
+	return out
+}
