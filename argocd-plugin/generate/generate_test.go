@@ -241,7 +241,7 @@ stringData:
 		t.Errorf("the DriftReport should name the stripped paths:\n%s", rb)
 	}
 	md := secret["metadata"].(map[string]any)
-	if ann, _ := md["annotations"].(map[string]any); ann[lastAppliedAnnotation] != nil || ann["team"] != "payments" {
+	if ann, _ := md["annotations"].(map[string]any); ann[kube.LastAppliedAnnotation] != nil || ann["team"] != "payments" {
 		t.Errorf("Secret annotations %v: last-applied-configuration must go, others stay", ann)
 	}
 	// What remains of the Secret beyond its own data is free of the values too.

@@ -25,7 +25,7 @@ var serverMetadata = []string{"uid", "resourceVersion", "generation", "creationT
 	"deletionTimestamp", "deletionGracePeriodSeconds"}
 
 // serverAnnotations are written by clients and controllers as bookkeeping, not configuration.
-var serverAnnotations = []string{"kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision"}
+var serverAnnotations = []string{LastAppliedAnnotation, "deployment.kubernetes.io/revision"}
 
 // quantityMaps hold resource.Quantity values ("500m" equals "0.5").
 var quantityMaps = map[string]bool{"limits": true, "requests": true, "capacity": true, "allocatable": true, "hard": true, "used": true}
