@@ -3,7 +3,6 @@ package reporter
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -92,40 +91,20 @@ func reasonOf(err error) string {
 
 // StatusFromReport builds the status of a successful evaluation.
 func StatusFromReport(rep *drift.Report, obs []drift.Observation, generation int64, revision string, now time.Time, prev *Status) Status {
-	byRef := map[string]drift.Observation{}
-	for _, o := range obs {
-		byRef[o.Ref] = o
-	}
+	tally := drift.TallyOf(rep.Findings)
 	s := Status{
 		LastEvaluatedAt:    now.UTC().Format(time.RFC3339),
 		LastEvaluatedEpoch: now.Unix(),
 		ObservedGeneration: generation,
 		ObservedRevision:   revision,
 		Gate:               rep.Gate,
+		WorstRisk:          string(tally.WorstRisk),
 		BlockingCount:      rep.BlockingCount,
 		Summary:            rep.Summary,
-		CountsByRisk:       map[string]int64{},
-		CountsByClass:      map[string]int64{},
-		Findings:           []StatusFinding{},
+		CountsByRisk:       tally.ByRisk,
+		CountsByClass:      tally.ByClass,
+		Findings:           drift.ObjectFindings(rep.Findings, obs),
 	}
-	worst := -1
-	for _, f := range rep.Findings {
-		o := byRef[f.ResourceRef]
-		s.Findings = append(s.Findings, StatusFinding{Finding: f, Group: o.Group, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name})
-		s.CountsByRisk[string(f.Risk)]++
-		s.CountsByClass[string(f.DriftClass)]++
-		if !f.DriftClass.Expected() && f.AcceptedBy == "" && f.Risk.Level() > worst {
-			worst = f.Risk.Level()
-			s.WorstRisk = string(f.Risk)
-		}
-	}
-	// Blocking findings first, so the health message and `kubectl get` show what matters.
-	sort.SliceStable(s.Findings, func(i, j int) bool {
-		if s.Findings[i].Blocking != s.Findings[j].Blocking {
-			return s.Findings[i].Blocking
-		}
-		return s.Findings[i].Risk.Level() > s.Findings[j].Risk.Level()
-	})
 	s.Conditions = setCondition(prevConditions(prev), Condition{
 		Type: ConditionEvaluated, Status: metav1.ConditionTrue, Reason: ReasonEvaluated, Message: rep.Summary, ObservedGeneration: generation,
 	}, now)

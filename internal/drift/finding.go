@@ -178,3 +178,25 @@ func sortFindings(fs []Finding) {
 		return fs[i].FindingID < fs[j].FindingID
 	})
 }
+
+// Tally is a report's findings counted by risk and by class, with the worst risk among the
+// unaccepted findings of unexpected classes ("" when there is none).
+type Tally struct {
+	ByRisk    map[string]int64
+	ByClass   map[string]int64
+	WorstRisk Risk
+}
+
+// TallyOf counts fs.
+func TallyOf(fs []Finding) Tally {
+	t := Tally{ByRisk: map[string]int64{}, ByClass: map[string]int64{}}
+	worst := -1
+	for _, f := range fs {
+		t.ByRisk[string(f.Risk)]++
+		t.ByClass[string(f.DriftClass)]++
+		if !f.DriftClass.Expected() && f.AcceptedBy == "" && f.Risk.Level() > worst {
+			worst, t.WorstRisk = f.Risk.Level(), f.Risk
+		}
+	}
+	return t
+}

@@ -187,3 +187,28 @@ func overlaps(a, b Pointer) bool {
 	}
 	return overlaps(a[1:], b[1:])
 }
+
+// ObjectFindings joins findings with the objects they are on (by resource_ref), blocking
+// findings first and then by risk, so a status, a health message or `kubectl get` leads with
+// what matters.
+func ObjectFindings(fs []Finding, obs []Observation) []ObjectFinding {
+	byRef := make(map[string]*Observation, len(obs))
+	for i := range obs {
+		byRef[obs[i].Ref] = &obs[i]
+	}
+	out := make([]ObjectFinding, 0, len(fs))
+	for _, f := range fs {
+		of := ObjectFinding{Finding: f}
+		if o := byRef[f.ResourceRef]; o != nil {
+			of.Group, of.Kind, of.Namespace, of.Name = o.Group, o.Kind, o.Namespace, o.Name
+		}
+		out = append(out, of)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Blocking != out[j].Blocking {
+			return out[i].Blocking
+		}
+		return out[i].Risk.Level() > out[j].Risk.Level()
+	})
+	return out
+}
