@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
@@ -135,22 +136,13 @@ func prevConditions(prev *Status) []Condition {
 	return prev.Conditions
 }
 
-// setCondition replaces a condition of the same type, keeping its transition time unless its
-// status changed.
+// setCondition sets c among a copy of conds (meta.SetStatusCondition: the transition time moves
+// only when the status changes), stamped with now in whole seconds, as the API serializes it.
 func setCondition(conds []Condition, c Condition, now time.Time) []Condition {
-	out := make([]Condition, 0, len(conds)+1)
-	// Whole seconds, as the API serializes them.
+	out := append([]Condition(nil), conds...)
 	c.LastTransitionTime = metav1.NewTime(now.UTC().Truncate(time.Second))
-	for _, old := range conds {
-		if old.Type != c.Type {
-			out = append(out, old)
-			continue
-		}
-		if old.Status == c.Status && !old.LastTransitionTime.IsZero() {
-			c.LastTransitionTime = old.LastTransitionTime
-		}
-	}
-	return append(out, c)
+	meta.SetStatusCondition(&out, c)
+	return out
 }
 
 // Transition is an event-worthy change of an application's blocking drift.
@@ -202,10 +194,5 @@ func conditionOf(s *Status, typ string) *Condition {
 	if s == nil {
 		return nil
 	}
-	for i := range s.Conditions {
-		if s.Conditions[i].Type == typ {
-			return &s.Conditions[i]
-		}
-	}
-	return nil
+	return meta.FindStatusCondition(s.Conditions, typ)
 }
