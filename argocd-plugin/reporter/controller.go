@@ -93,7 +93,7 @@ const indexByReport = "driftreport"
 // Controller evaluates applications that carry a DriftReport.
 type Controller struct {
 	cfg      Config
-	audit    *auditCache
+	audit    *kube.AuditCache
 	queue    workqueue.TypedRateLimitingInterface[string]
 	informer cache.SharedIndexInformer
 	recorder record.EventRecorder
@@ -126,7 +126,7 @@ func NewController(cfg Config) *Controller {
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(cfg.Dynamic, cfg.Resync, cfg.Namespace, nil)
 	c := &Controller{
 		cfg:      cfg,
-		audit:    &auditCache{path: cfg.AuditLogPath, maxAge: cfg.Resync, now: cfg.Now},
+		audit:    &kube.AuditCache{Path: cfg.AuditLogPath, MaxAge: cfg.Resync, Now: cfg.Now},
 		queue:    workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](), workqueue.TypedRateLimitingQueueConfig[string]{Name: "driftplane"}),
 		informer: factory.ForResource(ApplicationsGVR).Informer(),
 	}
@@ -365,7 +365,7 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	if err != nil {
 		return fail(err)
 	}
-	audit, err := c.audit.get(ctx)
+	audit, err := c.audit.Get(ctx)
 	if err != nil {
 		return fail(err)
 	}

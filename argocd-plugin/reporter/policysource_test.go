@@ -3,8 +3,6 @@ package reporter
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -29,45 +27,6 @@ func TestPolicyComesFromGitNotTheLiveReport(t *testing.T) {
 	_, st := h.report(t, "web")
 	if cond := evaluated(st); cond == nil || cond.Status != "True" || st.BlockingCount != 1 || st.Gate != "high" {
 		t.Fatalf("a live edit of the DriftReport loosened the gate: gate %q, blocking %d, condition %+v", st.Gate, st.BlockingCount, evaluated(st))
-	}
-}
-
-// TestAuditLogReadOncePerResync: the audit log is parsed once for every application a resync
-// evaluates, again when the file changes or the resync period passes, and a failed read is never
-// cached as "no audit log".
-func TestAuditLogReadOncePerResync(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "audit.log")
-	if err := os.WriteFile(path, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	c := &auditCache{path: path, maxAge: 3 * time.Minute, now: func() time.Time { return now }}
-	for i := 0; i < 50; i++ {
-		if _, err := c.get(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if c.reads != 1 {
-		t.Fatalf("50 applications read the audit log %d times, want 1", c.reads)
-	}
-	now = now.Add(4 * time.Minute)
-	if _, err := c.get(context.Background()); err != nil || c.reads != 2 {
-		t.Fatalf("after the resync period: reads %d, err %v", c.reads, err)
-	}
-	event := `{"kind":"Event","apiVersion":"audit.k8s.io/v1","stage":"ResponseComplete","verb":"patch","user":{"username":"alice"},` +
-		`"objectRef":{"resource":"deployments","namespace":"web","name":"web","apiGroup":"apps"},"requestURI":"/apis/apps/v1/namespaces/web/deployments/web?fieldManager=kubectl-set","stageTimestamp":"2026-11-30T10:00:00.000000Z","responseStatus":{"code":200}}` + "\n"
-	if err := os.WriteFile(path, []byte(event), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	log, err := c.get(context.Background())
-	if err != nil || c.reads != 3 || log.LastWrite("apps", "deployments", "web", "web", "") == nil {
-		t.Fatalf("after the file changed: reads %d, err %v", c.reads, err)
-	}
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.get(context.Background()); err == nil {
-		t.Fatal("a vanished audit log read as no audit log")
 	}
 }
 
