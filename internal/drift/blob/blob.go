@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -245,11 +246,7 @@ func (s S3Store) Put(key string, data []byte) (string, error) {
 func (s S3Store) PutContext(ctx context.Context, key string, data []byte) (string, error) {
 	ctx, cancel := WithTimeout(ctx, s.Timeout)
 	defer cancel()
-	full := strings.TrimSuffix(s.Prefix, "/")
-	if full != "" {
-		full += "/"
-	}
-	full += key
+	full := s.key(key)
 	loc := "s3://" + s.Bucket + "/" + full
 	head, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(full)})
 	if err == nil {
@@ -280,4 +277,46 @@ func (s S3Store) PutContext(ctx context.Context, key string, data []byte) (strin
 		return "", fmt.Errorf("evidence record %s: %s", loc, describe(err, s.Bucket, full))
 	}
 	return loc, nil
+}
+
+func (s S3Store) key(key string) string {
+	full := strings.TrimSuffix(s.Prefix, "/")
+	if full != "" {
+		full += "/"
+	}
+	return full + key
+}
+
+// Get reads the record at prefix/key, within the bound on one read.
+func (s S3Store) Get(ctx context.Context, key string) ([]byte, error) {
+	ctx, cancel := WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	full := s.key(key)
+	loc := "s3://" + s.Bucket + "/" + full
+	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(full)})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", loc, describe(err, s.Bucket, full))
+	}
+	defer func() { _ = out.Body.Close() }()
+	return readLimit(loc, out.Body, DefaultMaxBytes)
+}
+
+// List returns the keys below prefix/<prefix>, relative to the store's prefix, sorted.
+func (s S3Store) List(ctx context.Context, prefix string) ([]string, error) {
+	ctx, cancel := WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	base := s.key("")
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(base + prefix)})
+	var keys []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing s3://%s/%s: %s", s.Bucket, base+prefix, describe(err, s.Bucket, base+prefix))
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, strings.TrimPrefix(aws.ToString(o.Key), base))
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
 }

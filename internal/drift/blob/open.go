@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -125,13 +126,31 @@ func (d Dir) PutContext(ctx context.Context, key string, data []byte) (string, e
 	return d.Put(key, data)
 }
 
-// Put creates the file exclusively.
+// Put creates the file exclusively and atomically: the bytes go to a hidden temporary file that
+// is then hard-linked to its name, which fails when the name exists, so a reader (another
+// process listing the folder) never sees a half-written record and nothing is ever overwritten.
 func (d Dir) Put(key string, data []byte) (string, error) {
 	p := filepath.Join(string(d), filepath.FromSlash(key))
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		return "", fmt.Errorf("evidence folder %s: %w", d, err)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o440)
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("evidence record %s: %w", p, err)
+	}
+	defer func() { _ = os.Remove(tmp.Name()) }()
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return "", fmt.Errorf("evidence record %s: %w", p, err)
+	}
+	if err := tmp.Chmod(0o440); err != nil {
+		_ = tmp.Close()
+		return "", fmt.Errorf("evidence record %s: %w", p, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("evidence record %s: %w", p, err)
+	}
+	err = os.Link(tmp.Name(), p)
 	if errors.Is(err, fs.ErrExist) {
 		if same, _ := sameContent(p, data); same {
 			return p, nil
@@ -141,11 +160,7 @@ func (d Dir) Put(key string, data []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("evidence record %s: %w", p, err)
 	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return "", fmt.Errorf("evidence record %s: %w", p, err)
-	}
-	return p, f.Close()
+	return p, nil
 }
 
 // sameContent compares a file with data, reading no more than len(data)+1 bytes of it.
@@ -157,4 +172,40 @@ func sameContent(path string, data []byte) (bool, error) {
 	defer func() { _ = f.Close() }()
 	old, err := io.ReadAll(io.LimitReader(f, int64(len(data))+1))
 	return err == nil && bytes.Equal(old, data), err
+}
+
+// Get reads the record at key, within the bound on one read.
+func (d Dir) Get(ctx context.Context, key string) ([]byte, error) {
+	return ReadFileLimit(ctx, filepath.Join(string(d), filepath.FromSlash(key)), DefaultMaxBytes)
+}
+
+// List returns the keys below prefix (a folder path within the store), sorted. A missing folder
+// lists nothing.
+func (d Dir) List(ctx context.Context, prefix string) ([]string, error) {
+	root := filepath.Join(string(d), filepath.FromSlash(prefix))
+	var keys []string
+	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == root {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+			rel, err := filepath.Rel(string(d), p)
+			if err != nil {
+				return err
+			}
+			keys = append(keys, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", root, err)
+	}
+	sort.Strings(keys)
+	return keys, nil
 }

@@ -3,11 +3,14 @@
 package s3test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -38,4 +41,12 @@ func StartWith(t testing.TB, wrap func(http.Handler) http.Handler) blob.S3Option
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	return blob.S3Options{Endpoint: srv.URL, PathStyle: true, Region: "us-east-1"}
+}
+
+// MustCreateBucket creates a bucket on the test server or fails the test.
+func MustCreateBucket(t testing.TB, c *s3.Client, bucket string) {
+	t.Helper()
+	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatalf("create bucket %s: %v", bucket, err)
+	}
 }

@@ -1,0 +1,307 @@
+// Package ledger keeps the lifecycle of findings across evaluations: when a drift was first and
+// last seen, when it changed, and how it ended (reverted, healed, accepted, refreshed, deleted,
+// reopened when its exception expired). It lives in the evidence store, local or S3, as
+// append-only, content-addressed records: each evaluation of a unit writes one record carrying
+// the unit's open findings forward, so the newest record is the unit's state and the sequence of
+// records is its history. Records are never rewritten; two writers at once write two records,
+// and readers take the newest by key.
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
+)
+
+// SchemaVersion identifies the record format.
+const SchemaVersion = "driftplane.ledger/v1"
+
+// Prefix is where the ledger lives in an evidence store: <Prefix>/<unit>/<record>.
+const Prefix = "ledger"
+
+// Store is where records are kept: create-only writes, reads and sorted listings (blob.Dir and
+// blob.S3Store).
+type Store interface {
+	PutContext(ctx context.Context, key string, data []byte) (string, error)
+	Get(ctx context.Context, key string) ([]byte, error)
+	List(ctx context.Context, prefix string) ([]string, error)
+}
+
+// Resolutions: how a finding's life ended.
+const (
+	ResolutionReverted        = "reverted"          // the runtime is back to the desired state
+	ResolutionHealed          = "healed"            // auto-heal synced it back
+	ResolutionAccepted        = "accepted"          // an exception accepts it
+	ResolutionAcceptedIntoGit = "accepted-into-git" // Git now declares what runs
+	ResolutionStateRefreshed  = "state-refreshed"   // the recorded state caught up
+	ResolutionResourceDeleted = "resource-deleted"  // the resource is gone
+	EventAppeared             = "appeared"
+	EventReopened             = "reopened" // its exception expired or no longer covers it
+	EventResolved             = "resolved"
+	EventChanged              = "changed" // same fields, new values
+	statusUnknown             = "unknown"
+)
+
+// Entry is one open finding's life so far.
+type Entry struct {
+	Fingerprint string   `json:"fingerprint"`
+	FindingID   string   `json:"finding_id"`
+	ResourceRef string   `json:"resource_ref"`
+	DriftClass  string   `json:"drift_class"`
+	Risk        string   `json:"risk"`
+	Domain      string   `json:"domain"`
+	Owner       string   `json:"owner"`
+	Environment string   `json:"environment"`
+	Fields      []string `json:"changed_fields"`
+	AcceptedBy  string   `json:"accepted_by,omitempty"`
+	Blocking    bool     `json:"blocking,omitempty"`
+	Deleted     bool     `json:"deleted,omitempty"`
+	FirstSeen   string   `json:"first_seen"`
+	LastSeen    string   `json:"last_seen"`
+	// ChangedAt is when the audit source says the change was made ("" when unknown).
+	ChangedAt string `json:"changed_at,omitempty"`
+}
+
+// Event is one transition in an evaluation.
+type Event struct {
+	Kind        string `json:"kind"`
+	Fingerprint string `json:"fingerprint"`
+	ResourceRef string `json:"resource_ref"`
+	DriftClass  string `json:"drift_class"`
+	Risk        string `json:"risk"`
+	Domain      string `json:"domain"`
+	FirstSeen   string `json:"first_seen"`
+	At          string `json:"at"`
+	Resolution  string `json:"resolution,omitempty"`
+}
+
+// Record is one evaluation of one unit.
+type Record struct {
+	SchemaVersion string `json:"schema_version"`
+	Unit          string `json:"unit"`
+	EvaluatedAt   string `json:"evaluated_at"`
+	// Status is the report's status, or "unknown" when the evaluation could not observe the unit
+	// (its open findings are carried unchanged: unknown never resolves anything).
+	Status string `json:"status"`
+	// Previous is the key of the record this one continues ("" for a unit's first).
+	Previous string  `json:"previous,omitempty"`
+	Open     []Entry `json:"open"`
+	Events   []Event `json:"events,omitempty"`
+}
+
+// Fingerprint identifies a finding across evaluations: unit, resource, class and the changed
+// paths, never the values, so a drift that keeps changing value stays one drift.
+func Fingerprint(f drift.Finding) string {
+	fields := append([]string(nil), f.ChangedFields...)
+	sort.Strings(fields)
+	sum := sha256.Sum256([]byte(strings.Join([]string{f.Unit, f.ResourceRef, string(f.DriftClass), strings.Join(fields, "\x00")}, "\x01")))
+	return "fp-" + hex.EncodeToString(sum[:10])
+}
+
+// Outcome is what the pipeline knows besides the report about how findings ended.
+type Outcome struct {
+	// Healed are the finding IDs auto-heal synced back since the previous evaluation.
+	Healed map[string]bool
+}
+
+// Next is the record that follows prev (nil for a unit's first) after an evaluation at at. It is
+// a pure function of its inputs, so replaying a ledger gives the same records.
+func Next(prev *Record, prevKey string, rep *drift.Report, at time.Time, out Outcome) *Record {
+	stamp := at.UTC().Format(time.RFC3339)
+	rec := &Record{SchemaVersion: SchemaVersion, Unit: rep.Unit, EvaluatedAt: stamp, Status: rep.Status, Previous: prevKey, Open: []Entry{}}
+	before := map[string]Entry{}
+	if prev != nil {
+		for _, e := range prev.Open {
+			before[e.Fingerprint] = e
+		}
+	}
+	seen := map[string]bool{}
+	deletedRefs := map[string]bool{}
+	for _, f := range rep.Findings {
+		if f.Deleted {
+			deletedRefs[f.ResourceRef] = true
+		}
+	}
+	for _, f := range rep.Findings {
+		fp := Fingerprint(f)
+		if seen[fp] {
+			continue
+		}
+		seen[fp] = true
+		e := Entry{Fingerprint: fp, FindingID: f.FindingID, ResourceRef: f.ResourceRef, DriftClass: string(f.DriftClass),
+			Risk: string(f.Risk), Domain: f.Domain, Owner: f.Owner, Environment: f.Environment,
+			Fields: append([]string{}, f.ChangedFields...), AcceptedBy: f.AcceptedBy, Blocking: f.Blocking, Deleted: f.Deleted,
+			FirstSeen: stamp, LastSeen: stamp}
+		if f.ActorDetail != nil {
+			e.ChangedAt = f.ActorDetail.Time
+		}
+		old, had := before[fp]
+		switch {
+		case !had:
+			rec.Events = append(rec.Events, event(EventAppeared, e, stamp, ""))
+		default:
+			e.FirstSeen = old.FirstSeen
+			if e.ChangedAt == "" {
+				e.ChangedAt = old.ChangedAt
+			}
+			switch {
+			case old.AcceptedBy != "" && e.AcceptedBy == "":
+				rec.Events = append(rec.Events, event(EventReopened, e, stamp, ""))
+			case old.AcceptedBy == "" && e.AcceptedBy != "":
+				rec.Events = append(rec.Events, event(EventResolved, e, stamp, ResolutionAccepted))
+			case old.FindingID != e.FindingID:
+				rec.Events = append(rec.Events, event(EventChanged, e, stamp, ""))
+			}
+		}
+		rec.Open = append(rec.Open, e)
+	}
+	for _, fp := range sortedKeys(before) {
+		if seen[fp] {
+			continue
+		}
+		old := before[fp]
+		rec.Events = append(rec.Events, event(EventResolved, old, stamp, resolution(old, deletedRefs, out)))
+	}
+	sort.Slice(rec.Open, func(i, j int) bool { return rec.Open[i].Fingerprint < rec.Open[j].Fingerprint })
+	return rec
+}
+
+// Unknown is the record of an evaluation that could not observe the unit: prev's open findings
+// carried unchanged, no transitions.
+func Unknown(prev *Record, prevKey, unit string, at time.Time) *Record {
+	rec := &Record{SchemaVersion: SchemaVersion, Unit: unit, EvaluatedAt: at.UTC().Format(time.RFC3339), Status: statusUnknown, Previous: prevKey, Open: []Entry{}}
+	if prev != nil {
+		rec.Open = append(rec.Open, prev.Open...)
+	}
+	return rec
+}
+
+func resolution(old Entry, deletedRefs map[string]bool, out Outcome) string {
+	switch {
+	case old.AcceptedBy != "":
+		return ResolutionAccepted
+	case out.Healed[old.FindingID]:
+		return ResolutionHealed
+	case deletedRefs[old.ResourceRef] && !old.Deleted:
+		return ResolutionResourceDeleted
+	case old.DriftClass == string(drift.ClassState):
+		return ResolutionStateRefreshed
+	}
+	return ResolutionReverted
+}
+
+func event(kind string, e Entry, at, resolution string) Event {
+	return Event{Kind: kind, Fingerprint: e.Fingerprint, ResourceRef: e.ResourceRef, DriftClass: e.DriftClass, Risk: e.Risk,
+		Domain: e.Domain, FirstSeen: e.FirstSeen, At: at, Resolution: resolution}
+}
+
+func sortedKeys(m map[string]Entry) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Encode serialises a record canonically with its content-addressed key,
+// ledger/<unit>/<evaluated_at>-<digest>.json: keys sort by time, and a record can never replace
+// a different one.
+func (r *Record) Encode() (key string, data []byte, err error) {
+	data, err = drift.CanonicalJSON(r)
+	if err != nil {
+		return "", nil, err
+	}
+	sum := sha256.Sum256(data)
+	stamp := strings.NewReplacer(":", "", "-", "").Replace(r.EvaluatedAt)
+	return Prefix + "/" + r.Unit + "/" + stamp + "-" + hex.EncodeToString(sum[:12]) + ".json", data, nil
+}
+
+// MaxRecordBytes bounds a record read back.
+const MaxRecordBytes = 64 << 20
+
+// Decode reads a record, refusing oversized or hostile nesting and other schemas. name is used in
+// messages.
+func Decode(name string, data []byte) (*Record, error) {
+	if len(data) > MaxRecordBytes {
+		return nil, fmt.Errorf("ledger record %s is larger than %d bytes", name, MaxRecordBytes)
+	}
+	if err := drift.CheckJSONDepth(data, drift.MaxJSONDepth); err != nil {
+		return nil, fmt.Errorf("ledger record %s: %w", name, err)
+	}
+	var r Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("ledger record %s: %w", name, err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("ledger record %s has schema_version %q, want %q", name, r.SchemaVersion, SchemaVersion)
+	}
+	return &r, nil
+}
+
+// Latest returns a unit's newest record and its key (nil and "" when the unit has none). The
+// newest is the last key: keys begin with the evaluation time. Of two records written at the
+// same second by two writers, the one with the greater digest wins; both carry the same history
+// up to their common predecessor.
+func Latest(ctx context.Context, s Store, unit string) (*Record, string, error) {
+	if err := checkUnit(unit); err != nil {
+		return nil, "", err
+	}
+	keys, err := s.List(ctx, Prefix+"/"+unit+"/")
+	if err != nil {
+		return nil, "", fmt.Errorf("ledger of %s: %w", unit, err)
+	}
+	if len(keys) == 0 {
+		return nil, "", nil
+	}
+	key := keys[len(keys)-1]
+	data, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, "", fmt.Errorf("ledger of %s: %w", unit, err)
+	}
+	rec, err := Decode(key, data)
+	if err != nil {
+		return nil, "", err
+	}
+	if rec.Unit != unit {
+		return nil, "", fmt.Errorf("ledger record %s belongs to unit %q, not %q", key, rec.Unit, unit)
+	}
+	return rec, key, nil
+}
+
+// Append writes rec, create-only, and returns its location.
+func Append(ctx context.Context, s Store, rec *Record) (key, location string, err error) {
+	if err := checkUnit(rec.Unit); err != nil {
+		return "", "", err
+	}
+	key, data, err := rec.Encode()
+	if err != nil {
+		return "", "", err
+	}
+	location, err = s.PutContext(ctx, key, data)
+	return key, location, err
+}
+
+// checkUnit refuses a unit name that would leave the unit's folder of the ledger.
+func checkUnit(unit string) error {
+	if unit == "" || unit == "." || unit == ".." || strings.ContainsAny(unit, "/\\\x00") {
+		return fmt.Errorf("unit name %q cannot name a ledger folder", unit)
+	}
+	return nil
+}
+
+// Age is how long a finding has been open at at (0 when first_seen does not parse).
+func (e Entry) Age(at time.Time) time.Duration {
+	t, err := time.Parse(time.RFC3339, e.FirstSeen)
+	if err != nil || at.Before(t) {
+		return 0
+	}
+	return at.Sub(t).Truncate(time.Second)
+}
