@@ -71,8 +71,9 @@ type findingDSModel struct {
 }
 
 type evidenceModel struct {
-	Dir types.String `tfsdk:"dir"`
-	S3  types.String `tfsdk:"s3_url"`
+	Dir    types.String `tfsdk:"dir"`
+	S3     types.String `tfsdk:"s3_url"`
+	Ledger types.Bool   `tfsdk:"ledger"`
 }
 
 type kubernetesModel struct {
@@ -108,6 +109,9 @@ var findingAttrTypes = map[string]attr.Type{
 	"deleted":            types.BoolType,
 	"blocking":           types.BoolType,
 	"explanation":        types.StringType,
+	"fingerprint":        types.StringType,
+	"first_seen":         types.StringType,
+	"age":                types.StringType,
 }
 
 func (d *FindingDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -177,6 +181,9 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 					"deleted":            schema.BoolAttribute{Computed: true, MarkdownDescription: "The resource was deleted outside IaC."},
 					"blocking":           schema.BoolAttribute{Computed: true, MarkdownDescription: "Unaccepted and at or above the gate."},
 					"explanation":        str("Why it was accepted, or why no exception accepted it."),
+					"fingerprint":        str("Names the drift across evaluations: unit, resource, class and changed fields, never values (with `evidence.ledger`)."),
+					"first_seen":         str("When the ledger first saw this drift, RFC 3339 (with `evidence.ledger`; empty otherwise)."),
+					"age":                str("How long the drift has been open at this evaluation, e.g. `72h0m0s` (with `evidence.ledger`; empty otherwise)."),
 				}},
 			},
 		},
@@ -189,6 +196,10 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 					"dir": schema.StringAttribute{Optional: true, MarkdownDescription: "Local folder for the records.",
 						Validators: []validator.String{stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("s3_url"))}},
 					"s3_url": schema.StringAttribute{Optional: true, MarkdownDescription: "`s3://bucket/prefix` for the records (conditional writes; see the provider's `s3` block)."},
+					"ledger": schema.BoolAttribute{Optional: true, MarkdownDescription: "Also keep the lifecycle ledger of the unit's findings here " +
+						"(`ledger/<unit>/…`, shared with `driftplane scan` and the Argo CD reporter), which fills each finding's `fingerprint`, " +
+						"`first_seen` and `age`. Off by default because OpenTofu reads a data source several times per run, and each read is " +
+						"an evaluation the ledger records."},
 				},
 			},
 			"kubernetes": schema.SingleNestedBlock{
@@ -315,6 +326,9 @@ func findingsList(fs []drift.Finding) (types.List, diag.Diagnostics) {
 			"deleted":            types.BoolValue(f.Deleted),
 			"blocking":           types.BoolValue(f.Blocking),
 			"explanation":        types.StringValue(f.Explanation),
+			"fingerprint":        types.StringValue(f.Fingerprint),
+			"first_seen":         types.StringValue(f.FirstSeen),
+			"age":                types.StringValue(f.Age),
 		})
 		all.Append(d...)
 		elems = append(elems, obj)
@@ -373,9 +387,14 @@ func (d *FindingDataSource) request(ctx context.Context, m *findingDSModel, unit
 			diags.AddAttributeError(at, "Invalid evidence location", err.Error())
 			return req, false
 		}
-		if req.Evidence, err = l.Store(ctx); err != nil {
+		store, err := l.Store(ctx)
+		if err != nil {
 			diags.AddAttributeError(at, "Cannot reach S3", err.Error())
 			return req, false
+		}
+		req.Evidence = store
+		if m.Evidence.Ledger.ValueBool() {
+			req.Ledger = store
 		}
 	}
 	return req, true
@@ -396,6 +415,8 @@ func addEvaluationError(diags *diag.Diagnostics, err error) {
 		diags.AddAttributeError(path.Root("unit"), "Unit kind does not match the drift source", err.Error())
 	case pipeline.StageEvidence:
 		diags.AddAttributeError(path.Root("evidence"), "Cannot write evidence", err.Error())
+	case pipeline.StageLedger:
+		diags.AddAttributeError(path.Root("evidence").AtName("ledger"), "Cannot keep the lifecycle ledger", err.Error())
 	default:
 		diags.AddError("Drift evaluation failed", err.Error())
 	}

@@ -138,6 +138,16 @@ type Finding struct {
 	Blocking bool `json:"blocking"`
 	// Explanation says why the finding was or was not accepted, and who owns expected drift.
 	Explanation string `json:"explanation,omitempty"`
+	// Fingerprint names the drift across evaluations: unit, resource, class and changed fields,
+	// never values.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// FirstSeen is when the lifecycle ledger first saw the drift, and Age how long it had been
+	// open at the evaluation (empty without a ledger).
+	FirstSeen string `json:"first_seen,omitempty"`
+	Age       string `json:"age,omitempty"`
+	// FirstObservedAt is when this DriftReport first reported the drift (its fingerprint): the
+	// ledger's first sighting when one is kept, else carried from status to status.
+	FirstObservedAt string `json:"firstObservedAt,omitempty"`
 }
 
 // ActorDetail is who made a change, as an audit source says.

@@ -155,9 +155,10 @@ func jsonNames(typ reflect.Type) []string {
 }
 
 // TestStatusFindingCoversCoreFinding: the status finding carries every field of the core's
-// finding (but its evidence-only changes) and the object's group, kind, namespace and name.
+// finding (but its evidence-only changes) and the object's group, kind, namespace and name, and
+// when the report first showed it.
 func TestStatusFindingCoversCoreFinding(t *testing.T) {
-	want := append(jsonNames(reflect.TypeOf(drift.Finding{})), "group", "kind", "namespace", "name")
+	want := append(jsonNames(reflect.TypeOf(drift.Finding{})), "group", "kind", "namespace", "name", "firstObservedAt")
 	sort.Strings(want)
 	if got := jsonNames(reflect.TypeOf(v1alpha1.Finding{})); !reflect.DeepEqual(got, want) {
 		t.Errorf("v1alpha1.Finding fields\n got  %v\n want %v", got, want)

@@ -50,9 +50,7 @@ func driftReport(p *drift.Bundle, opts Options, stripped []StrippedField) (map[s
 	for _, a := range p.AutoHeal {
 		rep.Spec.AutoHealPolicies = append(rep.Spec.AutoHealPolicies, a.ToAPI())
 	}
-	for _, s := range stripped {
-		rep.Spec.StrippedFields = append(rep.Spec.StrippedFields, v1alpha1.StrippedField{Ref: s.Ref, Path: s.Path, Owner: s.Owner, Reason: s.Reason})
-	}
+	rep.Spec.StrippedFields = append(rep.Spec.StrippedFields, stripped...)
 	if app := opts.Env[EnvAppName]; app != "" {
 		rep.Spec.Application = &v1alpha1.ApplicationRef{Name: app, Namespace: opts.Env[EnvAppNamespace]}
 	}

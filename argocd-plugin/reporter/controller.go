@@ -32,6 +32,7 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/ledger"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
 )
 
@@ -67,6 +68,9 @@ type Config struct {
 	AuditLogPath string
 	// Evidence, when set, receives a record of every successful evaluation.
 	Evidence evidence.Store
+	// Ledger, when set, keeps the lifecycle of every application's findings (the reporter keeps it
+	// beside the evidence, shared with the provider and driftplane scan).
+	Ledger ledger.Store
 	// Version is recorded in evidence.
 	Version string
 	// AutoHeal enables bounded auto-heal through Healer; off by default.
@@ -153,6 +157,9 @@ func NewController(cfg Config) *Controller {
 
 // SetEvidence sends a record of every successful evaluation to store.
 func (c *Controller) SetEvidence(store evidence.Store) { c.cfg.Evidence = store }
+
+// SetLedger keeps the lifecycle of findings in store.
+func (c *Controller) SetLedger(store ledger.Store) { c.cfg.Ledger = store }
 
 // Run processes applications until ctx ends, then stops taking work, waits for every worker
 // and the informer to finish, and stops the event recorder.
@@ -377,10 +384,11 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	if err != nil {
 		return fail(err)
 	}
-	req.Evidence, req.Version = c.cfg.Evidence, c.cfg.Version
+	req.Evidence, req.Ledger, req.Version = c.cfg.Evidence, c.cfg.Ledger, c.cfg.Version
+	req.Healed = healedBefore(prev)
 	res, err := pipeline.Run(ctx, req)
 	if err != nil {
-		if pipeline.StageOf(err) == pipeline.StageEvidence {
+		if st := pipeline.StageOf(err); st == pipeline.StageEvidence || st == pipeline.StageLedger {
 			err = fmt.Errorf("evidence: %w", err)
 		}
 		return fail(err)
@@ -500,4 +508,19 @@ func RunWithLeaderElection(ctx context.Context, c *Controller, kc kubernetes.Int
 	mu.Lock()
 	defer mu.Unlock()
 	return runErr
+}
+
+// healedBefore are the findings the previous evaluation's auto-heal synced back, so the ledger
+// records their end as healed, not reverted.
+func healedBefore(prev *Status) map[string]bool {
+	if prev == nil || prev.AutoHeal == nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, t := range prev.AutoHeal.Healed {
+		for _, id := range t.Findings {
+			out[id] = true
+		}
+	}
+	return out
 }

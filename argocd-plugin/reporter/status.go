@@ -106,6 +106,7 @@ func StatusFromReport(rep *drift.Report, obs []drift.Observation, generation int
 		CountsByClass:      tally.ByClass,
 		Findings:           drift.ObjectFindings(rep.Findings, obs),
 	}
+	carryFirstObserved(s.Findings, prev, now)
 	s.Conditions = setCondition(prevConditions(prev), Condition{
 		Type: ConditionEvaluated, Status: metav1.ConditionTrue, Reason: ReasonEvaluated, Message: rep.Summary, ObservedGeneration: generation,
 	}, now)
@@ -195,4 +196,31 @@ func conditionOf(s *Status, typ string) *Condition {
 		return nil
 	}
 	return meta.FindStatusCondition(s.Conditions, typ)
+}
+
+// carryFirstObserved stamps each finding with when this report first showed it: the earliest of
+// the ledger's first sighting and the previous status's, by fingerprint, else now. It needs no
+// ledger, so an application's drift has an age from its second evaluation on.
+func carryFirstObserved(fs []StatusFinding, prev *Status, now time.Time) {
+	before := map[string]string{}
+	if prev != nil {
+		for _, f := range prev.Findings {
+			if f.Fingerprint != "" && f.FirstObservedAt != "" {
+				before[f.Fingerprint] = f.FirstObservedAt
+			}
+		}
+	}
+	stamp := now.UTC().Format(time.RFC3339)
+	for i := range fs {
+		f := &fs[i]
+		if f.Fingerprint == "" {
+			f.Fingerprint = drift.Fingerprint(f.Finding)
+		}
+		f.FirstObservedAt = stamp
+		for _, t := range []string{f.FirstSeen, before[f.Fingerprint]} {
+			if t != "" && t < f.FirstObservedAt {
+				f.FirstObservedAt = t
+			}
+		}
+	}
 }

@@ -164,10 +164,13 @@ func (o *scanOptions) run(stdout, stderr io.Writer) int {
 	opts := scan.Options{Tofu: o.tofu, Parallelism: o.parallel, Timeout: o.timeout, Version: version, Progress: stderr,
 		Env: []string{"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1"}, Digester: digester, MaxPlanBytes: o.maxPlan}
 	if o.evidence != "" {
-		if opts.Evidence, err = blob.OpenStore(ctx, o.evidence, blob.S3Options{Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle}); err != nil {
+		store, err := blob.OpenStore(ctx, o.evidence, blob.S3Options{Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle})
+		if err != nil {
 			fmt.Fprintf(stderr, "driftplane scan: evidence: %v\n", err)
 			return 3
 		}
+		// The lifecycle ledger lives beside the evidence (ledger/<unit>/...).
+		opts.Evidence, opts.Ledger = store, store
 	}
 	fmt.Fprintf(stderr, "driftplane scan: %d unit(s) in shard %d/%d; sensitive values digested with the key from %s\n", len(units), index, count, source)
 	var status *statusLine

@@ -40,6 +40,12 @@ type Finding struct {
 	Blocking bool `json:"blocking"`
 	// Explanation says why the finding was or was not accepted, and who owns expected drift.
 	Explanation string `json:"explanation,omitempty"`
+	// Fingerprint names the drift across evaluations (unit, resource, class and changed paths,
+	// never values); FirstSeen is when the ledger first saw it and Age how long it has been open at
+	// this evaluation. All three are empty when no ledger is kept.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	FirstSeen   string `json:"first_seen,omitempty"`
+	Age         string `json:"age,omitempty"`
 	// Changes are the normalized before/after values behind the finding (sensitive ones as
 	// digests). They go only into evidence records, never into attributes or diagnostics.
 	Changes []Change `json:"-"`
@@ -199,4 +205,13 @@ func TallyOf(fs []Finding) Tally {
 		}
 	}
 	return t
+}
+
+// Fingerprint identifies a finding across evaluations: unit, resource, class and the changed
+// paths, never the values, so a drift that keeps changing value stays one drift.
+func Fingerprint(f Finding) string {
+	fields := append([]string(nil), f.ChangedFields...)
+	sort.Strings(fields)
+	sum := sha256.Sum256([]byte(strings.Join([]string{f.Unit, f.ResourceRef, string(f.DriftClass), strings.Join(fields, "\x00")}, "\x01")))
+	return "fp-" + hex.EncodeToString(sum[:10])
 }

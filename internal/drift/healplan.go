@@ -17,6 +17,8 @@ type ObjectFinding struct {
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
+	// FirstObservedAt is when the report first showed this drift (by fingerprint).
+	FirstObservedAt string `json:"firstObservedAt,omitempty"`
 }
 
 // HealTarget is one object auto-heal may ask the GitOps applier to sync back to Git.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/ledger"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/tofuplan"
 )
@@ -68,6 +69,9 @@ type Options struct {
 	MaxPlanBytes int64
 	// Observer, when set, is told as units start and finish (progress.go).
 	Observer Observer
+	// Ledger keeps the lifecycle of findings across scans (driftplane scan keeps it in the
+	// evidence store); nil keeps none.
+	Ledger ledger.Store
 	// scanUnit replaces scanOne in this package's tests (to inject failures); nil in use.
 	scanUnit func(ctx context.Context, u Unit, o Options) Result
 }
@@ -254,10 +258,10 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	res, err := pipeline.Run(ctx, pipeline.Request{
 		Unit: u.Policy, Exceptions: u.Exceptions, At: o.Now(), Digester: o.Digester,
 		Source:   pipeline.PlanJSON{Name: u.StackDir + " (refresh-only plan)", Data: js, MaxBytes: maxPlan, Label: "refresh-only plan of " + u.StackDir},
-		Evidence: o.Evidence, Tool: "driftplane scan", Version: o.Version,
+		Evidence: o.Evidence, Ledger: o.Ledger, Tool: "driftplane scan", Version: o.Version,
 	})
 	if err != nil {
-		if pipeline.StageOf(err) != pipeline.StageEvidence {
+		if st := pipeline.StageOf(err); st != pipeline.StageEvidence && st != pipeline.StageLedger {
 			return unknown(err)
 		}
 		if ctx.Err() != nil {

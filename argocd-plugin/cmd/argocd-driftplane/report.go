@@ -174,7 +174,9 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		// The lifecycle ledger lives beside the evidence (ledger/<unit>/...).
 		ctrl.SetEvidence(store)
+		ctrl.SetLedger(store)
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -91,6 +91,9 @@ func (l *Location) MaxBytes() int64 { return l.opts.maxBytes() }
 type Store interface {
 	Put(key string, data []byte) (location string, err error)
 	PutContext(ctx context.Context, key string, data []byte) (location string, err error)
+	// Get reads the record at key; List the keys below a prefix, sorted.
+	Get(ctx context.Context, key string) ([]byte, error)
+	List(ctx context.Context, prefix string) ([]string, error)
 }
 
 // Store returns the record store at the location: a local folder or an S3 prefix.

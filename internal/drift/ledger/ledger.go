@@ -90,20 +90,17 @@ type Record struct {
 	// Status is the report's status, or "unknown" when the evaluation could not observe the unit
 	// (its open findings are carried unchanged: unknown never resolves anything).
 	Status string `json:"status"`
+	// Sequence counts the unit's evaluations: the previous record's plus one. Keys begin with it,
+	// so the newest record is the last key even when two evaluations share a second.
+	Sequence int64 `json:"sequence"`
 	// Previous is the key of the record this one continues ("" for a unit's first).
 	Previous string  `json:"previous,omitempty"`
 	Open     []Entry `json:"open"`
 	Events   []Event `json:"events,omitempty"`
 }
 
-// Fingerprint identifies a finding across evaluations: unit, resource, class and the changed
-// paths, never the values, so a drift that keeps changing value stays one drift.
-func Fingerprint(f drift.Finding) string {
-	fields := append([]string(nil), f.ChangedFields...)
-	sort.Strings(fields)
-	sum := sha256.Sum256([]byte(strings.Join([]string{f.Unit, f.ResourceRef, string(f.DriftClass), strings.Join(fields, "\x00")}, "\x01")))
-	return "fp-" + hex.EncodeToString(sum[:10])
-}
+// Fingerprint identifies a finding across evaluations (drift.Fingerprint).
+func Fingerprint(f drift.Finding) string { return drift.Fingerprint(f) }
 
 // Outcome is what the pipeline knows besides the report about how findings ended.
 type Outcome struct {
@@ -115,7 +112,7 @@ type Outcome struct {
 // a pure function of its inputs, so replaying a ledger gives the same records.
 func Next(prev *Record, prevKey string, rep *drift.Report, at time.Time, out Outcome) *Record {
 	stamp := at.UTC().Format(time.RFC3339)
-	rec := &Record{SchemaVersion: SchemaVersion, Unit: rep.Unit, EvaluatedAt: stamp, Status: rep.Status, Previous: prevKey, Open: []Entry{}}
+	rec := &Record{SchemaVersion: SchemaVersion, Unit: rep.Unit, EvaluatedAt: stamp, Status: rep.Status, Previous: prevKey, Open: []Entry{}, Sequence: sequence(prev)}
 	before := map[string]Entry{}
 	if prev != nil {
 		for _, e := range prev.Open {
@@ -176,11 +173,18 @@ func Next(prev *Record, prevKey string, rep *drift.Report, at time.Time, out Out
 // Unknown is the record of an evaluation that could not observe the unit: prev's open findings
 // carried unchanged, no transitions.
 func Unknown(prev *Record, prevKey, unit string, at time.Time) *Record {
-	rec := &Record{SchemaVersion: SchemaVersion, Unit: unit, EvaluatedAt: at.UTC().Format(time.RFC3339), Status: statusUnknown, Previous: prevKey, Open: []Entry{}}
+	rec := &Record{SchemaVersion: SchemaVersion, Unit: unit, EvaluatedAt: at.UTC().Format(time.RFC3339), Status: statusUnknown, Previous: prevKey, Open: []Entry{}, Sequence: sequence(prev)}
 	if prev != nil {
 		rec.Open = append(rec.Open, prev.Open...)
 	}
 	return rec
+}
+
+func sequence(prev *Record) int64 {
+	if prev == nil {
+		return 1
+	}
+	return prev.Sequence + 1
 }
 
 func resolution(old Entry, deletedRefs map[string]bool, out Outcome) string {
@@ -212,8 +216,8 @@ func sortedKeys(m map[string]Entry) []string {
 }
 
 // Encode serialises a record canonically with its content-addressed key,
-// ledger/<unit>/<evaluated_at>-<digest>.json: keys sort by time, and a record can never replace
-// a different one.
+// ledger/<unit>/<sequence>-<evaluated_at>-<digest>.json: keys sort in evaluation order, and a
+// record can never replace a different one.
 func (r *Record) Encode() (key string, data []byte, err error) {
 	data, err = drift.CanonicalJSON(r)
 	if err != nil {
@@ -221,7 +225,7 @@ func (r *Record) Encode() (key string, data []byte, err error) {
 	}
 	sum := sha256.Sum256(data)
 	stamp := strings.NewReplacer(":", "", "-", "").Replace(r.EvaluatedAt)
-	return Prefix + "/" + r.Unit + "/" + stamp + "-" + hex.EncodeToString(sum[:12]) + ".json", data, nil
+	return fmt.Sprintf("%s/%s/%012d-%s-%s.json", Prefix, r.Unit, r.Sequence, stamp, hex.EncodeToString(sum[:12])), data, nil
 }
 
 // MaxRecordBytes bounds a record read back.
@@ -247,9 +251,9 @@ func Decode(name string, data []byte) (*Record, error) {
 }
 
 // Latest returns a unit's newest record and its key (nil and "" when the unit has none). The
-// newest is the last key: keys begin with the evaluation time. Of two records written at the
-// same second by two writers, the one with the greater digest wins; both carry the same history
-// up to their common predecessor.
+// newest is the last key: keys begin with the sequence. Of two records two writers added after
+// the same predecessor, the one with the greater key wins and the other stays in the history as
+// a branch; both carry the same lifecycle up to their common predecessor.
 func Latest(ctx context.Context, s Store, unit string) (*Record, string, error) {
 	if err := checkUnit(unit); err != nil {
 		return nil, "", err
@@ -276,10 +280,16 @@ func Latest(ctx context.Context, s Store, unit string) (*Record, string, error) 
 	return rec, key, nil
 }
 
-// Append writes rec, create-only, and returns its location.
-func Append(ctx context.Context, s Store, rec *Record) (key, location string, err error) {
+// Append writes rec, create-only, and returns its key and location. A re-read of the same
+// evaluation (prev at the same instant with the same status and open findings, and nothing new)
+// is not a new evaluation: it writes nothing and returns prev's key. OpenTofu reads a data source
+// several times per run.
+func Append(ctx context.Context, s Store, rec *Record, prev *Record) (key, location string, err error) {
 	if err := checkUnit(rec.Unit); err != nil {
 		return "", "", err
+	}
+	if prev != nil && len(rec.Events) == 0 && prev.EvaluatedAt == rec.EvaluatedAt && prev.Status == rec.Status && sameOpen(prev.Open, rec.Open) {
+		return rec.Previous, "", nil
 	}
 	key, data, err := rec.Encode()
 	if err != nil {
@@ -304,4 +314,41 @@ func (e Entry) Age(at time.Time) time.Duration {
 		return 0
 	}
 	return at.Sub(t).Truncate(time.Second)
+}
+
+func sameOpen(a, b []Entry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Fingerprint != b[i].Fingerprint || a[i].FindingID != b[i].FindingID || a[i].AcceptedBy != b[i].AcceptedBy {
+			return false
+		}
+	}
+	return true
+}
+
+// Walk calls fn with each of a unit's records in order, reading one at a time.
+func Walk(ctx context.Context, s Store, unit string, fn func(key string, r *Record) error) error {
+	if err := checkUnit(unit); err != nil {
+		return err
+	}
+	keys, err := s.List(ctx, Prefix+"/"+unit+"/")
+	if err != nil {
+		return fmt.Errorf("ledger of %s: %w", unit, err)
+	}
+	for _, k := range keys {
+		data, err := s.Get(ctx, k)
+		if err != nil {
+			return fmt.Errorf("ledger of %s: %w", unit, err)
+		}
+		r, err := Decode(k, data)
+		if err != nil {
+			return err
+		}
+		if err := fn(k, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -145,12 +145,12 @@ func exercise(t *testing.T, s Store) {
 		t.Fatalf("empty ledger: %+v %q %v", rec, key, err)
 	}
 	first := Next(nil, "", report(finding("a", drift.ClassUnauthorizedRuntime, "1", "/x")), t0, Outcome{})
-	k1, _, err := Append(ctx, s, first)
+	k1, _, err := Append(ctx, s, first, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The same record again is accepted (content-addressed); the newest is read back.
-	if k, _, err := Append(ctx, s, first); err != nil || k != k1 {
+	if k, _, err := Append(ctx, s, first, nil); err != nil || k != k1 {
 		t.Fatalf("re-append: %q %v", k, err)
 	}
 	got, key, err := Latest(ctx, s, "web")
@@ -158,7 +158,7 @@ func exercise(t *testing.T, s Store) {
 		t.Fatalf("latest: %+v %q %v", got, key, err)
 	}
 	second := Next(got, key, report(), t0.Add(time.Hour), Outcome{})
-	k2, _, err := Append(ctx, s, second)
+	k2, _, err := Append(ctx, s, second, got)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func writeMany(t *testing.T, s Store, name string) {
 			t.Fatal(err)
 		}
 		rep := report(finding(name, drift.ClassUnauthorizedRuntime, fmt.Sprint(i), "/x"))
-		if _, _, err := Append(ctx, s, Next(prev, key, rep, t0.Add(time.Duration(i)*time.Second), Outcome{})); err != nil {
+		if _, _, err := Append(ctx, s, Next(prev, key, rep, t0.Add(time.Duration(i)*time.Second), Outcome{}), prev); err != nil {
 			t.Fatal(err)
 		}
 	}

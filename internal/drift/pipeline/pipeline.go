@@ -14,6 +14,7 @@ import (
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/ledger"
 )
 
 // Request is one evaluation of one unit.
@@ -28,6 +29,13 @@ type Request struct {
 	// Evidence, when set, receives the record of the evaluation; a record that cannot be written
 	// fails the evaluation (an evaluation whose evidence is required but lost is not done).
 	Evidence evidence.Store
+	// Ledger, when set, keeps the lifecycle of the unit's findings (first seen, how each ended)
+	// across evaluations; front ends keep it in the evidence store. A ledger that cannot be read or
+	// written fails the evaluation: a drift's age and history would otherwise silently restart.
+	Ledger ledger.Store
+	// Healed are the finding IDs auto-heal synced back since the previous evaluation, so the
+	// ledger records them as healed rather than reverted.
+	Healed map[string]bool
 	// Tool and Version name the front end in the evidence record.
 	Tool, Version string
 	// At is an explicit evaluation time: it stamps findings a source leaves unstamped and the
@@ -50,6 +58,8 @@ type Result struct {
 	Inputs []evidence.Input
 	// EvidenceLocation is where the record was written ("" without a store).
 	EvidenceLocation string
+	// LedgerLocation is where the lifecycle record was written ("" without a ledger).
+	LedgerLocation string
 	// At is the evaluation's time stamp (Request.At or the clock).
 	At time.Time
 }
@@ -67,6 +77,7 @@ const (
 	StageUnitKind   Stage = "unit-kind"  // the unit's kind does not match the source
 	StageEvaluation Stage = "evaluation" // policy or exceptions invalid
 	StageEvidence   Stage = "evidence"   // evidence record not written
+	StageLedger     Stage = "ledger"     // lifecycle ledger not read or written
 )
 
 // Error is a failed evaluation: drift is unknown.
@@ -148,6 +159,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	env := Env{Unit: req.Unit, Digester: req.Digester, Table: table, At: at}
 	observed, err := req.Source.Observe(ctx, env)
 	if err != nil {
+		recordUnknown(ctx, req, at)
 		return nil, err
 	}
 	inputs := append([]evidence.Input(nil), observed.Inputs...)
@@ -171,6 +183,11 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 		return nil, fail(StageEvaluation, err)
 	}
 	res := &Result{Report: rep, Observations: observed.Observations, Inputs: inputs, At: at}
+	if req.Ledger != nil {
+		if res.LedgerLocation, err = recordLifecycle(ctx, req, rep, at); err != nil {
+			return nil, fail(StageLedger, err)
+		}
+	}
 	if req.Evidence != nil {
 		loc, err := writeEvidence(ctx, req, inputs, rep, at)
 		if err != nil {
@@ -192,4 +209,44 @@ func writeEvidence(ctx context.Context, req Request, inputs []evidence.Input, re
 	}
 	// Within the caller's context: a scan's --timeout and SIGTERM stop the upload too.
 	return evidence.Put(ctx, req.Evidence, key, data)
+}
+
+// recordLifecycle appends the evaluation to the unit's ledger and stamps each finding with its
+// fingerprint, first sighting and age.
+func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, at time.Time) (string, error) {
+	prev, prevKey, err := ledger.Latest(ctx, req.Ledger, rep.Unit)
+	if err != nil {
+		return "", err
+	}
+	rec := ledger.Next(prev, prevKey, rep, at, ledger.Outcome{Healed: req.Healed})
+	_, loc, err := ledger.Append(ctx, req.Ledger, rec, prev)
+	if err != nil {
+		return "", err
+	}
+	open := make(map[string]ledger.Entry, len(rec.Open))
+	for _, e := range rec.Open {
+		open[e.Fingerprint] = e
+	}
+	for i := range rep.Findings {
+		f := &rep.Findings[i]
+		f.Fingerprint = ledger.Fingerprint(*f)
+		if e, ok := open[f.Fingerprint]; ok {
+			f.FirstSeen, f.Age = e.FirstSeen, e.Age(at).String()
+		}
+	}
+	return loc, nil
+}
+
+// recordUnknown notes in the ledger that the unit could not be observed, so a unit that keeps
+// failing shows as stale rather than as its last answer. It is best effort: the evaluation has
+// already failed with the reason that matters.
+func recordUnknown(ctx context.Context, req Request, at time.Time) {
+	if req.Ledger == nil {
+		return
+	}
+	prev, prevKey, err := ledger.Latest(ctx, req.Ledger, req.Unit.Metadata.Name)
+	if err != nil {
+		return
+	}
+	_, _, _ = ledger.Append(ctx, req.Ledger, ledger.Unknown(prev, prevKey, req.Unit.Metadata.Name, at), prev)
 }

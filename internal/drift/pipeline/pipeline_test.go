@@ -214,3 +214,43 @@ func TestRunKubernetesObjects(t *testing.T) {
 		t.Fatalf("findings %+v inputs %+v", res.Report.Findings, res.Inputs)
 	}
 }
+
+// With a ledger, findings carry their fingerprint, first sighting and age across evaluations, the
+// evidence record carries them too, and an evaluation that cannot observe leaves an unknown
+// record that resolves nothing.
+func TestRunKeepsTheLifecycle(t *testing.T) {
+	ctx := context.Background()
+	store := blob.Dir(t.TempDir())
+	t1 := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
+	run := func(at time.Time, src pipeline.Source) (*pipeline.Result, error) {
+		return pipeline.Run(ctx, pipeline.Request{Unit: kubeUnit(t), At: at, Source: src, Ledger: store, Evidence: store, Tool: "test"})
+	}
+	pair := pipeline.KubernetesObjects{Pairs: []pipeline.ObjectPair{configMapPair()}}
+	first, err := run(t1, pair)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := first.Report.Findings[0]
+	if f.Fingerprint == "" || f.FirstSeen != t1.Format(time.RFC3339) || f.Age != "0s" || first.LedgerLocation == "" {
+		t.Fatalf("first evaluation: %+v, ledger %q", f, first.LedgerLocation)
+	}
+	if _, err := run(t1.Add(time.Minute), pipeline.KubernetesLive{}); pipeline.StageOf(err) != pipeline.StageKubernetes {
+		t.Fatalf("want an unobservable evaluation, got %v", err)
+	}
+	second, err := run(t1.Add(2*time.Hour), pair)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := second.Report.Findings[0]
+	if g.Fingerprint != f.Fingerprint || g.FirstSeen != f.FirstSeen || g.Age != "2h0m0s" {
+		t.Fatalf("second evaluation: %+v", g)
+	}
+	rec, err := os.ReadFile(second.EvidenceLocation)
+	if err != nil || !strings.Contains(string(rec), `"first_seen":"`+f.FirstSeen+`"`) {
+		t.Fatalf("evidence record lacks the lifecycle: %v", err)
+	}
+	keys, err := store.List(ctx, "ledger/web/")
+	if err != nil || len(keys) != 3 {
+		t.Fatalf("ledger records %v (%v), want the two evaluations and the unknown one", keys, err)
+	}
+}

@@ -7,6 +7,7 @@ package procs
 
 import (
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -154,15 +155,23 @@ func WaitFile(t testing.TB, path string) {
 	})
 }
 
-// FreePort is a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort is a TCP port on 127.0.0.1 that was free a moment ago, for a server a test starts.
+// It is drawn at random below Linux's ephemeral range (32768 and up, where the kernel picks the
+// local ports of outgoing connections and of ":0" listeners), so the many clients of parallel test
+// packages cannot take it between this check and the server binding it.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 200 {
+		port := 20000 + mrand.IntN(12000) //nolint:gosec // a test port, not a secret
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		return port
 	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free TCP port in 20000-31999")
+	return 0
 }
 
 // WriteFile writes data to path (mode 0644), creating its directories.

@@ -1,0 +1,99 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/ledger"
+)
+
+// The lifecycle ledger over several evaluations of a real stack drifted out of band: the drift
+// keeps its fingerprint and first sighting as evaluations go on, its age grows, and once the file
+// is put back the ledger records it as resolved.
+func TestAccFindingLifecycle(t *testing.T) {
+	stack := newRealStack(t)
+	drifted := stack.driftOutOfBand()
+	evidenceDir := t.TempDir()
+	// Explicit evaluation times (later than the clock, which is all they may be) make ages exact.
+	t1 := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
+	cfg := func(plan string, at time.Time) string {
+		return unitHCL("critical") + fmt.Sprintf(`
+data "drift_finding" "f" {
+  unit            = data.drift_managed_unit.u.policy_json
+  plan_json_path  = %q
+  evaluation_time = %q
+  evidence {
+    dir    = %q
+    ledger = true
+  }
+}
+`, plan, at.Format(time.RFC3339), evidenceDir)
+	}
+	var fingerprint string
+	remember := func(s *terraform.State) error {
+		fingerprint = s.RootModule().Resources["data.drift_finding.f"].Primary.Attributes["findings.0.fingerprint"]
+		return nil
+	}
+	sameDrift := func(s *terraform.State) error {
+		if got := s.RootModule().Resources["data.drift_finding.f"].Primary.Attributes["findings.0.fingerprint"]; got != fingerprint {
+			return fmt.Errorf("fingerprint %q, want %q: the same drift restarted", got, fingerprint)
+		}
+		return nil
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg(drifted, t1),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestMatchResourceAttr("data.drift_finding.f", "findings.0.fingerprint", regexp.MustCompile(`^fp-[0-9a-f]{20}$`)),
+					resource.TestCheckResourceAttr("data.drift_finding.f", "findings.0.first_seen", t1.Format(time.RFC3339)),
+					resource.TestCheckResourceAttr("data.drift_finding.f", "findings.0.age", "0s"),
+					remember,
+				),
+			},
+			{
+				Config: cfg(drifted, t1.Add(3*time.Hour)),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.drift_finding.f", "findings.0.first_seen", t1.Format(time.RFC3339)),
+					resource.TestCheckResourceAttr("data.drift_finding.f", "findings.0.age", "3h0m0s"),
+					sameDrift,
+				),
+			},
+		},
+	})
+
+	// Put the file back: the next evaluation finds no drift, and the ledger says how it ended.
+	if err := os.WriteFile(filepath.Join(stack.dir, "managed.txt"), []byte("desired content from git\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clean := stack.planJSON("-refresh-only")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: cfg(clean, t1.Add(4*time.Hour)),
+			Check:  resource.TestCheckResourceAttr("data.drift_finding.f", "findings.#", "0"),
+		}},
+	})
+	var open []ledger.Entry
+	resolved := false
+	err := ledger.Walk(context.Background(), blob.Dir(evidenceDir), "payments-prod-network", func(_ string, r *ledger.Record) error {
+		open = r.Open
+		for _, e := range r.Events {
+			resolved = resolved || (e.Kind == ledger.EventResolved && e.Fingerprint == fingerprint && e.FirstSeen == t1.Format(time.RFC3339))
+		}
+		return nil
+	})
+	if err != nil || len(open) != 0 || !resolved {
+		t.Fatalf("ledger: %v; open at the end %+v; resolved %v (want %s resolved)", err, open, resolved, fingerprint)
+	}
+}
