@@ -129,6 +129,36 @@ spec: {kind: opentofu-stack, owner: team, environment: prod, riskTier: critical,
 	if len(records) != 2 {
 		t.Errorf("evidence records %v, want one each for clean and drifted", records)
 	}
+	// The ledger beside the evidence gives the SLIs: the drifted unit's drift appeared, and the
+	// broken unit, never evaluated successfully, is stale rather than clean.
+	stdout.Reset()
+	if code := run([]string{"slo", "--evidence", evidenceDir, "--by", "unit", "--format", "json"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("slo exit %d\n%s", code, stderr.String())
+	}
+	var slis struct {
+		Rows []struct {
+			Group  string `json:"group"`
+			Events int    `json:"drift_events"`
+			Open   int    `json:"open"`
+		} `json:"rows"`
+		Units []struct {
+			Unit  string `json:"unit"`
+			Stale bool   `json:"stale"`
+		} `json:"units"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &slis); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	if len(slis.Rows) != 1 || slis.Rows[0].Group != "drifted" || slis.Rows[0].Events != 1 || slis.Rows[0].Open != 1 {
+		t.Errorf("slo rows %+v", slis.Rows)
+	}
+	stale := map[string]bool{}
+	for _, u := range slis.Units {
+		stale[u.Unit] = u.Stale
+	}
+	if len(stale) != 3 || !stale["broken"] || stale["clean"] || stale["drifted"] {
+		t.Errorf("slo units %+v: the broken unit must be stale, the others fresh", slis.Units)
+	}
 
 	// Without the broken unit: blocking drift exits 2; SARIF names the finding.
 	if err := os.Remove(filepath.Join(registry, "broken.yaml")); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -31,7 +32,10 @@ type Table struct {
 	AutoHeal AutoHealRules `json:"auto_heal"`
 	// TargetOwners are Kubernetes objects that own fields of the object they point at.
 	TargetOwners []TargetOwner `json:"target_owners"`
-	Rules        []Rule        `json:"rules"`
+	// DetectionSLA is, per risk, how soon after a change its drift must be detected (the SLI
+	// "detected within the SLA of its risk"), as a Go duration.
+	DetectionSLA map[Risk]string `json:"detection_sla"`
+	Rules        []Rule          `json:"rules"`
 	// FieldManagers classifies Kubernetes field managers. A manager is a name the client chooses,
 	// so Identities says which audit-log usernames (globs, "*" not crossing ":") may write under a
 	// manager name (glob): an applier's writes are the recorded plane only from these (or the
@@ -255,6 +259,17 @@ func LoadTable(data []byte) (*Table, error) {
 	for class := range t.Environments {
 		if class != envDefaultKey && !oneOf(class, EnvironmentClasses) {
 			return nil, fmt.Errorf("environments: unknown environment class %q (%s)", class, strings.Join(EnvironmentClasses, ", "))
+		}
+	}
+	for _, r := range Risks {
+		d, err := time.ParseDuration(t.DetectionSLA[r])
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("detection_sla.%s: want a positive duration such as 15m, got %q", r, t.DetectionSLA[r])
+		}
+	}
+	for r := range t.DetectionSLA {
+		if !oneOf(r, Risks) {
+			return nil, fmt.Errorf("detection_sla: unknown risk %q", r)
 		}
 	}
 	for _, env := range EnvironmentClasses {
@@ -682,3 +697,9 @@ func (t *Table) DetectSignals(domain string, changes []Change) []string {
 // Expected reports whether drift of this class is the system working as designed
 // (expected_classes), so it never blocks and does not make a unit "drifted".
 func (t *Table) Expected(c Class) bool { return oneOf(c, t.ExpectedClasses) }
+
+// DetectionSLAFor is how soon drift of risk r must be detected (0 for an unknown risk).
+func (t *Table) DetectionSLAFor(r Risk) time.Duration {
+	d, _ := time.ParseDuration(t.DetectionSLA[r])
+	return d
+}

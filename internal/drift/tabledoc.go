@@ -183,6 +183,10 @@ reporter then heals it without a human only when all of these hold too:
 			fmt.Fprintf(b, "| `%s` | `%s` | %s | `%s` |\n", o.Kind, o.Target, codeList(o.Paths), o.Owner)
 		}
 	}
+	b.WriteString("\n## Detection SLA\n\nHow soon after a change (the audit source's time) its drift must be first seen, per risk; `driftplane slo` reports the share detected within it.\n\n| risk | detected within |\n|---|---|\n")
+	for i := len(Risks) - 1; i >= 0; i-- {
+		fmt.Fprintf(b, "| %s | %s |\n", Risks[i], t.DetectionSLAFor(Risks[i]))
+	}
 }
 
 func classStrings(cs []Class) []string {

@@ -224,6 +224,9 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	r := Result{Unit: u.Policy.Metadata.Name, Stack: u.StackDir, Findings: []drift.Finding{}}
 	defer func() { r.Took = o.Now().Sub(start) }()
 	unknown := func(err error) Result {
+		if o.Ledger != nil {
+			pipeline.RecordUnknown(ctx, o.Ledger, u.Policy.Metadata.Name, o.Now())
+		}
 		r.Status, r.Error = StatusUnknown, err.Error()
 		r.Summary = "drift unknown: " + err.Error()
 		r.Took = o.Now().Sub(start)

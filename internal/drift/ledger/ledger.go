@@ -77,9 +77,13 @@ type Event struct {
 	DriftClass  string `json:"drift_class"`
 	Risk        string `json:"risk"`
 	Domain      string `json:"domain"`
+	Owner       string `json:"owner,omitempty"`
+	Environment string `json:"environment,omitempty"`
 	FirstSeen   string `json:"first_seen"`
-	At          string `json:"at"`
-	Resolution  string `json:"resolution,omitempty"`
+	// ChangedAt is when the audit source says the change was made ("" when unknown).
+	ChangedAt  string `json:"changed_at,omitempty"`
+	At         string `json:"at"`
+	Resolution string `json:"resolution,omitempty"`
 }
 
 // Record is one evaluation of one unit.
@@ -203,7 +207,7 @@ func resolution(old Entry, deletedRefs map[string]bool, out Outcome) string {
 
 func event(kind string, e Entry, at, resolution string) Event {
 	return Event{Kind: kind, Fingerprint: e.Fingerprint, ResourceRef: e.ResourceRef, DriftClass: e.DriftClass, Risk: e.Risk,
-		Domain: e.Domain, FirstSeen: e.FirstSeen, At: at, Resolution: resolution}
+		Domain: e.Domain, Owner: e.Owner, Environment: e.Environment, FirstSeen: e.FirstSeen, ChangedAt: e.ChangedAt, At: at, Resolution: resolution}
 }
 
 func sortedKeys(m map[string]Entry) []string {
@@ -351,4 +355,21 @@ func Walk(ctx context.Context, s Store, unit string, fn func(key string, r *Reco
 		}
 	}
 	return nil
+}
+
+// Units lists the units that have a ledger in s.
+func Units(ctx context.Context, s Store) ([]string, error) {
+	keys, err := s.List(ctx, Prefix+"/")
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	var units []string
+	for _, k := range keys {
+		rest := strings.TrimPrefix(k, Prefix+"/")
+		unit, _, ok := strings.Cut(rest, "/")
+		if ok && (len(units) == 0 || units[len(units)-1] != unit) {
+			units = append(units, unit)
+		}
+	}
+	return units, nil
 }

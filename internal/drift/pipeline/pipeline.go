@@ -237,16 +237,21 @@ func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, at tim
 	return loc, nil
 }
 
-// recordUnknown notes in the ledger that the unit could not be observed, so a unit that keeps
-// failing shows as stale rather than as its last answer. It is best effort: the evaluation has
-// already failed with the reason that matters.
+// recordUnknown notes in the ledger that the unit could not be observed (RecordUnknown).
 func recordUnknown(ctx context.Context, req Request, at time.Time) {
-	if req.Ledger == nil {
-		return
+	if req.Ledger != nil {
+		RecordUnknown(ctx, req.Ledger, req.Unit.Metadata.Name, at)
 	}
-	prev, prevKey, err := ledger.Latest(ctx, req.Ledger, req.Unit.Metadata.Name)
+}
+
+// RecordUnknown notes in a unit's ledger that an evaluation could not observe it (a plan that
+// failed before the pipeline ran, a cluster that did not answer), so a unit that keeps failing
+// shows as stale rather than as its last answer. It is best effort: the evaluation has already
+// failed with the reason that matters.
+func RecordUnknown(ctx context.Context, l ledger.Store, unit string, at time.Time) {
+	prev, prevKey, err := ledger.Latest(ctx, l, unit)
 	if err != nil {
 		return
 	}
-	_, _, _ = ledger.Append(ctx, req.Ledger, ledger.Unknown(prev, prevKey, req.Unit.Metadata.Name, at), prev)
+	_, _, _ = ledger.Append(ctx, l, ledger.Unknown(prev, prevKey, unit, at), prev)
 }
