@@ -97,3 +97,74 @@ data "drift_finding" "f" {
 		t.Fatalf("ledger: %v; open at the end %+v; resolved %v (want %s resolved)", err, open, resolved, fingerprint)
 	}
 }
+
+// A drift budget over several evaluations of a real stack: accepted by an exception the drift
+// does not count; once the exception is gone the drift is reopened, and when it has been open
+// longer than the budget allows, `tofu plan` fails naming the budget and since when, though the
+// unit's gate is none.
+func TestAccBudgetExhausted(t *testing.T) {
+	stack := newRealStack(t)
+	plan := stack.driftOutOfBand()
+	evidenceDir := t.TempDir()
+	t1 := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
+	unit := `
+data "drift_managed_unit" "u" {
+  name        = "payments-prod-network"
+  owner       = "platform-network"
+  environment = "prod"
+  risk_tier   = "critical"
+  gate        = "none"
+  budget {
+    name    = "other-healed-1h"
+    domain  = "other"
+    max_age = "1h"
+  }
+}
+`
+	finding := func(at time.Time, exceptions string) string {
+		return fmt.Sprintf(`
+data "drift_finding" "f" {
+  unit            = data.drift_managed_unit.u.policy_json
+  exceptions      = [%s]
+  plan_json_path  = %q
+  evaluation_time = %q
+  evidence {
+    dir    = %q
+    ledger = true
+  }
+}
+`, exceptions, plan, at.Format(time.RFC3339), evidenceDir)
+	}
+	expires := t1.Add(time.Hour).Format(time.RFC3339)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: unit + exceptionHCL("EXC-1", "local_file.managed", "STATE_DRIFT", expires, "") + finding(t1, "data.drift_exception.EXC-1.json"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.drift_finding.f", "findings.0.accepted_by", "EXC-1"),
+					resource.TestCheckResourceAttr("data.drift_finding.f", "blocking_count", "0"),
+				),
+			},
+			{
+				// The gate is none, and the drift is only 30 minutes old: the budget burns, nothing fails.
+				Config: unit + finding(t1.Add(30*time.Minute), ""),
+				Check:  resource.TestCheckResourceAttr("data.drift_finding.f", "blocking_count", "0"),
+			},
+			{
+				Config:      unit + finding(t1.Add(3*time.Hour), ""),
+				ExpectError: diagRE("Unaccepted drift: local_file.managed", "drift budget other-healed-1h is exhausted since "+t1.Add(time.Hour).Format(time.RFC3339)),
+			},
+		},
+	})
+	reopened := false
+	err := ledger.Walk(context.Background(), blob.Dir(evidenceDir), "payments-prod-network", func(_ string, r *ledger.Record) error {
+		for _, e := range r.Events {
+			reopened = reopened || e.Kind == ledger.EventReopened
+		}
+		return nil
+	})
+	if err != nil || !reopened {
+		t.Fatalf("ledger: %v; want the drift reopened once its exception was gone", err)
+	}
+}

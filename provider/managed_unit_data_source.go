@@ -42,6 +42,7 @@ type managedUnitModel struct {
 	MaxExceptionDays types.Int64           `tfsdk:"max_exception_days"`
 	OwnershipRules   []ownershipRuleModel  `tfsdk:"ownership_rule"`
 	DomainOverrides  []domainOverrideModel `tfsdk:"domain_override"`
+	Budgets          []budgetModel         `tfsdk:"budget"`
 	PolicyFile       types.String          `tfsdk:"policy_file"`
 	PolicyJSON       types.String          `tfsdk:"policy_json"`
 	ExceptionsJSON   []string              `tfsdk:"exceptions_json"`
@@ -65,6 +66,15 @@ type controllerOwnedModel struct {
 	Path      types.String `tfsdk:"path"`
 	Owner     types.String `tfsdk:"owner"`
 	Condition types.String `tfsdk:"condition"`
+}
+
+type budgetModel struct {
+	Name    types.String `tfsdk:"name"`
+	Domain  types.String `tfsdk:"domain"`
+	Class   types.String `tfsdk:"drift_class"`
+	MinRisk types.String `tfsdk:"min_risk"`
+	MaxOpen types.Int64  `tfsdk:"max_open"`
+	MaxAge  types.String `tfsdk:"max_age"`
 }
 
 type domainOverrideModel struct {
@@ -156,6 +166,20 @@ func (d *ManagedUnitDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 						},
 					},
 				},
+			},
+			"budget": schema.ListNestedBlock{
+				MarkdownDescription: "A drift budget: how much drift of a domain or class (at or above a risk) the unit tolerates. " +
+					"When a bound breaks the budget is exhausted and every unaccepted drift it counts fails the plan, whatever the `gate`, " +
+					"naming the budget and since when (same schema as `spec.budgets` in `.drift/` YAML).",
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"name":        schema.StringAttribute{Required: true, MarkdownDescription: "What the budget protects, e.g. `identity-zero-unclassified`."},
+					"domain":      schema.StringAttribute{Optional: true, MarkdownDescription: "Count drift of this domain only (identity, network, secrets, data, compute, workload, cost, other)."},
+					"drift_class": schema.StringAttribute{Optional: true, MarkdownDescription: "Count drift of this class only, e.g. `UNAUTHORIZED_RUNTIME_DRIFT`."},
+					"min_risk":    schema.StringAttribute{Optional: true, MarkdownDescription: "Count drift at or above this risk (CRITICAL, HIGH, MEDIUM, LOW, INFO)."},
+					"max_open":    schema.Int64Attribute{Optional: true, MarkdownDescription: "How many unaccepted drifts may be open at once; `0` tolerates none."},
+					"max_age": schema.StringAttribute{Optional: true, MarkdownDescription: "How long one drift may stay open, e.g. `10m` or `168h`; " +
+						"judged on the lifecycle ledger's first sighting (`drift_finding`'s `evidence { ledger = true }`)."},
+				}},
 			},
 			"domain_override": schema.ListNestedBlock{
 				MarkdownDescription: "Replace the default decision for unexplained drift in one domain.",
@@ -290,6 +314,15 @@ func (m *managedUnitModel) toUnit() *drift.ManagedUnit {
 		}
 		u.Spec.DomainOverrides = append(u.Spec.DomainOverrides, ov)
 	}
+	for _, b := range m.Budgets {
+		nb := drift.Budget{Name: b.Name.ValueString(), Domain: strings.ToLower(b.Domain.ValueString()), Class: b.Class.ValueString(),
+			MinRisk: b.MinRisk.ValueString(), MaxAge: b.MaxAge.ValueString()}
+		if !b.MaxOpen.IsNull() {
+			n := int(b.MaxOpen.ValueInt64())
+			nb.MaxOpen = &n
+		}
+		u.Spec.Budgets = append(u.Spec.Budgets, nb)
+	}
 	return u
 }
 
@@ -320,6 +353,7 @@ func (m *managedUnitModel) overlay(file *drift.ManagedUnit) *drift.ManagedUnit {
 	}
 	u.Spec.OwnershipRules = append(append([]drift.OwnershipRule(nil), file.Spec.OwnershipRules...), hcl.Spec.OwnershipRules...)
 	u.Spec.DomainOverrides = append(append([]drift.DomainOverride(nil), file.Spec.DomainOverrides...), hcl.Spec.DomainOverrides...)
+	u.Spec.Budgets = append(append([]drift.Budget(nil), file.Spec.Budgets...), hcl.Spec.Budgets...)
 	u.Spec.BreakGlassGroups = append(append([]string(nil), file.Spec.BreakGlassGroups...), m.BreakGlassGroups...)
 	u.Spec.Appliers = append(append([]string(nil), file.Spec.Appliers...), m.Appliers...)
 	u.Spec.ApplierIdentities = append(append([]string(nil), file.Spec.ApplierIdentities...), m.ApplierIDs...)

@@ -72,6 +72,30 @@ type DriftManagedUnitSpec struct {
 	OwnershipRules       []OwnershipRule     `json:"ownershipRules,omitempty"`
 	DomainOverrides      []DomainOverride    `json:"domainOverrides,omitempty"`
 	ResourceDomains      map[string]string   `json:"resourceDomains,omitempty"`
+	// Budgets state how much drift the unit tolerates per domain or class; an exhausted budget
+	// escalates: every unaccepted drift it counts blocks, whatever the gate.
+	Budgets []DriftBudget `json:"budgets,omitempty"`
+}
+
+// DriftBudget is how much drift of one domain or class (at or above a risk) a unit tolerates:
+// at most MaxOpen unaccepted drifts open at once, none open longer than MaxAge. Its state is ok
+// (nothing counted), burning (drift counted, within bounds) or exhausted (a bound broken).
+type DriftBudget struct {
+	// Name says what the budget protects, e.g. "identity-zero-unclassified".
+	// +required
+	Name string `json:"name"`
+	// Domain and Class select the drift counted (empty: any); MinRisk counts drift at or above it.
+	Domain string `json:"domain,omitempty"`
+	// +kubebuilder:validation:Enum=UNAUTHORIZED_RUNTIME_DRIFT;EMERGENCY_DRIFT;DEPENDENCY_DRIFT;STALE_DESIRED_STATE;STATE_DRIFT;FAILED_RECONCILIATION;POLICY_DRIFT;UNKNOWN
+	Class string `json:"class,omitempty"`
+	// +kubebuilder:validation:Enum=CRITICAL;HIGH;MEDIUM;LOW;INFO
+	MinRisk string `json:"minRisk,omitempty"`
+	// MaxOpen is how many unaccepted drifts may be open at once (0: none).
+	// +kubebuilder:validation:Minimum=0
+	MaxOpen *int `json:"maxOpen,omitempty"`
+	// MaxAge is how long one may stay open, as a Go duration (e.g. "10m", "168h"); judged on the
+	// lifecycle ledger's first sighting, so it needs a ledger.
+	MaxAge string `json:"maxAge,omitempty"`
 }
 
 // OwnershipRule says who owns which paths of the resources it matches. Paths not named by any

@@ -61,6 +61,8 @@ type Report struct {
 	Summary       string    `json:"summary"`
 	// Warnings are problems that do not change the result (e.g. an exception for another unit).
 	Warnings []string `json:"warnings,omitempty"`
+	// Budgets are the states of the unit's drift budgets (ApplyBudgets).
+	Budgets []BudgetState `json:"budgets,omitempty"`
 }
 
 // Report statuses.
@@ -173,6 +175,11 @@ func summarize(r *Report, t *Table) string {
 		gate = GateNone
 	}
 	s += fmt.Sprintf("; %d blocking at gate %s", r.BlockingCount, gate)
+	for _, b := range r.Budgets {
+		if b.State == BudgetExhausted {
+			s += fmt.Sprintf("; budget %s exhausted since %s", b.Name, b.Since)
+		}
+	}
 	return s
 }
 

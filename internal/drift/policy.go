@@ -66,6 +66,8 @@ type (
 	ControllerPath = v1alpha1.ControllerPath
 	// DomainOverride replaces the default decision for unexplained drift in one domain.
 	DomainOverride = v1alpha1.DomainOverride
+	// Budget is a unit's drift budget (see Budgets).
+	Budget = v1alpha1.DriftBudget
 	// ExceptionSpec is an exception's acceptance itself.
 	ExceptionSpec = v1alpha1.DriftExceptionSpec
 	// AutoHealPolicySpec is an auto-heal policy's bound itself.

@@ -86,6 +86,37 @@ func (u *ManagedUnit) ValidateWith(t *Table) error {
 			v.add(f+".autoHeal", "%s drift never heals silently", o.Domain)
 		}
 	}
+	seenBudget := map[string]bool{}
+	for i, b := range s.Budgets {
+		f := fmt.Sprintf("spec.budgets[%d]", i)
+		switch {
+		case !nameRE.MatchString(b.Name):
+			v.add(f+".name", "%q: want letters, digits, '.', '_' or '-'", b.Name)
+		case seenBudget[b.Name]:
+			v.add(f+".name", "%q is declared twice", b.Name)
+		}
+		seenBudget[b.Name] = true
+		if b.Domain != "" && !oneOf(b.Domain, Domains) {
+			v.add(f+".domain", "%q is not one of %s", b.Domain, quoteList(Domains))
+		}
+		if b.Class != "" && (!oneOf(Class(b.Class), Classes) || t.Expected(Class(b.Class))) {
+			v.add(f+".class", "%q is not a class of unexpected drift", b.Class)
+		}
+		if b.MinRisk != "" && Risk(b.MinRisk).Level() < 0 {
+			v.add(f+".minRisk", "%q is not one of %s", b.MinRisk, quoteList(Risks))
+		}
+		if b.MaxOpen != nil && *b.MaxOpen < 0 {
+			v.add(f+".maxOpen", "%d is negative", *b.MaxOpen)
+		}
+		if b.MaxAge != "" {
+			if d, err := time.ParseDuration(b.MaxAge); err != nil || d <= 0 {
+				v.add(f+".maxAge", "%q is not a positive duration such as 10m or 168h", b.MaxAge)
+			}
+		}
+		if b.MaxOpen == nil && b.MaxAge == "" {
+			v.add(f, "budget %q bounds nothing: set maxOpen, maxAge or both", b.Name)
+		}
+	}
 	if s.MaxExceptionDays < 0 || s.MaxExceptionDays > MaxExceptionDaysLimit {
 		v.add("spec.maxExceptionDays", "%d is outside 1..%d (0 or unset means %d)", s.MaxExceptionDays, MaxExceptionDaysLimit, DefaultMaxExceptionDays)
 	}

@@ -188,6 +188,8 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 			return nil, fail(StageLedger, err)
 		}
 	}
+	// Budgets after the lifecycle: a drift's age comes from the ledger.
+	drift.ApplyBudgets(rep, req.Unit, at, table)
 	if req.Evidence != nil {
 		loc, err := writeEvidence(ctx, req, inputs, rep, at)
 		if err != nil {
