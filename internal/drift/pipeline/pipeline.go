@@ -152,6 +152,13 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if at.IsZero() {
 		at = clock().UTC()
 	}
+	// Lifecycles and budgets are judged like exceptions: at the real clock, or later when asked,
+	// never earlier. An explicit time in the past would shorten every drift's age and let it
+	// slip under a budget's maxAge.
+	judgedAt := at
+	if now := clock().UTC(); now.After(judgedAt) {
+		judgedAt = now
+	}
 	table := req.Table
 	if table == nil {
 		table = drift.DefaultTable()
@@ -184,12 +191,12 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{Report: rep, Observations: observed.Observations, Inputs: inputs, At: at}
 	if req.Ledger != nil {
-		if res.LedgerLocation, err = recordLifecycle(ctx, req, rep, at); err != nil {
+		if res.LedgerLocation, err = recordLifecycle(ctx, req, rep, judgedAt); err != nil {
 			return nil, fail(StageLedger, err)
 		}
 	}
 	// Budgets after the lifecycle: a drift's age comes from the ledger.
-	drift.ApplyBudgets(rep, req.Unit, at, table)
+	drift.ApplyBudgets(rep, req.Unit, judgedAt, table)
 	if req.Evidence != nil {
 		loc, err := writeEvidence(ctx, req, inputs, rep, at)
 		if err != nil {

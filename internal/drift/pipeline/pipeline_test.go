@@ -15,6 +15,7 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/evidence"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/ledger"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/s3test"
 )
@@ -252,5 +253,34 @@ func TestRunKeepsTheLifecycle(t *testing.T) {
 	keys, err := store.List(ctx, "ledger/web/")
 	if err != nil || len(keys) != 3 {
 		t.Fatalf("ledger records %v (%v), want the two evaluations and the unknown one", keys, err)
+	}
+}
+
+// An evaluation time in the past cannot make a drift younger than it is: a drift first seen 3h
+// ago exhausts a 1h budget even when the evaluation claims to run 10 minutes after that sighting.
+func TestRunPastTimeDoesNotShortenAges(t *testing.T) {
+	ctx := context.Background()
+	store := blob.Dir(t.TempDir())
+	unit := kubeUnit(t)
+	maxOpen := 5
+	unit.Spec.Budgets = []drift.Budget{{Name: "healed-1h", MaxAge: "1h", MaxOpen: &maxOpen}}
+	unit.Spec.Gate = drift.GateNone
+	seen := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
+	first, err := pipeline.Run(ctx, pipeline.Request{Unit: unit, Source: pipeline.KubernetesObjects{Pairs: []pipeline.ObjectPair{configMapPair()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Plant the history: the same drift first seen three hours ago.
+	rec := ledger.Next(nil, "", first.Report, seen, ledger.Outcome{})
+	if _, _, err := ledger.Append(ctx, store, rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Run(ctx, pipeline.Request{Unit: unit, Ledger: store, At: seen.Add(10 * time.Minute),
+		Source: pipeline.KubernetesObjects{Pairs: []pipeline.ObjectPair{configMapPair()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Report.Budgets) != 1 || res.Report.Budgets[0].State != drift.BudgetExhausted || res.Report.BlockingCount != 1 {
+		t.Fatalf("budgets %+v, blocking %d: a past evaluation time let an aged drift slip under its budget", res.Report.Budgets, res.Report.BlockingCount)
 	}
 }
