@@ -88,6 +88,8 @@ type DriftReportStatus struct {
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// Budgets are the states of the unit's drift budgets at the last evaluation.
+	Budgets []BudgetState `json:"budgets,omitempty"`
 	// AutoHeal is the last bounded auto-heal: what the reporter asked Argo CD to sync back to
 	// Git, and why the rest was not.
 	AutoHeal *AutoHealRecord `json:"autoHeal,omitempty"`
@@ -148,6 +150,19 @@ type Finding struct {
 	// FirstObservedAt is when this DriftReport first reported the drift (its fingerprint): the
 	// ledger's first sighting when one is kept, else carried from status to status.
 	FirstObservedAt string `json:"firstObservedAt,omitempty"`
+}
+
+// BudgetState is one drift budget at one evaluation.
+type BudgetState struct {
+	// +required
+	Name string `json:"name"`
+	// +kubebuilder:validation:Enum=ok;burning;exhausted
+	State string `json:"state"`
+	// Open is how many unaccepted drifts the budget counts.
+	Open int `json:"open"`
+	// Reason says which bound broke; Since when.
+	Reason string `json:"reason,omitempty"`
+	Since  string `json:"since,omitempty"`
 }
 
 // ActorDetail is who made a change, as an audit source says.

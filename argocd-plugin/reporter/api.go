@@ -30,6 +30,7 @@ func StatusToAPI(s Status) v1alpha1.DriftReportStatus {
 		Summary:            s.Summary,
 		CountsByRisk:       s.CountsByRisk,
 		CountsByClass:      s.CountsByClass,
+		Budgets:            s.Budgets,
 	}
 	if s.Findings != nil {
 		out.Findings = make([]v1alpha1.Finding, 0, len(s.Findings))
@@ -61,6 +62,7 @@ func StatusFromAPI(a *v1alpha1.DriftReportStatus) Status {
 		Summary:            a.Summary,
 		CountsByRisk:       a.CountsByRisk,
 		CountsByClass:      a.CountsByClass,
+		Budgets:            a.Budgets,
 		Conditions:         a.Conditions,
 	}
 	if a.Findings != nil {

@@ -4,6 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 )
 
@@ -42,5 +45,26 @@ func TestStatusKeepsFirstObservedAt(t *testing.T) {
 	carryFirstObserved(fs, &st1, t0)
 	if fs[0].FirstObservedAt != fs[0].FirstSeen {
 		t.Fatalf("the ledger's earlier sighting lost: %+v", fs[0])
+	}
+}
+
+// An exhausted budget is a metric an alert can page on; a forgotten application leaves no series.
+func TestBudgetMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	st := Status{Budgets: []drift.BudgetState{{Name: "identity-zero", State: drift.BudgetExhausted, Open: 2}, {Name: "labels", State: drift.BudgetBurning, Open: 1}}}
+	m.Evaluated("argocd/web", st, time.Second, time.Now())
+	if v := testutil.ToFloat64(m.budget.WithLabelValues("argocd/web", "identity-zero")); v != 1 {
+		t.Errorf("exhausted = %v", v)
+	}
+	if v := testutil.ToFloat64(m.budget.WithLabelValues("argocd/web", "labels")); v != 0 {
+		t.Errorf("burning reads as exhausted: %v", v)
+	}
+	if v := testutil.ToFloat64(m.budgetOpen.WithLabelValues("argocd/web", "identity-zero")); v != 2 {
+		t.Errorf("open = %v", v)
+	}
+	m.Forget("argocd/web")
+	if n := testutil.CollectAndCount(m.budget) + testutil.CollectAndCount(m.budgetOpen); n != 0 {
+		t.Errorf("%d budget series left after Forget", n)
 	}
 }

@@ -19,6 +19,8 @@ type Metrics struct {
 	stale          *prometheus.GaugeVec
 	classification prometheus.Histogram
 	driftWindow    *prometheus.HistogramVec
+	budget         *prometheus.GaugeVec
+	budgetOpen     *prometheus.GaugeVec
 
 	mu        sync.Mutex
 	firstSeen map[string]map[string]findingSeen // app → finding id → first detection
@@ -47,9 +49,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "From the change (its field manager or audit time) to its first classification.", Buckets: prometheus.ExponentialBuckets(1, 4, 10)}),
 		driftWindow: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "driftplane_drift_window_seconds",
 			Help: "From a finding's first detection to its resolution.", Buckets: prometheus.ExponentialBuckets(60, 4, 10)}, []string{"class", "risk"}),
+		budget: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "driftplane_budget_exhausted",
+			Help: "1 when an application's drift budget is exhausted (its drift blocks whatever the gate), 0 otherwise."}, []string{"app", "budget"}),
+		budgetOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "driftplane_budget_open_drift",
+			Help: "Unaccepted drift a budget counts."}, []string{"app", "budget"}),
 		firstSeen: map[string]map[string]findingSeen{},
 	}
-	reg.MustRegister(m.findings, m.blocking, m.evalDuration, m.evalErrors, m.stale, m.classification, m.driftWindow)
+	reg.MustRegister(m.findings, m.blocking, m.evalDuration, m.evalErrors, m.stale, m.classification, m.driftWindow, m.budget, m.budgetOpen)
 	return m
 }
 
@@ -69,6 +75,16 @@ func (m *Metrics) Evaluated(app string, st Status, took time.Duration, now time.
 	}
 	m.blocking.WithLabelValues(app).Set(float64(st.BlockingCount))
 	m.stale.WithLabelValues(app).Set(0)
+	m.budget.DeletePartialMatch(prometheus.Labels{"app": app})
+	m.budgetOpen.DeletePartialMatch(prometheus.Labels{"app": app})
+	for _, b := range st.Budgets {
+		exhausted := 0.0
+		if b.State == drift.BudgetExhausted {
+			exhausted = 1
+		}
+		m.budget.WithLabelValues(app, b.Name).Set(exhausted)
+		m.budgetOpen.WithLabelValues(app, b.Name).Set(float64(b.Open))
+	}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -105,6 +121,8 @@ func (m *Metrics) Forget(app string) {
 		return
 	}
 	m.findings.DeletePartialMatch(prometheus.Labels{"app": app})
+	m.budget.DeletePartialMatch(prometheus.Labels{"app": app})
+	m.budgetOpen.DeletePartialMatch(prometheus.Labels{"app": app})
 	m.blocking.DeleteLabelValues(app)
 	m.stale.DeleteLabelValues(app)
 	m.evalErrors.DeleteLabelValues(app)

@@ -187,9 +187,11 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
 	m.Evaluated("argocd/web", Status{Findings: []StatusFinding{{Finding: drift.Finding{FindingID: "a", DriftClass: drift.ClassState, Risk: drift.RiskLow}}}}, time.Second, time.Now())
-	// b appears with an actor time (time to classification) and a resolves (drift window).
+	// b appears with an actor time (time to classification) and a resolves (drift window); a
+	// budget is exhausted.
 	m.Evaluated("argocd/web", Status{Findings: []StatusFinding{{Finding: drift.Finding{FindingID: "b", DriftClass: drift.ClassState, Risk: drift.RiskLow,
-		ActorDetail: &drift.Actor{Username: "alice", Time: time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)}}}}}, time.Second, time.Now())
+		ActorDetail: &drift.Actor{Username: "alice", Time: time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)}}}},
+		Budgets: []drift.BudgetState{{Name: "identity-zero", State: drift.BudgetExhausted, Open: 1}}}, time.Second, time.Now())
 	m.Stale("argocd/web", true)
 	m.Failed("argocd/web")
 	mfs, err := reg.Gather()

@@ -34,6 +34,8 @@ type Status struct {
 	CountsByClass      map[string]int64 `json:"countsByClass,omitempty"`
 	Findings           []StatusFinding  `json:"findings"`
 	Conditions         []Condition      `json:"conditions,omitempty"`
+	// Budgets are the unit's drift budgets at the last evaluation.
+	Budgets []drift.BudgetState `json:"budgets,omitempty"`
 	// AutoHeal records the last bounded auto-heal: what was synced back to Git and why the rest
 	// was not.
 	AutoHeal *HealRecord `json:"autoHeal,omitempty"`
@@ -105,6 +107,7 @@ func StatusFromReport(rep *drift.Report, obs []drift.Observation, generation int
 		CountsByRisk:       tally.ByRisk,
 		CountsByClass:      tally.ByClass,
 		Findings:           drift.ObjectFindings(rep.Findings, obs),
+		Budgets:            rep.Budgets,
 	}
 	carryFirstObserved(s.Findings, prev, now)
 	s.Conditions = setCondition(prevConditions(prev), Condition{

@@ -3,6 +3,8 @@ package drift
 import (
 	"fmt"
 	"time"
+
+	"github.com/driftplane/terraform-provider-drift/api/v1alpha1"
 )
 
 // Budget states.
@@ -12,17 +14,9 @@ const (
 	BudgetExhausted = "exhausted" // a bound broken: the drift it counts blocks, whatever the gate
 )
 
-// BudgetState is one budget at one evaluation.
-type BudgetState struct {
-	Name  string `json:"name"`
-	State string `json:"state"`
-	// Open is how many unaccepted drifts the budget counts.
-	Open int `json:"open"`
-	// Reason says which bound broke; Since when (RFC 3339): the moment the oldest counted drift
-	// outlived maxAge, or its first sighting when maxOpen broke.
-	Reason string `json:"reason,omitempty"`
-	Since  string `json:"since,omitempty"`
-}
+// BudgetState is one budget at one evaluation: its state, how many unaccepted drifts it counts,
+// which bound broke and since when (the API's type, which the DriftReport status carries).
+type BudgetState = v1alpha1.BudgetState
 
 // ApplyBudgets judges the unit's drift budgets on a report whose findings carry their lifecycle
 // (FirstSeen, from the ledger) and escalates: every finding an exhausted budget counts blocks,

@@ -69,6 +69,18 @@ if blocking > 0 then
   if blocking > #shown and #shown > 0 then
     hs.message = hs.message .. "; and " .. (blocking - #shown) .. " more"
   end
+  -- An exhausted drift budget makes its drift block whatever the gate: name it first.
+  local exhausted = {}
+  if status.budgets ~= nil then
+    for _, b in ipairs(status.budgets) do
+      if b.state == "exhausted" then
+        table.insert(exhausted, b.name .. " since " .. (b.since or "?"))
+      end
+    end
+  end
+  if #exhausted > 0 then
+    hs.message = "Drift budget exhausted: " .. table.concat(exhausted, ", ") .. ". " .. hs.message
+  end
   return hs
 end
 
