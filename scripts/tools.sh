@@ -3,7 +3,7 @@
 # per-user cache keyed by version (~/.cache/driftplane/tools/<name>-<version>/). Nothing is downloaded from
 # release sites: every tool here is compiled from its Go module. Re-runs are no-ops.
 #
-# usage: scripts/tools.sh [tofu|terraform|local|tfplugindocs|golangci-lint|controller-gen|goreleaser|all]...
+# usage: scripts/tools.sh [tofu|terraform|local|tfplugindocs|golangci-lint|controller-gen|promtool|goreleaser|all]...
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +24,8 @@ TERRAFORM_VERSION="${TERRAFORM_VERSION:-1.5.7}"
 GORELEASER_VERSION="${GORELEASER_VERSION:-v2.15.1}"
 # controller-gen writes the CRDs and deepcopy code of api/v1alpha1 (make generate).
 CONTROLLER_GEN_VERSION="${CONTROLLER_GEN_VERSION:-v0.23.0}"
+# promtool checks and unit-tests the Prometheus rules shipped with the Argo CD plugin.
+PROMTOOL_VERSION="${PROMTOOL_VERSION:-v0.316.0}"
 # Kubernetes and etcd versions are pinned by the build modules under tools/.
 KUBE_VERSION="$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p;s/^[[:space:]]*k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' "$ROOT/tools/kube/go.mod" | head -1)"
 ARGOCD_VERSION="$(sed -n 's/^require github.com\/argoproj\/argo-cd\/v3 \(v[0-9.]*\)$/\1/p;s/^[[:space:]]*github.com\/argoproj\/argo-cd\/v3 \(v[0-9.]*\)$/\1/p' "$ROOT/tools/argocd/go.mod" | head -1)"
@@ -169,7 +171,7 @@ targets=("$@")
 if [[ ${#targets[@]} -eq 0 || "${targets[0]}" == all ]]; then
   # OpenTofu, then Terraform (each several minutes cold), build in a second lane alongside the
   # others (2 cores; kube alone is the longest), then wait for it.
-  { build_tofu; build_terraform; } &
+  { build_tofu; build_terraform; go_install promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus/cmd/promtool; } &
   tofu_pid=$!
   targets=(local tfplugindocs golangci-lint controller-gen etcd kube argocd)
   trap 'kill $tofu_pid 2>/dev/null || true' EXIT
@@ -184,6 +186,7 @@ for t in "${targets[@]}"; do
     argocd) build_argocd ;;
     local) build_local ;;
     controller-gen) build_controller_gen ;;
+    promtool) go_install promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus/cmd/promtool ;;
     tfplugindocs) go_install tfplugindocs "$TFPLUGINDOCS_VERSION" github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs ;;
     golangci-lint) CGO_ENABLED=1 go_install golangci-lint "$GOLANGCI_VERSION" github.com/golangci/golangci-lint/v2/cmd/golangci-lint ;;
     paths)
@@ -194,6 +197,7 @@ for t in "${targets[@]}"; do
       echo "TFPLUGINDOCS=$TOOLS/tfplugindocs-$TFPLUGINDOCS_VERSION/tfplugindocs"
       echo "GOLANGCI_LINT=$TOOLS/golangci-lint-$GOLANGCI_VERSION/golangci-lint"
       echo "CONTROLLER_GEN=$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION/controller-gen"
+      echo "PROMTOOL=$TOOLS/promtool-$PROMTOOL_VERSION/promtool"
       echo "KUBE_APISERVER=$TOOLS/kube-$KUBE_VERSION/kube-apiserver"
       echo "KUBE_CONTROLLER_MANAGER=$TOOLS/kube-$KUBE_VERSION/kube-controller-manager"
       echo "KUBECTL=$TOOLS/kube-$KUBE_VERSION/kubectl"

@@ -174,7 +174,7 @@ func TestArgoClient(t *testing.T) {
 	}
 }
 
-// The dashboard queries only metrics the reporter exports.
+// The dashboard and the Prometheus rules query only metrics the reporter exports.
 func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	raw, err := os.ReadFile("../manifests/grafana-dashboard.json")
 	if err != nil {
@@ -202,7 +202,12 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	for _, mf := range mfs {
 		exported[mf.GetName()] = true
 	}
-	names := regexp.MustCompile(`driftplane_[a-z_]+`).FindAllString(string(raw), -1)
+	// The Prometheus rules shipped beside the dashboard read the same metrics.
+	rules, err := os.ReadFile("../manifests/prometheus/driftplane-rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`driftplane_[a-z_]+`).FindAllString(string(raw)+string(rules), -1)
 	if len(names) < 6 {
 		t.Fatalf("dashboard queries only %v", names)
 	}

@@ -27,4 +27,18 @@ data "drift_managed_unit" "u" {
     domain             = "cost"
     recommended_action = "GIT_UPDATE_PR"
   }
+
+  # Drift budgets: no unaccepted high-risk identity drift at all, and no network drift left open
+  # over a day. An exhausted budget fails the plan whatever the gate.
+  budget {
+    name     = "identity-zero-high"
+    domain   = "identity"
+    min_risk = "HIGH"
+    max_open = 0
+  }
+  budget {
+    name    = "network-within-a-day"
+    domain  = "network"
+    max_age = "24h"
+  }
 }
