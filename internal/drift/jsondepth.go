@@ -2,6 +2,7 @@ package drift
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -126,5 +127,31 @@ func (s *jsonDepthScanner) scan(data []byte) error {
 		i++
 	}
 	s.offset += int64(len(data))
+	return nil
+}
+
+// DecodeRecord decodes a stored record (what names its kind, e.g. "ledger record"; name the
+// record) into v: more than max bytes or hostile nesting is refused before decoding, and its
+// schema_version must be want. Every error names the record. Stores are written by others, so a
+// record is input like any other.
+func DecodeRecord(what, name string, data []byte, max int, want string, v any) error {
+	if len(data) > max {
+		return fmt.Errorf("%s %s is larger than %d bytes", what, name, max)
+	}
+	if err := CheckJSONDepth(data, MaxJSONDepth); err != nil {
+		return fmt.Errorf("%s %s: %w", what, name, err)
+	}
+	var head struct {
+		SchemaVersion string `json:"schema_version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return fmt.Errorf("%s %s: %w", what, name, err)
+	}
+	if head.SchemaVersion != want {
+		return fmt.Errorf("%s %s has schema_version %q, want %q", what, name, head.SchemaVersion, want)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s %s: %w", what, name, err)
+	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -138,18 +137,9 @@ const MaxRecordBytes = 64 << 20
 // Decode reads a record (for verification), refusing oversized or hostile nesting before
 // decoding. name is used in messages.
 func Decode(name string, data []byte) (*Record, error) {
-	if len(data) > MaxRecordBytes {
-		return nil, fmt.Errorf("evidence record %s is larger than %d bytes", name, MaxRecordBytes)
-	}
-	if err := drift.CheckJSONDepth(data, drift.MaxJSONDepth); err != nil {
-		return nil, fmt.Errorf("evidence record %s: %w", name, err)
-	}
 	var r Record
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("evidence record %s: %w", name, err)
-	}
-	if r.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("evidence record %s has schema_version %q, want %q", name, r.SchemaVersion, SchemaVersion)
+	if err := drift.DecodeRecord("evidence record", name, data, MaxRecordBytes, SchemaVersion, &r); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }
