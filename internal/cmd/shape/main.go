@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -33,7 +34,8 @@ const window = 6
 
 type loc struct {
 	file string
-	line int
+	line int // file line, for the report
+	idx  int // code-line index, for joining consecutive windows into one run
 }
 
 func main() {
@@ -41,13 +43,13 @@ func main() {
 	if len(os.Args) > 1 {
 		root = os.Args[1]
 	}
-	if err := run(root); err != nil {
+	if err := run(root, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "shape:", err)
 		os.Exit(1)
 	}
 }
 
-func run(root string) error {
+func run(root string, w io.Writer) error {
 	lines := map[string]int{}
 	// windows maps the text of six normalized lines to where each front end has it.
 	windows := map[string]map[string]loc{}
@@ -83,7 +85,7 @@ func run(root string) error {
 					windows[key] = map[string]loc{}
 				}
 				if _, seen := windows[key][a.name]; !seen {
-					windows[key][a.name] = loc{rel, code[i].n}
+					windows[key][a.name] = loc{rel, code[i].n, i}
 				}
 			}
 		}
@@ -92,7 +94,7 @@ func run(root string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("Non-test Go lines (blank lines, comments and generated code excluded):")
+	fmt.Fprintln(w, "Non-test Go lines (blank lines, comments and generated code excluded):")
 	for _, a := range append(areas, area{name: "other"}) {
 		n := lines[a.name]
 		target := ""
@@ -102,29 +104,52 @@ func run(root string) error {
 		case strings.HasPrefix(a.name, "core"):
 			target = "  (target > 60%)"
 		}
-		fmt.Printf("  %-42s %6d  %5.1f%%%s\n", a.name, n, 100*float64(n)/float64(max(total, 1)), target)
+		fmt.Fprintf(w, "  %-42s %6d  %5.1f%%%s\n", a.name, n, 100*float64(n)/float64(max(total, 1)), target)
 	}
-	fmt.Printf("  %-42s %6d\n", "total", total)
+	fmt.Fprintf(w, "  %-42s %6d\n", "total", total)
 
-	var dups []string
+	// A repeated run of k lines is k-5 windows; report it once, at the window whose predecessor
+	// (one code line earlier in every place) is not a repeat too.
+	seen := map[string]bool{}
+	var repeats [][]loc
 	for _, where := range windows {
 		if len(where) < 2 {
 			continue
 		}
-		var parts []string
+		locs := make([]loc, 0, len(where))
 		for _, l := range where {
-			parts = append(parts, fmt.Sprintf("%s:%d", l.file, l.line))
+			locs = append(locs, l)
 		}
-		sort.Strings(parts)
+		sort.Slice(locs, func(i, j int) bool { return locs[i].file < locs[j].file })
+		seen[runKey(locs, 0)] = true
+		repeats = append(repeats, locs)
+	}
+	var dups []string
+	for _, locs := range repeats {
+		if seen[runKey(locs, -1)] {
+			continue
+		}
+		parts := make([]string, len(locs))
+		for i, l := range locs {
+			parts[i] = fmt.Sprintf("%s:%d", l.file, l.line)
+		}
 		dups = append(dups, strings.Join(parts, " = "))
 	}
 	sort.Strings(dups)
-	dups = mergeRuns(dups)
-	fmt.Printf("\nRuns of %d or more lines repeated between front ends: %d  (target 0)\n", window, len(dups))
+	fmt.Fprintf(w, "\nRuns of %d or more lines repeated between front ends: %d  (target 0)\n", window, len(dups))
 	for _, d := range dups {
-		fmt.Println("  " + d)
+		fmt.Fprintln(w, "  "+d)
 	}
 	return nil
+}
+
+// runKey names a repeat by its places, shifted by delta code lines.
+func runKey(locs []loc, delta int) string {
+	var b strings.Builder
+	for _, l := range locs {
+		fmt.Fprintf(&b, "%s:%d;", l.file, l.idx+delta)
+	}
+	return b.String()
 }
 
 func areaOf(rel string) area {
@@ -173,37 +198,4 @@ func joinText(ls []codeLine) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
-}
-
-// mergeRuns folds consecutive windows of one repeated run (a:10 = b:20, a:11 = b:21, ...) into
-// its first window, so a 12-line repeat is reported once.
-func mergeRuns(dups []string) []string {
-	var out []string
-	prev := map[string]bool{}
-	for _, d := range dups {
-		prev[d] = true
-	}
-	for _, d := range dups {
-		if prev[shift(d, -1)] {
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
-}
-
-// shift moves every file:line of a report by delta lines (approximately: by one code line is
-// not always one file line, so runs across comments may be reported twice).
-func shift(d string, delta int) string {
-	parts := strings.Split(d, " = ")
-	for i, p := range parts {
-		file, line, ok := strings.Cut(p, ":")
-		if !ok {
-			return d
-		}
-		var n int
-		_, _ = fmt.Sscanf(line, "%d", &n)
-		parts[i] = fmt.Sprintf("%s:%d", file, n+delta)
-	}
-	return strings.Join(parts, " = ")
 }

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A run of six code lines in two front ends is reported once, with both places; the same run in
+// the core and one front end is not a front-end repeat; comments and blank lines count for
+// nothing.
+func TestShapeFindsRepeatsBetweenFrontEnds(t *testing.T) {
+	root := t.TempDir()
+	body := "a := 1\nb := 2\nc := a + b\nd := c * 2\ne := d - 1\nf := e + a\ng := f\n"
+	write := func(rel, body string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("package x\n\n// a comment\n\nfunc f() {\n"+body+"}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("provider/a.go", body)
+	write("argocd-plugin/b.go", strings.ReplaceAll(body, "\n", "\n\n"))
+	write("internal/drift/c.go", body)
+	write("provider/a_test.go", body)
+	var b bytes.Buffer
+	if err := run(root, &b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "between front ends: 1 ") || !strings.Contains(out, "argocd-plugin/b.go:") || !strings.Contains(out, "provider/a.go:") {
+		t.Fatalf("want one repeat between provider and argocd-plugin:\n%s", out)
+	}
+	if strings.Contains(out, "internal/drift/c.go:") || strings.Contains(out, "a_test.go") {
+		t.Fatalf("the core or a test file reported as a front-end repeat:\n%s", out)
+	}
+}
