@@ -66,6 +66,10 @@ type Entry struct {
 	LastSeen    string   `json:"last_seen"`
 	// ChangedAt is when the audit source says the change was made ("" when unknown).
 	ChangedAt string `json:"changed_at,omitempty"`
+	// ActualDigest digests what actually ran at the changed fields (Outcome.Actual), so that when
+	// the drift ends the ledger can tell Git adopting the runtime (actual unchanged) from the
+	// runtime going back (actual changed).
+	ActualDigest string `json:"actual_digest,omitempty"`
 }
 
 // Event is one transition in an evaluation.
@@ -109,6 +113,9 @@ func Fingerprint(f drift.Finding) string { return drift.Fingerprint(f) }
 type Outcome struct {
 	// Healed are the finding IDs auto-heal synced back since the previous evaluation.
 	Healed map[string]bool
+	// Actual digests what actually runs at the given fields of a resource in this evaluation
+	// (false when the source did not observe it: a plan lists only drifted resources).
+	Actual func(ref string, fields []string) (digest string, ok bool)
 }
 
 // Next is the record that follows prev (nil for a unit's first) after an evaluation at at. It is
@@ -141,6 +148,9 @@ func Next(prev *Record, prevKey string, rep *drift.Report, at time.Time, out Out
 			FirstSeen: stamp, LastSeen: stamp}
 		if f.ActorDetail != nil {
 			e.ChangedAt = f.ActorDetail.Time
+		}
+		if out.Actual != nil {
+			e.ActualDigest, _ = out.Actual(f.ResourceRef, e.Fields)
 		}
 		old, had := before[fp]
 		switch {
@@ -200,6 +210,11 @@ func resolution(old Entry, deletedRefs map[string]bool, out Outcome) string {
 		return ResolutionResourceDeleted
 	case old.DriftClass == string(drift.ClassState):
 		return ResolutionStateRefreshed
+	case old.ActualDigest != "" && out.Actual != nil:
+		// The runtime still runs what it ran while drifted: Git changed to match it.
+		if d, ok := out.Actual(old.ResourceRef, old.Fields); ok && d == old.ActualDigest {
+			return ResolutionAcceptedIntoGit
+		}
 	}
 	return ResolutionReverted
 }

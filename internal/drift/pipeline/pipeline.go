@@ -191,7 +191,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{Report: rep, Observations: observed.Observations, Inputs: inputs, At: at}
 	if req.Ledger != nil {
-		if res.LedgerLocation, err = recordLifecycle(ctx, req, rep, judgedAt); err != nil {
+		if res.LedgerLocation, err = recordLifecycle(ctx, req, rep, observed.Observations, judgedAt); err != nil {
 			return nil, fail(StageLedger, err)
 		}
 	}
@@ -222,12 +222,12 @@ func writeEvidence(ctx context.Context, req Request, inputs []evidence.Input, re
 
 // recordLifecycle appends the evaluation to the unit's ledger and stamps each finding with its
 // fingerprint, first sighting and age.
-func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, at time.Time) (string, error) {
+func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, obs []drift.Observation, at time.Time) (string, error) {
 	prev, prevKey, err := ledger.Latest(ctx, req.Ledger, rep.Unit)
 	if err != nil {
 		return "", err
 	}
-	rec := ledger.Next(prev, prevKey, rep, at, ledger.Outcome{Healed: req.Healed})
+	rec := ledger.Next(prev, prevKey, rep, at, ledger.Outcome{Healed: req.Healed, Actual: actualAt(obs)})
 	_, loc, err := ledger.Append(ctx, req.Ledger, rec, prev)
 	if err != nil {
 		return "", err
@@ -263,4 +263,27 @@ func RecordUnknown(ctx context.Context, l ledger.Store, unit string, at time.Tim
 		return
 	}
 	_, _, _ = ledger.Append(ctx, l, ledger.Unknown(prev, prevKey, unit, at), prev)
+}
+
+// actualAt digests what the source saw actually running at a resource's fields (ledger.Outcome).
+func actualAt(obs []drift.Observation) func(ref string, fields []string) (string, bool) {
+	byRef := make(map[string]*drift.Observation, len(obs))
+	for i := range obs {
+		byRef[obs[i].Ref] = &obs[i]
+	}
+	return func(ref string, fields []string) (string, bool) {
+		o := byRef[ref]
+		if o == nil || o.Deleted || len(fields) == 0 {
+			return "", false
+		}
+		vals := make([]any, len(fields))
+		for i, f := range fields {
+			p, err := drift.ParsePointer(f)
+			if err != nil {
+				return "", false
+			}
+			vals[i], _ = drift.ValueAt(o.Actual, p)
+		}
+		return drift.ContentDigest(vals), true
+	}
 }

@@ -284,3 +284,37 @@ func TestRunPastTimeDoesNotShortenAges(t *testing.T) {
 		t.Fatalf("budgets %+v, blocking %d: a past evaluation time let an aged drift slip under its budget", res.Report.Budgets, res.Report.BlockingCount)
 	}
 }
+
+// When a drift ends, the ledger tells Git adopting what runs (the live value unchanged) from the
+// runtime going back to Git (the live value changed).
+func TestRunTellsAcceptedIntoGitFromReverted(t *testing.T) {
+	ctx := context.Background()
+	cm := func(desired, live string) pipeline.KubernetesObjects {
+		obj := func(mode string) map[string]any {
+			return map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+				"metadata": map[string]any{"name": "cfg", "namespace": "web"}, "data": map[string]any{"mode": mode}}
+		}
+		return pipeline.KubernetesObjects{Pairs: []pipeline.ObjectPair{{Desired: obj(desired), Live: obj(live)}}}
+	}
+	for _, c := range []struct {
+		name          string
+		desired, live string
+		want          string
+	}{
+		{"Git adopts the live value", "debug", "debug", ledger.ResolutionAcceptedIntoGit},
+		{"the runtime goes back", "safe", "safe", ledger.ResolutionReverted},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			store := blob.Dir(t.TempDir())
+			for _, src := range []pipeline.KubernetesObjects{cm("safe", "debug"), cm(c.desired, c.live)} {
+				if _, err := pipeline.Run(ctx, pipeline.Request{Unit: kubeUnit(t), Source: src, Ledger: store}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec, _, err := ledger.Latest(ctx, store, "web")
+			if err != nil || len(rec.Events) != 1 || rec.Events[0].Kind != ledger.EventResolved || rec.Events[0].Resolution != c.want {
+				t.Fatalf("latest record %+v (%v), want one %s resolution", rec, err, c.want)
+			}
+		})
+	}
+}
