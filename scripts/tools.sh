@@ -121,49 +121,38 @@ build_argocd() {
 }
 
 build_controller_gen() {
-  local dest="$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION"
-  [[ -x "$dest/controller-gen" ]] && return 0
-  log "building controller-gen $CONTROLLER_GEN_VERSION"
-  local gobin
-  gobin="$(mktemp -d "$TOOLS/.controller-gen-bin.XXXXXX")"
-  GOBIN="$gobin" go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
-  mkdir -p "$dest"
-  mv "$gobin/controller-gen" "$dest/controller-gen"
-  rm -rf "$gobin"
+  install_tool controller-gen "$CONTROLLER_GEN_VERSION" "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
 }
 
 build_terraform() {
-  local dest="$TOOLS/terraform-$TERRAFORM_VERSION"
-  [[ -x "$dest/terraform" ]] && return 0
-  log "building Terraform v$TERRAFORM_VERSION from the Go module proxy (cold: several minutes)"
-  local gobin
-  gobin="$(mktemp -d "$TOOLS/.terraform-bin.XXXXXX")"
-  GOBIN="$gobin" go install -trimpath -ldflags "-s -w" "github.com/hashicorp/terraform@v$TERRAFORM_VERSION"
-  mkdir -p "$dest"
-  mv "$gobin/terraform" "$dest/terraform"
-  rm -rf "$gobin"
-  log "terraform: $(CHECKPOINT_DISABLE=1 "$dest/terraform" version 2>/dev/null | head -1)"
+  [[ -x "$TOOLS/terraform-$TERRAFORM_VERSION/terraform" ]] && return 0
+  install_tool terraform "$TERRAFORM_VERSION" "github.com/hashicorp/terraform@v$TERRAFORM_VERSION" -trimpath -ldflags "-s -w"
+  log "terraform: $(CHECKPOINT_DISABLE=1 "$TOOLS/terraform-$TERRAFORM_VERSION/terraform" version 2>/dev/null | head -1)"
 }
 
 build_goreleaser() {
-  local dest="$TOOLS/goreleaser-$GORELEASER_VERSION"
-  [[ -x "$dest/goreleaser" ]] && return 0
-  log "building goreleaser $GORELEASER_VERSION (cold: several minutes)"
-  local gobin
-  gobin="$(mktemp -d "$TOOLS/.goreleaser-bin.XXXXXX")"
-  GOBIN="$gobin" go install -trimpath -ldflags "-s -w" "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
-  mkdir -p "$dest"
-  mv "$gobin/goreleaser" "$dest/goreleaser"
-  rm -rf "$gobin"
+  install_tool goreleaser "$GORELEASER_VERSION" "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION" -trimpath -ldflags "-s -w"
 }
 
 go_install() { # name version module
+  install_tool "$1" "$2" "$3@$2"
+}
+
+# install_tool NAME VERSION MODULE@VERSION [go install flags]: builds into a temporary folder and
+# moves the binary into the cache folder keyed by version, so an interrupted build leaves nothing
+# that a later run would take for a finished one.
+install_tool() {
   local name="$1" version="$2" module="$3"
+  shift 3
   local dest="$TOOLS/$name-$version"
   [[ -x "$dest/$name" ]] && return 0
-  log "building $name $version"
+  log "building $name $version from the Go module proxy"
+  local gobin
+  gobin="$(mktemp -d "$TOOLS/.$name-bin.XXXXXX")"
+  GOBIN="$gobin" go install "$@" "$module"
   mkdir -p "$dest"
-  GOBIN="$dest" go install "$module@$version"
+  mv "$gobin/$name" "$dest/$name"
+  rm -rf "$gobin"
 }
 
 mkdir -p "$TOOLS"

@@ -129,6 +129,10 @@ spec: {kind: opentofu-stack, owner: team, environment: prod, riskTier: critical,
 	if len(records) != 2 {
 		t.Errorf("evidence records %v, want one each for clean and drifted", records)
 	}
+	// With evidence, findings carry their lifecycle from the ledger kept beside it.
+	if f := got["drifted"].Findings; len(f) == 1 && (f[0].Fingerprint == "" || f[0].FirstSeen == "" || f[0].Age != "0s") {
+		t.Errorf("drifted finding without its lifecycle: %+v", f[0])
+	}
 	// The ledger beside the evidence gives the SLIs: the drifted unit's drift appeared, and the
 	// broken unit, never evaluated successfully, is stale rather than clean.
 	stdout.Reset()

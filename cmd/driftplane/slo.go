@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -56,7 +58,7 @@ Exit codes: 0 the SLIs were printed, 3 the ledger could not be read, 64 a usage 
 	fs.StringVar(&o.s3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for an s3:// ledger")
 	fs.BoolVar(&o.s3PathStyle, "s3-path-style", false, "path-style S3 addressing")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(slo.Formats, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("by", cobra.FixedCompletions([]string{"unit", "owner", "domain", "environment", "class", "risk"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("by", cobra.FixedCompletions(slo.Groupings, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -75,11 +77,11 @@ func (o *sloOptions) run(stdout, stderr io.Writer) int {
 		to = t
 	}
 	if !slo.ValidGrouping(o.by) {
-		fmt.Fprintf(stderr, "driftplane slo: --by %q: want unit, owner, domain, environment, class or risk\n", o.by)
+		fmt.Fprintf(stderr, "driftplane slo: --by %q: want one of %s\n", o.by, strings.Join(slo.Groupings, ", "))
 		return exitUsage
 	}
-	if o.format != "table" && o.format != "json" && o.format != "markdown" {
-		fmt.Fprintf(stderr, "driftplane slo: --format %q: want table, json or markdown\n", o.format)
+	if !slices.Contains(slo.Formats, o.format) {
+		fmt.Fprintf(stderr, "driftplane slo: --format %q: want one of %s\n", o.format, strings.Join(slo.Formats, ", "))
 		return exitUsage
 	}
 	if o.since <= 0 {

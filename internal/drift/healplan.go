@@ -154,7 +154,7 @@ func pathsAllowed(p *AutoHealPolicy, fields []string) string {
 		}
 		for i, dp := range denied {
 			// Below the deny, or above it: healing /…/containers/name=x rewrites its image too.
-			if overlaps(ptr, dp) {
+			if prefixesOverlap(ptr, dp) {
 				return "denies " + cf + " (deniedPaths " + p.Spec.DeniedPaths[i] + ")"
 			}
 		}
@@ -170,24 +170,6 @@ func pathsAllowed(p *AutoHealPolicy, fields []string) string {
 		}
 	}
 	return ""
-}
-
-// overlaps reports whether some concrete path lies under both a and b ("*" one token, "**" any
-// number): a changed field at or below a denied pattern, or above it.
-func overlaps(a, b Pointer) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return true
-	}
-	if a[0] == "**" {
-		return overlaps(a[1:], b) || overlaps(a, b[1:])
-	}
-	if b[0] == "**" {
-		return overlaps(a, b[1:]) || overlaps(a[1:], b)
-	}
-	if a[0] != b[0] && a[0] != "*" && b[0] != "*" {
-		return false
-	}
-	return overlaps(a[1:], b[1:])
 }
 
 // ObjectFindings joins findings with the objects they are on (by resource_ref), blocking

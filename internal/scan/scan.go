@@ -224,13 +224,18 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	r := Result{Unit: u.Policy.Metadata.Name, Stack: u.StackDir, Findings: []drift.Finding{}}
 	defer func() { r.Took = o.Now().Sub(start) }()
 	unknown := func(err error) Result {
-		if o.Ledger != nil {
-			pipeline.RecordUnknown(ctx, o.Ledger, u.Policy.Metadata.Name, o.Now())
-		}
 		r.Status, r.Error = StatusUnknown, err.Error()
 		r.Summary = "drift unknown: " + err.Error()
 		r.Took = o.Now().Sub(start)
 		return r
+	}
+	// unobserved is unknown before the pipeline ran (no plan to read): the ledger learns of it
+	// here, as the pipeline records an observation that fails inside it.
+	unobserved := func(err error) Result {
+		if o.Ledger != nil {
+			pipeline.RecordUnknown(ctx, o.Ledger, u.Policy.Metadata.Name, o.Now())
+		}
+		return unknown(err)
 	}
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -239,16 +244,16 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	}
 	work, err := os.MkdirTemp("", "driftplane-scan-")
 	if err != nil {
-		return unknown(err)
+		return unobserved(err)
 	}
 	defer func() { _ = os.RemoveAll(work) }()
 	planFile := filepath.Join(work, "drift.plan")
 	if _, err := tofu(ctx, o, u.StackDir, "init", "-input=false", "-no-color"); err != nil {
-		return unknown(fmt.Errorf("tofu init: %w", err))
+		return unobserved(fmt.Errorf("tofu init: %w", err))
 	}
 	code, err := tofu(ctx, o, u.StackDir, "plan", "-refresh-only", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false", "-out="+planFile)
 	if err != nil && code != 2 {
-		return unknown(fmt.Errorf("tofu plan -refresh-only: %w", err))
+		return unobserved(fmt.Errorf("tofu plan -refresh-only: %w", err))
 	}
 	maxPlan := o.MaxPlanBytes
 	if maxPlan <= 0 {
@@ -256,7 +261,7 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	}
 	js, err := tofuOutput(ctx, o, maxPlan, u.StackDir, "show", "-json", planFile)
 	if err != nil {
-		return unknown(fmt.Errorf("tofu show -json: %w", err))
+		return unobserved(fmt.Errorf("tofu show -json: %w", err))
 	}
 	res, err := pipeline.Run(ctx, pipeline.Request{
 		Unit: u.Policy, Exceptions: u.Exceptions, At: o.Now(), Digester: o.Digester,

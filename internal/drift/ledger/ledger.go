@@ -106,9 +106,6 @@ type Record struct {
 	Events   []Event `json:"events,omitempty"`
 }
 
-// Fingerprint identifies a finding across evaluations (drift.Fingerprint).
-func Fingerprint(f drift.Finding) string { return drift.Fingerprint(f) }
-
 // Outcome is what the pipeline knows besides the report about how findings ended.
 type Outcome struct {
 	// Healed are the finding IDs auto-heal synced back since the previous evaluation.
@@ -137,7 +134,7 @@ func Next(prev *Record, prevKey string, rep *drift.Report, at time.Time, out Out
 		}
 	}
 	for _, f := range rep.Findings {
-		fp := Fingerprint(f)
+		fp := drift.Fingerprint(f)
 		if seen[fp] {
 			continue
 		}

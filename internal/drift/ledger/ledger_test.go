@@ -111,8 +111,8 @@ func TestFingerprintIgnoresValuesAndOrder(t *testing.T) {
 	a := finding("r", drift.ClassUnauthorizedRuntime, "1", "/a", "/b")
 	b := finding("r", drift.ClassUnauthorizedRuntime, "2", "/b", "/a")
 	c := finding("r", drift.ClassEmergency, "1", "/a", "/b")
-	if Fingerprint(a) != Fingerprint(b) || Fingerprint(a) == Fingerprint(c) {
-		t.Fatalf("%s %s %s", Fingerprint(a), Fingerprint(b), Fingerprint(c))
+	if drift.Fingerprint(a) != drift.Fingerprint(b) || drift.Fingerprint(a) == drift.Fingerprint(c) {
+		t.Fatalf("%s %s %s", drift.Fingerprint(a), drift.Fingerprint(b), drift.Fingerprint(c))
 	}
 }
 
@@ -241,5 +241,26 @@ func writeMany(t *testing.T, s Store, name string) {
 		if _, _, err := Append(ctx, s, Next(prev, key, rep, t0.Add(time.Duration(i)*time.Second), Outcome{}), prev); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// OpenTofu reads a data source several times per run: the same evaluation read again writes no
+// second record, while the next evaluation does.
+func TestReReadOfAnEvaluationWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := blob.Dir(t.TempDir())
+	rep := report(finding("a", drift.ClassUnauthorizedRuntime, "1", "/x"))
+	for i, at := range []time.Time{t0, t0, t0, t0.Add(time.Minute)} {
+		prev, key, err := Latest(ctx, s, "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := Append(ctx, s, Next(prev, key, rep, at, Outcome{}), prev); err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	keys, err := s.List(ctx, Prefix+"/web/")
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("records %v (%v), want one per evaluation: 2", keys, err)
 	}
 }

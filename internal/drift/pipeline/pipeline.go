@@ -238,7 +238,7 @@ func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, obs []
 	}
 	for i := range rep.Findings {
 		f := &rep.Findings[i]
-		f.Fingerprint = ledger.Fingerprint(*f)
+		f.Fingerprint = drift.Fingerprint(*f)
 		if e, ok := open[f.Fingerprint]; ok {
 			f.FirstSeen, f.Age = e.FirstSeen, e.Age(at).String()
 		}

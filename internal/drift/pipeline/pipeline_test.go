@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -316,5 +317,41 @@ func TestRunTellsAcceptedIntoGitFromReverted(t *testing.T) {
 				t.Fatalf("latest record %+v (%v), want one %s resolution", rec, err, c.want)
 			}
 		})
+	}
+}
+
+// No Secret value, in clear text or base64, reaches what the pipeline writes: the ledger (which
+// keeps a digest of what runs at the drifted fields, over the already-digested values) and the
+// evidence, across a drift that appears and one that ends.
+func TestRunWritesNoSecretToLedgerOrEvidence(t *testing.T) {
+	ctx := context.Background()
+	const gitValue, liveValue = "git-secret-value-8c1f", "live-secret-value-3e9a"
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	secret := func(v string) map[string]any {
+		return map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "db", "namespace": "web"},
+			"data": map[string]any{"password": b64(v)}}
+	}
+	store := blob.Dir(t.TempDir())
+	for _, live := range []string{liveValue, gitValue} {
+		_, err := pipeline.Run(ctx, pipeline.Request{Unit: kubeUnit(t), Ledger: store, Evidence: store, Tool: "test",
+			Source: pipeline.KubernetesObjects{Pairs: []pipeline.ObjectPair{{Desired: secret(gitValue), Live: secret(live)}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := store.List(ctx, "")
+	if err != nil || len(keys) < 4 {
+		t.Fatalf("records %v (%v): want evidence and ledger records of both evaluations", keys, err)
+	}
+	for _, k := range keys {
+		data, err := store.Get(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []string{gitValue, liveValue, b64(gitValue), b64(liveValue)} {
+			if strings.Contains(string(data), v) {
+				t.Fatalf("%s holds the Secret value %q", k, v)
+			}
+		}
 	}
 }

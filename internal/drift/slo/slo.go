@@ -9,15 +9,17 @@ package slo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/ledger"
 )
 
-// groupings are the values of Options.By.
-var groupings = []string{"", "unit", "owner", "domain", "environment", "class", "risk"}
+// Groupings are the values of Options.By besides "" (everything together).
+var Groupings = []string{"unit", "owner", "domain", "environment", "class", "risk"}
 
 // Options choose the window and the grouping.
 type Options struct {
@@ -91,7 +93,7 @@ func notComputed() map[string]string {
 // Compute reads every unit's ledger in s and returns the SLIs of the window.
 func Compute(ctx context.Context, s ledger.Store, o Options) (*Report, error) {
 	if !ValidGrouping(o.By) {
-		return nil, fmt.Errorf("--by %q: want one of unit, owner, domain, environment, class, risk", o.By)
+		return nil, fmt.Errorf("--by %q: want one of %s", o.By, strings.Join(Groupings, ", "))
 	}
 	if !o.From.Before(o.To) {
 		return nil, fmt.Errorf("empty window: from %s is not before to %s", o.From.Format(time.RFC3339), o.To.Format(time.RFC3339))
@@ -227,12 +229,7 @@ func groupOf(by, unit, owner, domain, env, class, risk string) string {
 }
 
 func ValidGrouping(by string) bool {
-	for _, g := range groupings {
-		if g == by {
-			return true
-		}
-	}
-	return false
+	return by == "" || slices.Contains(Groupings, by)
 }
 
 func stat(ds []time.Duration) Stat {
