@@ -3,7 +3,7 @@
 # per-user cache keyed by version (~/.cache/driftplane/tools/<name>-<version>/). Nothing is downloaded from
 # release sites: every tool here is compiled from its Go module. Re-runs are no-ops.
 #
-# usage: scripts/tools.sh [tofu|terraform|local|tfplugindocs|golangci-lint|controller-gen|promtool|goreleaser|all]...
+# usage: scripts/tools.sh [tofu|terraform|local|tfplugindocs|golangci-lint|controller-gen|promtool|alertmanager|minio|gitea|goreleaser|all]...
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +26,12 @@ GORELEASER_VERSION="${GORELEASER_VERSION:-v2.15.1}"
 CONTROLLER_GEN_VERSION="${CONTROLLER_GEN_VERSION:-v0.23.0}"
 # promtool checks and unit-tests the Prometheus rules shipped with the Argo CD plugin.
 PROMTOOL_VERSION="${PROMTOOL_VERSION:-v0.316.0}"
+# Alertmanager receives the alerts the routing receivers push (real API v2 in the tests).
+ALERTMANAGER_VERSION="${ALERTMANAGER_VERSION:-v0.35.0}"
+# MinIO is a production S3 server with conditional writes: the ledger's concurrent-writer tests.
+MINIO_VERSION="${MINIO_VERSION:-v0.0.0-20260212201848-7aac2a2c5b7c}"
+# Gitea is a real forge for the issue and pull-request tests.
+GITEA_VERSION="${GITEA_VERSION:-v1.27.3}"
 # Kubernetes and etcd versions are pinned by the build modules under tools/.
 KUBE_VERSION="$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p;s/^[[:space:]]*k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' "$ROOT/tools/kube/go.mod" | head -1)"
 ARGOCD_VERSION="$(sed -n 's/^require github.com\/argoproj\/argo-cd\/v3 \(v[0-9.]*\)$/\1/p;s/^[[:space:]]*github.com\/argoproj\/argo-cd\/v3 \(v[0-9.]*\)$/\1/p' "$ROOT/tools/argocd/go.mod" | head -1)"
@@ -134,6 +140,29 @@ build_goreleaser() {
   install_tool goreleaser "$GORELEASER_VERSION" "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION" -trimpath -ldflags "-s -w"
 }
 
+build_gitea() {
+  local dest="$TOOLS/gitea-$GITEA_VERSION"
+  [[ -x "$dest/gitea" ]] && return 0
+  log "building Gitea $GITEA_VERSION from the Go module proxy (cold: ~6 min)"
+  local dir work
+  dir="$(cd "$ROOT" && go mod download -json "code.gitea.io/gitea@$GITEA_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -d "$dir" ]] || { log "go mod download gave no directory for gitea"; return 1; }
+  # Its go.mod names the module gitea.dev, so `go install code.gitea.io/gitea@…` refuses it:
+  # build from a writable copy, which also serves as STATIC_ROOT_PATH (templates, locales).
+  work="$(mktemp -d "$TOOLS/.gitea-src.XXXXXX")"
+  cp -r "$dir/." "$work/"
+  chmod -R u+w "$work"
+  (cd "$work" && go build -trimpath -ldflags "-s -w" -o "$work/gitea" .)
+  rm -rf "$dest.tmp"
+  mkdir -p "$dest.tmp"
+  mv "$work/gitea" "$dest.tmp/gitea"
+  for d in options templates public; do
+    [[ -d "$work/$d" ]] && mv "$work/$d" "$dest.tmp/$d"
+  done
+  rm -rf "$work"
+  mv "$dest.tmp" "$dest"
+}
+
 go_install() { # name version module
   install_tool "$1" "$2" "$3@$2"
 }
@@ -160,9 +189,11 @@ targets=("$@")
 if [[ ${#targets[@]} -eq 0 || "${targets[0]}" == all ]]; then
   # OpenTofu, then Terraform (each several minutes cold), build in a second lane alongside the
   # others (2 cores; kube alone is the longest), then wait for it.
-  { build_tofu; build_terraform; go_install promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus/cmd/promtool; } &
+  { build_tofu; build_terraform; go_install promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus/cmd/promtool
+    go_install alertmanager "$ALERTMANAGER_VERSION" github.com/prometheus/alertmanager/cmd/alertmanager
+    go_install minio "$MINIO_VERSION" github.com/minio/minio; } &
   tofu_pid=$!
-  targets=(local tfplugindocs golangci-lint controller-gen etcd kube argocd)
+  targets=(local tfplugindocs golangci-lint controller-gen etcd kube argocd gitea)
   trap 'kill $tofu_pid 2>/dev/null || true' EXIT
 fi
 for t in "${targets[@]}"; do
@@ -176,6 +207,9 @@ for t in "${targets[@]}"; do
     local) build_local ;;
     controller-gen) build_controller_gen ;;
     promtool) go_install promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus/cmd/promtool ;;
+    alertmanager) go_install alertmanager "$ALERTMANAGER_VERSION" github.com/prometheus/alertmanager/cmd/alertmanager ;;
+    minio) go_install minio "$MINIO_VERSION" github.com/minio/minio ;;
+    gitea) build_gitea ;;
     tfplugindocs) go_install tfplugindocs "$TFPLUGINDOCS_VERSION" github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs ;;
     golangci-lint) CGO_ENABLED=1 go_install golangci-lint "$GOLANGCI_VERSION" github.com/golangci/golangci-lint/v2/cmd/golangci-lint ;;
     paths)
@@ -187,6 +221,9 @@ for t in "${targets[@]}"; do
       echo "GOLANGCI_LINT=$TOOLS/golangci-lint-$GOLANGCI_VERSION/golangci-lint"
       echo "CONTROLLER_GEN=$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION/controller-gen"
       echo "PROMTOOL=$TOOLS/promtool-$PROMTOOL_VERSION/promtool"
+      echo "ALERTMANAGER=$TOOLS/alertmanager-$ALERTMANAGER_VERSION/alertmanager"
+      echo "MINIO=$TOOLS/minio-$MINIO_VERSION/minio"
+      echo "GITEA=$TOOLS/gitea-$GITEA_VERSION/gitea"
       echo "KUBE_APISERVER=$TOOLS/kube-$KUBE_VERSION/kube-apiserver"
       echo "KUBE_CONTROLLER_MANAGER=$TOOLS/kube-$KUBE_VERSION/kube-controller-manager"
       echo "KUBECTL=$TOOLS/kube-$KUBE_VERSION/kubectl"
