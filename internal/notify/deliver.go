@@ -181,6 +181,30 @@ func NewDispatcher(receivers []Receiver, opts ...DispatcherOption) (*Dispatcher,
 	return p, nil
 }
 
+// UseReceivers replaces the receivers of the same names and adds the others (a configuration
+// reload): the queue is kept and goes to the new ones.
+func (p *Dispatcher) UseReceivers(receivers ...Receiver) error {
+	p.run.Lock()
+	defer p.run.Unlock()
+	next := make(map[string]Receiver, len(p.receivers)+len(receivers))
+	for k, v := range p.receivers {
+		next[k] = v
+	}
+	seen := map[string]bool{}
+	for _, r := range receivers {
+		if r == nil || r.Name() == "" {
+			return errors.New("notify: a receiver has no name")
+		}
+		if seen[r.Name()] {
+			return fmt.Errorf("notify: two receivers are named %q", r.Name())
+		}
+		seen[r.Name()] = true
+		next[r.Name()] = r
+	}
+	p.receivers = next
+	return nil
+}
+
 // Pending is a copy of the notifications waiting for the next Dispatch, as failed outcomes (what
 // a status page or `driftplane` shows as failed deliveries).
 func (p *Dispatcher) Pending() []Outcome {
