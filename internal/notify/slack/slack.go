@@ -11,6 +11,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -102,12 +103,16 @@ func (r *Receiver) Name() string { return r.name }
 // retry posts them all again (a chat has no idempotency key: a retried message may repeat).
 func (r *Receiver) Send(ctx context.Context, group []notify.Notification) error {
 	for _, m := range Messages(group) {
-		body, err := json.Marshal(m)
-		if err != nil {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		// Escape already made the text inert; \u003c escapes would only make payloads unreadable.
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(m); err != nil {
 			return fmt.Errorf("slack receiver %s: %w", r.name, err)
 		}
+		body := bytes.TrimSpace(buf.Bytes())
 		pctx, cancel := context.WithTimeout(ctx, r.timeout)
-		err = notify.Post(pctx, r.client, r.url, body, nil)
+		err := notify.Post(pctx, r.client, r.url, body, nil)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("slack receiver %s: %w", r.name, err)
@@ -246,6 +251,9 @@ func findingBlocks(n notify.Notification) []Block {
 	}
 	if f.Age != "" {
 		notes = append(notes, "open for "+f.Age)
+	}
+	if f.Explanation != "" {
+		notes = append(notes, f.Explanation)
 	}
 	if len(notes) > 0 {
 		blocks = append(blocks, Block{Type: "context", Elements: []Text{{Type: "mrkdwn", Text: notify.Truncate(Escape(strings.Join(notes, " · ")), maxText)}}})
