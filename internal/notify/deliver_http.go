@@ -123,16 +123,27 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // (network error, a timed-out attempt), 429 and 5xx are; any other answer (a 4xx: bad payload,
 // wrong token, unknown hook) is not, and retrying would only repeat it.
 func Retryable(err error) bool {
-	if err == nil {
+	switch e := err.(type) {
+	case nil:
 		return false
+	case *HTTPError:
+		return e.Status == http.StatusTooManyRequests || e.Status >= 500
+	case *netError:
+		return true
+	case net.Error: // timeouts, context.DeadlineExceeded among them
+		return true
+	case interface{ Unwrap() []error }:
+		// Joined errors (several peers, several events): worth retrying when any part is.
+		for _, x := range e.Unwrap() {
+			if Retryable(x) {
+				return true
+			}
+		}
+		return false
+	case interface{ Unwrap() error }:
+		return Retryable(e.Unwrap())
 	}
-	var he *HTTPError
-	if errors.As(err, &he) {
-		return he.Status == http.StatusTooManyRequests || he.Status >= 500
-	}
-	var ne *netError
-	var nerr net.Error
-	return errors.As(err, &ne) || errors.As(err, &nerr) || errors.Is(err, context.DeadlineExceeded)
+	return false
 }
 
 // RetryAfter is the wait a server asked for in err (zero when it asked none).

@@ -353,3 +353,26 @@ func TestBackoffHonoursRetryAfterWithinBound(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryable(t *testing.T) {
+	bad := &notify.HTTPError{Status: 400}
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{bad, false},
+		{&notify.HTTPError{Status: 429}, true},
+		{&notify.HTTPError{Status: 502}, true},
+		{context.DeadlineExceeded, true},
+		{context.Canceled, false},
+		{fmt.Errorf("wrapped: %w", &notify.HTTPError{Status: 503}), true},
+		// One peer refused the payload, another did not answer: the second may recover.
+		{fmt.Errorf("peers: %w", errors.Join(bad, fmt.Errorf("x: %w", context.DeadlineExceeded))), true},
+		{errors.Join(bad, errors.New("plain")), false},
+	} {
+		if got := notify.Retryable(c.err); got != c.want {
+			t.Errorf("Retryable(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
