@@ -92,7 +92,13 @@ func Title(n notify.Notification) string {
 	if f.Unit != "" {
 		s += " (" + f.Unit + ")"
 	}
-	return notify.Truncate(oneLine(s), maxTitleBytes)
+	return notify.Truncate(defuse(oneLine(s)), maxTitleBytes)
+}
+
+// defuse breaks HTML comment openers and closers with a zero-width space, so a reader of the raw
+// text (a title, a body) finds no marker and no comment end in what a finding said.
+func defuse(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "<!--", "<!-\u200b-"), "-->", "-\u200b->")
 }
 
 // Body is a managed issue's body for a firing notification: the markers, then what drifted,
@@ -256,9 +262,7 @@ func codeList(values []string) string {
 // and control characters become spaces, so it cannot start a block; "<!--" and "-->" are broken
 // by a zero-width space, so even a reader of the raw body finds no marker in it.
 func code(s string) string {
-	s = notify.Truncate(strings.TrimSpace(oneLine(s)), maxValueBytes)
-	s = strings.ReplaceAll(s, "<!--", "<!-\u200b-")
-	s = strings.ReplaceAll(s, "-->", "-\u200b->")
+	s = defuse(notify.Truncate(strings.TrimSpace(oneLine(s)), maxValueBytes))
 	if s == "" {
 		return "—"
 	}

@@ -279,8 +279,10 @@ func (f *fakeGitLab) note(w http.ResponseWriter, r *http.Request) {
 	}
 	f.notes[is.iid] = append(f.notes[is.iid], issuestest.Comment{Author: botLogin, Body: in.Body})
 	writeJSON(w, http.StatusCreated, map[string]any{"id": 302 + len(f.notes[is.iid]), "body": in.Body, "attachment": nil, "author": userJSON(botLogin),
-		"created_at": "2026-12-01T10:00:00.000Z", "updated_at": "2026-12-01T10:00:00.000Z", "system": false, "noteable_id": 76000 + is.iid,
-		"noteable_type": "Issue", "noteable_iid": is.iid, "resolvable": false, "confidential": false, "internal": false})
+		"created_at": "2026-12-01T10:00:00.000Z", "updated_at": "2026-12-01T10:00:00.000Z", "system": false,
+		"noteable_id":   76000 + is.iid,                  //nolint:misspell // GitLab's own field names
+		"noteable_type": "Issue", "noteable_iid": is.iid, //nolint:misspell // GitLab's own field names
+		"resolvable": false, "confidential": false, "internal": false})
 }
 
 func labelJSON(name string) map[string]any {
