@@ -123,7 +123,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // (network error, a timed-out attempt), 429 and 5xx are; any other answer (a 4xx: bad payload,
 // wrong token, unknown hook) is not, and retrying would only repeat it.
 func Retryable(err error) bool {
-	switch e := err.(type) {
+	switch e := err.(type) { //nolint:errorlint // walks the wrapping itself, to see every part of a joined error
 	case nil:
 		return false
 	case *HTTPError:

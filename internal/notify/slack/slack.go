@@ -161,7 +161,7 @@ func message(ns []notify.Notification) Message {
 	case resolved:
 		title = strconv.Itoa(len(ns)) + " drifts resolved"
 	default:
-		title = strconv.Itoa(len(ns)) + " drifts (worst risk " + string(worst(ns)) + ")"
+		title = strconv.Itoa(len(ns)) + " drifts (worst risk " + worst(ns) + ")"
 	}
 	m := Message{
 		Text:   notify.Truncate(Escape(notify.Summary(first)), maxText),
