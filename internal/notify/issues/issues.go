@@ -268,13 +268,15 @@ func (s *sendState) one(ctx context.Context, fp string, n notify.Notification) e
 }
 
 func (s *sendState) create(ctx context.Context, fp, title, body string) error {
+	labels := append([]string{s.r.cfg.Label}, s.r.cfg.ExtraLabels...)
 	if !s.labelReady {
-		if err := s.r.forge.EnsureLabel(ctx, Label{Name: s.r.cfg.Label, Color: labelColor, Description: labelDescription}); err != nil {
-			return fmt.Errorf("creating label %q: %w", s.r.cfg.Label, err)
+		for _, l := range labels {
+			if err := s.r.forge.EnsureLabel(ctx, Label{Name: l, Color: labelColor, Description: labelDescription}); err != nil {
+				return fmt.Errorf("creating label %q: %w", l, err)
+			}
 		}
 		s.labelReady = true
 	}
-	labels := append([]string{s.r.cfg.Label}, s.r.cfg.ExtraLabels...)
 	created, err := s.r.forge.Create(ctx, title, body, labels)
 	if err != nil {
 		return fmt.Errorf("opening an issue: %w", err)

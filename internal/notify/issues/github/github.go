@@ -100,7 +100,7 @@ func (f *Forge) Issues(ctx context.Context, label string) ([]issues.Issue, error
 			if is.IsPullRequest() {
 				continue
 			}
-			out = append(out, Convert(is))
+			out = append(out, convert(is))
 		}
 		if resp.NextPage <= opt.ListOptions.Page {
 			return out, nil
@@ -109,8 +109,8 @@ func (f *Forge) Issues(ctx context.Context, label string) ([]issues.Issue, error
 	}
 }
 
-// Convert is a GitHub issue as the receiver sees it.
-func Convert(is *gh.Issue) issues.Issue {
+// convert is a GitHub issue as the receiver sees it.
+func convert(is *gh.Issue) issues.Issue {
 	out := issues.Issue{Number: int64(is.GetNumber()), Title: is.GetTitle(), Body: is.GetBody(),
 		Open: is.GetState() == "open", Author: is.GetUser().GetLogin(), URL: is.GetHTMLURL()}
 	for _, l := range is.Labels {
@@ -125,7 +125,7 @@ func (f *Forge) Create(ctx context.Context, title, body string, labels []string)
 	if err != nil {
 		return issues.Issue{}, err
 	}
-	return Convert(is), nil
+	return convert(is), nil
 }
 
 // Comment adds a comment.

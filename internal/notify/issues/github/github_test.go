@@ -387,6 +387,21 @@ func TestGitHub(t *testing.T) {
 			t.Errorf("pages asked for: %v", f.listed)
 		}
 	})
+	t.Run("ExtraLabels", func(t *testing.T) {
+		f := newFake(t)
+		r, err := github.New("gh", github.Config{APIURL: f.srv.URL, Token: botToken, Owner: owner, Repo: repoName}, issues.Config{ExtraLabels: []string{"team/payments"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Send(t.Context(), []notify.Notification{issuestest.Firing(issuestest.Finding("u", "r.x", "drift-000000000000000000000001", "/a"))}); err != nil {
+			t.Fatal(err)
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if want := []string{issues.DefaultLabel, "team/payments"}; !slices.Equal(f.labels, want) || !slices.Equal(f.issues[1].labels, want) {
+			t.Fatalf("labels created %v, on the issue %v; want %v", f.labels, f.issues[1].labels, want)
+		}
+	})
 	t.Run("BadToken", func(t *testing.T) {
 		f := newFake(t)
 		r, err := github.New("gh", github.Config{APIURL: f.srv.URL, Token: "wrong-token-value", Owner: owner, Repo: repoName}, issues.Config{})

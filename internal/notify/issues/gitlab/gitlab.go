@@ -92,7 +92,7 @@ func (f *Forge) Issues(ctx context.Context, label string) ([]issues.Issue, error
 			return nil, err
 		}
 		for _, is := range got {
-			out = append(out, Convert(is))
+			out = append(out, convert(is))
 		}
 		next, ok := gl.WithNext(resp)
 		if !ok {
@@ -102,8 +102,8 @@ func (f *Forge) Issues(ctx context.Context, label string) ([]issues.Issue, error
 	}
 }
 
-// Convert is a GitLab issue as the receiver sees it (Number is the project-scoped iid).
-func Convert(is *gl.Issue) issues.Issue {
+// convert is a GitLab issue as the receiver sees it (Number is the project-scoped iid).
+func convert(is *gl.Issue) issues.Issue {
 	out := issues.Issue{Number: is.IID, Title: is.Title, Body: is.Description, Open: is.State == "opened",
 		Labels: append([]string(nil), is.Labels...), URL: is.WebURL}
 	if is.Author != nil {
@@ -119,7 +119,7 @@ func (f *Forge) Create(ctx context.Context, title, body string, labels []string)
 	if err != nil {
 		return issues.Issue{}, err
 	}
-	return Convert(is), nil
+	return convert(is), nil
 }
 
 // Comment adds a note.
