@@ -65,7 +65,7 @@ a flag on the command line wins.`,
   # Set up shell completion
   source <(driftplane completion bash)`,
 	}
-	root.AddCommand(newScanCommand(con), newSLOCommand())
+	root.AddCommand(newScanCommand(con), newSLOCommand(), newRouteCommand())
 	cli.Configure(root, version)
 	return root
 }
