@@ -163,6 +163,27 @@ type BudgetState struct {
 	// Reason says which bound broke; Since when.
 	Reason string `json:"reason,omitempty"`
 	Since  string `json:"since,omitempty"`
+	// Objective restates the budget's objective, e.g. "95% over 720h" (empty without one).
+	Objective string `json:"objective,omitempty"`
+	// Judged and Bad count the judgements in the objective's window: resolutions against maxAge,
+	// detections against detectWithin, and stale periods (each bad).
+	Judged int `json:"judged,omitempty"`
+	Bad    int `json:"bad,omitempty"`
+	// BurnRate is how fast the objective's error budget burns over its window: the bad share
+	// divided by the share allowed (1 spends it exactly over the window; "inf" when the target
+	// is 100% and a judgement was bad).
+	BurnRate string `json:"burnRate,omitempty"`
+	// BurnRates are the burn rates over the short windows multi-window alerts compare
+	// (5m, 30m, 1h, 6h, 1d, 3d).
+	BurnRates []BurnRate `json:"burnRates,omitempty"`
+}
+
+// BurnRate is a budget's burn rate over one window.
+type BurnRate struct {
+	// +required
+	Window string `json:"window"`
+	// +required
+	Rate string `json:"rate"`
 }
 
 // ActorDetail is who made a change, as an audit source says.

@@ -48,7 +48,11 @@ type DriftManagedUnitSpec struct {
 	Gate         string `json:"gate,omitempty"`
 	Source       string `json:"source,omitempty"`
 	StateBackend string `json:"stateBackend,omitempty"`
-	Schedule     string `json:"schedule,omitempty"`
+	// Schedule is how often the unit is evaluated: a Go duration ("1h"), "@every 1h", "@hourly",
+	// "@daily", "@weekly" or a five-field cron expression. A unit with no successful evaluation
+	// for two scheduled intervals is stale: never clean, and each stale period counts against
+	// its budgets' objectives.
+	Schedule string `json:"schedule,omitempty"`
 	// AutoHeal lets findings whose decision allows it be healed without a human.
 	AutoHeal bool `json:"autoHeal,omitempty"`
 	// IncidentRequired makes every unexplained manual change an incident, not just a revert.
@@ -96,6 +100,26 @@ type DriftBudget struct {
 	// MaxAge is how long one may stay open, as a Go duration (e.g. "10m", "168h"); judged on the
 	// lifecycle ledger's first sighting, so it needs a ledger.
 	MaxAge string `json:"maxAge,omitempty"`
+	// DetectWithin is how long after the change (as the audit source dates it) a drift may be
+	// first seen, as a Go duration (e.g. "15m"); judged only where the change time is known.
+	DetectWithin string `json:"detectWithin,omitempty"`
+	// Objective turns MaxAge and DetectWithin into an SLO: the share of the drift the budget
+	// counts that must meet them over a window. Without it, one breach exhausts the budget.
+	Objective *BudgetObjective `json:"objective,omitempty"`
+}
+
+// BudgetObjective is a budget's service-level objective: Target percent of judged drifts (each
+// resolution against MaxAge, each detection against DetectWithin, and each time the unit went
+// stale) must be good over Window.
+type BudgetObjective struct {
+	// Target is a percentage between 0 and 100 written as a decimal string, e.g. "95" or "99.9"
+	// (a string: Kubernetes APIs avoid floats).
+	// +required
+	// +kubebuilder:validation:Pattern=`^(100(\.0+)?|[0-9]{1,2}(\.[0-9]+)?)$`
+	Target string `json:"target"`
+	// Window is the period the objective is judged over, as a Go duration (e.g. "720h").
+	// +required
+	Window string `json:"window"`
 }
 
 // OwnershipRule says who owns which paths of the resources it matches. Paths not named by any

@@ -68,6 +68,8 @@ type (
 	DomainOverride = v1alpha1.DomainOverride
 	// Budget is a unit's drift budget (see Budgets).
 	Budget = v1alpha1.DriftBudget
+	// BudgetObjective is a budget's SLO (target percent over a window).
+	BudgetObjective = v1alpha1.BudgetObjective
 	// ExceptionSpec is an exception's acceptance itself.
 	ExceptionSpec = v1alpha1.DriftExceptionSpec
 	// AutoHealPolicySpec is an auto-heal policy's bound itself.

@@ -113,8 +113,31 @@ func (u *ManagedUnit) ValidateWith(t *Table) error {
 				v.add(f+".maxAge", "%q is not a positive duration such as 10m or 168h", b.MaxAge)
 			}
 		}
-		if b.MaxOpen == nil && b.MaxAge == "" {
-			v.add(f, "budget %q bounds nothing: set maxOpen, maxAge or both", b.Name)
+		if b.DetectWithin != "" {
+			if d, err := time.ParseDuration(b.DetectWithin); err != nil || d <= 0 {
+				v.add(f+".detectWithin", "%q is not a positive duration such as 15m", b.DetectWithin)
+			}
+		}
+		if b.MaxOpen == nil && b.MaxAge == "" && b.DetectWithin == "" {
+			v.add(f, "budget %q bounds nothing: set maxOpen, maxAge, detectWithin or several", b.Name)
+		}
+		if o := b.Objective; o != nil {
+			if _, err := ParseTarget(o.Target); err != nil {
+				v.add(f+".objective.target", "%v", err)
+			}
+			if d, err := time.ParseDuration(o.Window); err != nil || d <= 0 {
+				v.add(f+".objective.window", "%q is not a positive duration such as 720h", o.Window)
+			} else if d > MaxObjectiveWindow {
+				v.add(f+".objective.window", "%q is longer than %s", o.Window, MaxObjectiveWindow)
+			}
+			if b.MaxAge == "" && b.DetectWithin == "" {
+				v.add(f+".objective", "an objective judges maxAge and detectWithin: set at least one")
+			}
+		}
+	}
+	if s.Schedule != "" {
+		if _, err := StaleAfter(s.Schedule); err != nil {
+			v.add("spec.schedule", "%v", err)
 		}
 	}
 	if s.MaxExceptionDays < 0 || s.MaxExceptionDays > MaxExceptionDaysLimit {

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,6 +105,11 @@ type Record struct {
 	Previous string  `json:"previous,omitempty"`
 	Open     []Entry `json:"open"`
 	Events   []Event `json:"events,omitempty"`
+	// Budgets are the unit's drift budgets as this evaluation judged them.
+	Budgets []drift.BudgetState `json:"budgets,omitempty"`
+	// StaleAfter is how long the unit may go without a successful evaluation, from its
+	// schedule (empty: no schedule); readers judge staleness with it.
+	StaleAfter string `json:"stale_after,omitempty"`
 }
 
 // Outcome is what the pipeline knows besides the report about how findings ended.
@@ -231,8 +237,9 @@ func sortedKeys(m map[string]Entry) []string {
 }
 
 // Encode serialises a record canonically with its content-addressed key,
-// ledger/<unit>/<sequence>-<evaluated_at>-<digest>.json: keys sort in evaluation order, and a
-// record can never replace a different one.
+// ledger/<unit>/<sequence>-<evaluated_at>-<kind>-<digest>.json: keys sort in evaluation order,
+// a record can never replace a different one, and the kind (KindQuiet, KindEvents,
+// KindUnknown) lets a reader that needs only transitions or freshness skip the rest unread.
 func (r *Record) Encode() (key string, data []byte, err error) {
 	data, err = drift.CanonicalJSON(r)
 	if err != nil {
@@ -240,7 +247,111 @@ func (r *Record) Encode() (key string, data []byte, err error) {
 	}
 	sum := sha256.Sum256(data)
 	stamp := strings.NewReplacer(":", "", "-", "").Replace(r.EvaluatedAt)
-	return fmt.Sprintf("%s/%s/%012d-%s-%s.json", Prefix, r.Unit, r.Sequence, stamp, hex.EncodeToString(sum[:12])), data, nil
+	return fmt.Sprintf("%s/%s/%012d-%s-%s-%s.json", Prefix, r.Unit, r.Sequence, stamp, r.kind(), hex.EncodeToString(sum[:12])), data, nil
+}
+
+// Record kinds, as their keys name them.
+const (
+	KindQuiet   = "q" // a successful evaluation with no transition
+	KindEvents  = "e" // a successful evaluation with transitions
+	KindUnknown = "u" // an evaluation that could not observe the unit
+)
+
+func (r *Record) kind() string {
+	switch {
+	case r.Status == statusUnknown:
+		return KindUnknown
+	case len(r.Events) > 0:
+		return KindEvents
+	}
+	return KindQuiet
+}
+
+// KeyInfo is what a record's key says about it.
+type KeyInfo struct {
+	Key         string
+	Sequence    int64
+	EvaluatedAt time.Time
+	// Kind is KindQuiet, KindEvents or KindUnknown; "" for a key written before kinds were
+	// named, which a reader must open to know.
+	Kind string
+}
+
+// ParseKey reads a record key (false when it is not one). It trusts nothing it cannot check
+// later: a reader that opens the record compares it with the key (Decode after ParseKey).
+func ParseKey(key string) (KeyInfo, bool) {
+	base := key[strings.LastIndexByte(key, '/')+1:]
+	name, ok := strings.CutSuffix(base, ".json")
+	if !ok {
+		return KeyInfo{}, false
+	}
+	parts := strings.Split(name, "-")
+	if len(parts) != 3 && len(parts) != 4 {
+		return KeyInfo{}, false
+	}
+	seq, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil || len(parts[0]) != 12 {
+		return KeyInfo{}, false
+	}
+	at, err := time.Parse("20060102T150405Z", parts[1])
+	if err != nil {
+		return KeyInfo{}, false
+	}
+	info := KeyInfo{Key: key, Sequence: seq, EvaluatedAt: at}
+	if len(parts) == 4 {
+		switch parts[2] {
+		case KindQuiet, KindEvents, KindUnknown:
+			info.Kind = parts[2]
+		default:
+			return KeyInfo{}, false
+		}
+	}
+	return info, true
+}
+
+// Keys lists a unit's records by key, in order, without reading them. A key that is not a
+// record's is an error: a ledger folder holds nothing else, and skipping it could hide one.
+func Keys(ctx context.Context, s Store, unit string) ([]KeyInfo, error) {
+	if err := checkUnit(unit); err != nil {
+		return nil, err
+	}
+	keys, err := s.List(ctx, Prefix+"/"+unit+"/")
+	if err != nil {
+		return nil, fmt.Errorf("ledger of %s: %w", unit, err)
+	}
+	infos := make([]KeyInfo, 0, len(keys))
+	for _, k := range keys {
+		info, ok := ParseKey(k)
+		if !ok {
+			return nil, fmt.Errorf("ledger of %s: %s is not a ledger record's key", unit, k)
+		}
+		infos = append(infos, info)
+	}
+	return infos, nil
+}
+
+// Read opens the record a key names and checks that it is what the key says: its unit, time
+// and kind (a record whose key hid its transitions could hide drift from readers that skip by
+// kind).
+func Read(ctx context.Context, s Store, unit string, info KeyInfo) (*Record, error) {
+	data, err := s.Get(ctx, info.Key)
+	if err != nil {
+		return nil, fmt.Errorf("ledger of %s: %w", unit, err)
+	}
+	r, err := Decode(info.Key, data)
+	if err != nil {
+		return nil, err
+	}
+	at, err := time.Parse(time.RFC3339, r.EvaluatedAt)
+	switch {
+	case r.Unit != unit:
+		return nil, fmt.Errorf("ledger record %s belongs to unit %q, not %q", info.Key, r.Unit, unit)
+	case err != nil || !at.Equal(info.EvaluatedAt) || r.Sequence != info.Sequence:
+		return nil, fmt.Errorf("ledger record %s: its sequence or evaluated_at differs from its key", info.Key)
+	case info.Kind != "" && info.Kind != r.kind():
+		return nil, fmt.Errorf("ledger record %s: its key says kind %q, its content %q", info.Key, info.Kind, r.kind())
+	}
+	return r, nil
 }
 
 // MaxRecordBytes bounds a record read back.
@@ -261,29 +372,16 @@ func Decode(name string, data []byte) (*Record, error) {
 // the same predecessor, the one with the greater key wins and the other stays in the history as
 // a branch; both carry the same lifecycle up to their common predecessor.
 func Latest(ctx context.Context, s Store, unit string) (*Record, string, error) {
-	if err := checkUnit(unit); err != nil {
+	infos, err := Keys(ctx, s, unit)
+	if err != nil || len(infos) == 0 {
 		return nil, "", err
 	}
-	keys, err := s.List(ctx, Prefix+"/"+unit+"/")
-	if err != nil {
-		return nil, "", fmt.Errorf("ledger of %s: %w", unit, err)
-	}
-	if len(keys) == 0 {
-		return nil, "", nil
-	}
-	key := keys[len(keys)-1]
-	data, err := s.Get(ctx, key)
-	if err != nil {
-		return nil, "", fmt.Errorf("ledger of %s: %w", unit, err)
-	}
-	rec, err := Decode(key, data)
+	last := infos[len(infos)-1]
+	rec, err := Read(ctx, s, unit, last)
 	if err != nil {
 		return nil, "", err
 	}
-	if rec.Unit != unit {
-		return nil, "", fmt.Errorf("ledger record %s belongs to unit %q, not %q", key, rec.Unit, unit)
-	}
-	return rec, key, nil
+	return rec, last.Key, nil
 }
 
 // Append writes rec, create-only, and returns its key and location. A re-read of the same
@@ -336,23 +434,16 @@ func sameOpen(a, b []Entry) bool {
 
 // Walk calls fn with each of a unit's records in order, reading one at a time.
 func Walk(ctx context.Context, s Store, unit string, fn func(key string, r *Record) error) error {
-	if err := checkUnit(unit); err != nil {
+	infos, err := Keys(ctx, s, unit)
+	if err != nil {
 		return err
 	}
-	keys, err := s.List(ctx, Prefix+"/"+unit+"/")
-	if err != nil {
-		return fmt.Errorf("ledger of %s: %w", unit, err)
-	}
-	for _, k := range keys {
-		data, err := s.Get(ctx, k)
-		if err != nil {
-			return fmt.Errorf("ledger of %s: %w", unit, err)
-		}
-		r, err := Decode(k, data)
+	for _, info := range infos {
+		r, err := Read(ctx, s, unit, info)
 		if err != nil {
 			return err
 		}
-		if err := fn(k, r); err != nil {
+		if err := fn(info.Key, r); err != nil {
 			return err
 		}
 	}

@@ -191,12 +191,14 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{Report: rep, Observations: observed.Observations, Inputs: inputs, At: at}
 	if req.Ledger != nil {
-		if res.LedgerLocation, err = recordLifecycle(ctx, req, rep, observed.Observations, judgedAt); err != nil {
+		// Budgets are judged within the lifecycle: a drift's age and the unit's history come
+		// from the ledger, and the record keeps the budgets as judged.
+		if res.LedgerLocation, err = recordLifecycle(ctx, req, rep, observed.Observations, judgedAt, table); err != nil {
 			return nil, fail(StageLedger, err)
 		}
+	} else {
+		drift.ApplyBudgets(rep, req.Unit, judgedAt, table, nil)
 	}
-	// Budgets after the lifecycle: a drift's age comes from the ledger.
-	drift.ApplyBudgets(rep, req.Unit, judgedAt, table)
 	if req.Evidence != nil {
 		loc, err := writeEvidence(ctx, req, inputs, rep, at)
 		if err != nil {
@@ -220,18 +222,14 @@ func writeEvidence(ctx context.Context, req Request, inputs []evidence.Input, re
 	return evidence.Put(ctx, req.Evidence, key, data)
 }
 
-// recordLifecycle appends the evaluation to the unit's ledger and stamps each finding with its
-// fingerprint, first sighting and age.
-func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, obs []drift.Observation, at time.Time) (string, error) {
+// recordLifecycle stamps each finding with its fingerprint, first sighting and age, judges the
+// unit's budgets on its history, and appends the evaluation to the unit's ledger.
+func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, obs []drift.Observation, at time.Time, table *drift.Table) (string, error) {
 	prev, prevKey, err := ledger.Latest(ctx, req.Ledger, rep.Unit)
 	if err != nil {
 		return "", err
 	}
 	rec := ledger.Next(prev, prevKey, rep, at, ledger.Outcome{Healed: req.Healed, Actual: actualAt(obs)})
-	_, loc, err := ledger.Append(ctx, req.Ledger, rec, prev)
-	if err != nil {
-		return "", err
-	}
 	open := make(map[string]ledger.Entry, len(rec.Open))
 	for _, e := range rec.Open {
 		open[e.Fingerprint] = e
@@ -243,7 +241,20 @@ func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, obs []
 			f.FirstSeen, f.Age = e.FirstSeen, e.Age(at).String()
 		}
 	}
-	return loc, nil
+	staleAfter, _ := drift.StaleAfter(req.Unit.Spec.Schedule) // validated with the unit
+	if staleAfter > 0 {
+		rec.StaleAfter = staleAfter.String()
+	}
+	var hist *drift.History
+	if span := drift.HistorySpan(req.Unit); span > 0 {
+		if hist, err = ledger.History(ctx, req.Ledger, rep.Unit, at.Add(-span), rec, staleAfter); err != nil {
+			return "", err
+		}
+	}
+	drift.ApplyBudgets(rep, req.Unit, at, table, hist)
+	rec.Budgets = rep.Budgets
+	_, loc, err := ledger.Append(ctx, req.Ledger, rec, prev)
+	return loc, err
 }
 
 // recordUnknown notes in the ledger that the unit could not be observed (RecordUnknown).
