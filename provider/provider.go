@@ -122,6 +122,6 @@ func (p *DriftProvider) DataSources(context.Context) []func() datasource.DataSou
 	return []func() datasource.DataSource{
 		NewManagedUnitDataSource,
 		NewExceptionDataSource,
-		NewFindingDataSource,
+		NewFindingDataSource, NewRouteDataSource,
 	}
 }
