@@ -1,9 +1,11 @@
-// Package slo computes the drift SLIs from the lifecycle ledger for a window and a grouping:
-// drift events per day (M1), time to detect (M2), time to remediate (M4), share remediated
-// automatically (M5), the share of drift that is meaningful rather than noise (M10), the share
-// detected within its risk's SLA, what is open at the window's end, and which units are stale
-// (no successful evaluation recently: never counted as clean). It reads the ledger one record at
-// a time.
+// Package slo computes the drift SLIs (the seed's M1–M10) from the lifecycle ledger for a window
+// and a grouping, with each unit's drift budgets as its newest evaluation judged them and the
+// units that are stale (no successful evaluation within what their schedule allows: never
+// counted as clean, and their budgets exhausted).
+//
+// It streams: a unit's keys say each record's kind and time, so quiet records (no transition)
+// are never opened; only records with transitions inside the window, and each unit's newest
+// record at the window's end, are read, one at a time.
 package slo
 
 import (
@@ -21,12 +23,19 @@ import (
 // Groupings are the values of Options.By besides "" (everything together).
 var Groupings = []string{"unit", "owner", "domain", "environment", "class", "risk"}
 
+// DefaultStaleAfter is how long a unit whose records name no schedule may go without a
+// successful evaluation.
+const DefaultStaleAfter = 24 * time.Hour
+
 // Options choose the window and the grouping.
 type Options struct {
+	// From and To bound the window (From, To]: a transition at To is in it, one at From is in
+	// the window before, so consecutive windows count each transition once.
 	From, To time.Time
 	// By is "" (everything together), unit, owner, domain, environment, class or risk.
 	By string
-	// StaleAfter: a unit whose last successful evaluation is older than this at To is stale.
+	// StaleAfter applies to units whose records carry no stale_after (no schedule):
+	// DefaultStaleAfter when 0.
 	StaleAfter time.Duration
 	// Table gives the detection SLA per risk and the expected classes (drift.DefaultTable when nil).
 	Table *drift.Table
@@ -39,54 +48,118 @@ type Stat struct {
 	P95Seconds    float64 `json:"p95_seconds"`
 }
 
+// OpenDrift names one drift open at the window's end.
+type OpenDrift struct {
+	Unit        string `json:"unit"`
+	ResourceRef string `json:"resource_ref"`
+	DriftClass  string `json:"drift_class"`
+	FirstSeen   string `json:"first_seen"`
+	AgeSeconds  int64  `json:"age_seconds"`
+}
+
+// Resolutions are the ways a drift ends, as Row.Resolutions counts them.
+var Resolutions = []string{ledger.ResolutionReverted, ledger.ResolutionHealed, ledger.ResolutionAccepted,
+	ledger.ResolutionAcceptedIntoGit, ledger.ResolutionStateRefreshed, ledger.ResolutionResourceDeleted}
+
 // Row is the SLIs of one group.
 type Row struct {
-	Group             string   `json:"group"`
-	Events            int      `json:"drift_events"`
-	EventsPerDay      float64  `json:"drift_events_per_day"`
+	Group string `json:"group"`
+	// M1: drifts that appeared in the window, and per day.
+	Events       int     `json:"drift_events"`
+	EventsPerDay float64 `json:"drift_events_per_day"`
+	// M2: change (audit source) to first sighting, and the share within its risk's SLA.
 	TimeToDetect      Stat     `json:"time_to_detect"`
 	DetectedWithinSLA *float64 `json:"detected_within_sla_pct"`
-	TimeToRemediate   Stat     `json:"time_to_remediate"`
-	Resolved          int      `json:"resolved"`
-	Accepted          int      `json:"accepted"`
-	Reopened          int      `json:"reopened"`
-	AutoRemediated    *float64 `json:"auto_remediated_pct"`
-	Meaningful        *float64 `json:"meaningful_pct"`
-	Open              int      `json:"open"`
+	// M3: change to classification; driftplane classifies when it detects (Report.Notes).
+	TimeToClassify Stat `json:"time_to_classify"`
+	// M4: first sighting to the end of the drift, for drifts that ended other than by exception.
+	TimeToRemediate Stat `json:"time_to_remediate"`
+	Resolved        int  `json:"resolved"`
+	Accepted        int  `json:"accepted"`
+	Reopened        int  `json:"reopened"`
+	// Resolutions counts the ends by kind (Resolutions), accepted included.
+	Resolutions map[string]int `json:"resolutions"`
+	// M5: the share of remediated drifts that auto-heal remediated.
+	AutoRemediated *float64 `json:"auto_remediated_pct"`
+	// M8: unaccepted, meaningful drift open at the window's end whose unit names no owner.
+	Unowned int `json:"unowned_open"`
+	// M9: POLICY_DRIFT among the drifts that appeared.
+	PolicyViolations    int      `json:"policy_violations"`
+	PolicyViolationRate *float64 `json:"policy_violation_pct"`
+	// M10: the share of drifts that appeared that are meaningful (not an expected class).
+	Meaningful *float64 `json:"meaningful_pct"`
+	// Open is the unaccepted, meaningful drift open at the window's end; LongestOpen the oldest.
+	Open        int        `json:"open"`
+	LongestOpen *OpenDrift `json:"longest_open,omitempty"`
 
 	detect, remediate     []time.Duration
 	slaCounted, slaWithin int
 	healed, meaningful    int
 }
 
-// UnitState is one unit's freshness.
+// UnitState is one unit's freshness at the window's end.
 type UnitState struct {
 	Unit string `json:"unit"`
 	// LastEvaluated is its last successful evaluation at or before To ("" when none).
 	LastEvaluated string `json:"last_evaluated,omitempty"`
-	Stale         bool   `json:"stale"`
+	// StaleAfter is the bound applied: from the unit's schedule, or the default.
+	StaleAfter string `json:"stale_after"`
+	Stale      bool   `json:"stale"`
+	// StaleSince is when it went stale ("" when fresh or never evaluated successfully).
+	StaleSince string `json:"stale_since,omitempty"`
+}
+
+// UnitBudget is one of a unit's budgets as its newest successful evaluation at or before To
+// judged it, exhausted when the unit is stale.
+type UnitBudget struct {
+	Unit string `json:"unit"`
+	drift.BudgetState
+}
+
+// Summary counts what makes `driftplane slo` fail.
+type Summary struct {
+	Units            int `json:"units"`
+	StaleUnits       int `json:"stale_units"`
+	Budgets          int `json:"budgets"`
+	BudgetsBurning   int `json:"budgets_burning"`
+	BudgetsExhausted int `json:"budgets_exhausted"`
 }
 
 // Report is the SLIs of a window.
 type Report struct {
-	From  string      `json:"from"`
-	To    string      `json:"to"`
-	By    string      `json:"by,omitempty"`
-	Rows  []Row       `json:"rows"`
-	Units []UnitState `json:"units"`
+	From    string       `json:"from"`
+	To      string       `json:"to"`
+	By      string       `json:"by,omitempty"`
+	Summary Summary      `json:"summary"`
+	Rows    []Row        `json:"rows"`
+	Budgets []UnitBudget `json:"budgets"`
+	Units   []UnitState  `json:"units"`
+	// Notes say how an SLI is computed where the name alone could mislead.
+	Notes map[string]string `json:"notes"`
 	// NotComputed names the SLIs the ledger cannot give yet, and why.
 	NotComputed map[string]string `json:"not_computed"`
+}
+
+// Breached reports whether a budget is exhausted or a unit stale: `driftplane slo` then exits 2.
+func (r *Report) Breached() bool {
+	return r.Summary.StaleUnits > 0 || r.Summary.BudgetsExhausted > 0
 }
 
 // notComputed are the seed's SLIs the ledger does not hold the inputs for: reported as such,
 // never as zero.
 func notComputed() map[string]string {
 	return map[string]string{
-		"M3 time to classify":       "classification happens at detection: equal to time to detect",
-		"M6 reconcile failure rate": "needs reconcile attempts, which the ledger does not record yet",
-		"M7 inventory coverage":     "needs the expected inventory per unit",
-		"M8 unowned/orphaned":       "needs the unmanaged-object scan",
-		"M9 policy violation rate":  "needs policy drift detection",
+		"M6 reconcile failure rate": "needs the heal attempts that failed, which the ledger does not record yet",
+		"M7 inventory coverage":     "needs the expected inventory per unit, which the ledger does not record yet",
+	}
+}
+
+func notes() map[string]string {
+	return map[string]string{
+		"M3 time to classify": "driftplane classifies a drift when it detects it, so time to classify is first_seen − changed_at, like time to detect",
+		"M8 unowned":          "open, unaccepted, meaningful drift at the window's end whose unit names no owner (empty or \"unowned\")",
+		"M9 policy violation": "POLICY_DRIFT among the drifts that appeared in the window",
+		"stale":               "a unit with no successful evaluation within its schedule's bound (or --stale-after) is stale, never clean, and its budgets count as exhausted",
 	}
 }
 
@@ -99,82 +172,210 @@ func Compute(ctx context.Context, s ledger.Store, o Options) (*Report, error) {
 		return nil, fmt.Errorf("empty window: from %s is not before to %s", o.From.Format(time.RFC3339), o.To.Format(time.RFC3339))
 	}
 	if o.StaleAfter <= 0 {
-		o.StaleAfter = 24 * time.Hour
+		o.StaleAfter = DefaultStaleAfter
 	}
-	table := o.Table
-	if table == nil {
-		table = drift.DefaultTable()
+	if o.Table == nil {
+		o.Table = drift.DefaultTable()
 	}
 	units, err := ledger.Units(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	rows := map[string]*Row{}
-	row := func(g string) *Row {
-		r := rows[g]
-		if r == nil {
-			r = &Row{Group: g}
-			rows[g] = r
-		}
-		return r
-	}
-	rep := &Report{From: o.From.UTC().Format(time.RFC3339), To: o.To.UTC().Format(time.RFC3339), By: o.By, NotComputed: notComputed(), Units: []UnitState{}}
+	c := &computation{o: o, rows: map[string]*Row{}}
+	rep := &Report{From: o.From.UTC().Format(time.RFC3339), To: o.To.UTC().Format(time.RFC3339), By: o.By,
+		Notes: notes(), NotComputed: notComputed(), Units: []UnitState{}, Budgets: []UnitBudget{}, Rows: []Row{}}
 	for _, unit := range units {
-		var last *ledger.Record
-		lastOK := ""
-		err := ledger.Walk(ctx, s, unit, func(key string, r *ledger.Record) error {
-			at, err := time.Parse(time.RFC3339, r.EvaluatedAt)
-			if err != nil {
-				// A record that cannot be placed in time cannot be left out quietly either.
-				return fmt.Errorf("ledger record %s: evaluated_at %q is not an RFC 3339 time", key, r.EvaluatedAt)
-			}
-			if !at.Before(o.To) {
-				return nil
-			}
-			last = r
-			if r.Status != "unknown" {
-				lastOK = r.EvaluatedAt
-			}
-			if at.Before(o.From) {
-				return nil
-			}
-			for _, e := range r.Events {
-				g := row(groupOf(o.By, unit, e.Owner, e.Domain, e.Environment, e.DriftClass, e.Risk))
-				tally(g, e, table)
-			}
-			return nil
-		})
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		st, budgets, err := c.unit(ctx, s, unit)
 		if err != nil {
 			return nil, err
 		}
-		if last != nil {
-			for _, e := range last.Open {
-				if e.AcceptedBy == "" && !table.Expected(drift.Class(e.DriftClass)) {
-					row(groupOf(o.By, unit, e.Owner, e.Domain, e.Environment, e.DriftClass, e.Risk)).Open++
-				}
-			}
-		}
-		st := UnitState{Unit: unit, LastEvaluated: lastOK, Stale: true}
-		if t, err := time.Parse(time.RFC3339, lastOK); err == nil && o.To.Sub(t) <= o.StaleAfter {
-			st.Stale = false
-		}
 		rep.Units = append(rep.Units, st)
+		rep.Budgets = append(rep.Budgets, budgets...)
 	}
 	days := o.To.Sub(o.From).Hours() / 24
-	rep.Rows = []Row{}
-	for _, r := range rows {
+	for _, r := range c.rows {
 		r.EventsPerDay = float64(r.Events) / days
 		r.TimeToDetect, r.TimeToRemediate = stat(r.detect), stat(r.remediate)
+		r.TimeToClassify = r.TimeToDetect
 		r.DetectedWithinSLA = pct(r.slaWithin, r.slaCounted)
 		r.AutoRemediated = pct(r.healed, r.Resolved)
 		r.Meaningful = pct(r.meaningful, r.Events)
+		r.PolicyViolationRate = pct(r.PolicyViolations, r.Events)
 		rep.Rows = append(rep.Rows, *r)
 	}
 	sort.Slice(rep.Rows, func(i, j int) bool { return rep.Rows[i].Group < rep.Rows[j].Group })
+	sort.Slice(rep.Units, func(i, j int) bool { return rep.Units[i].Unit < rep.Units[j].Unit })
+	sort.SliceStable(rep.Budgets, func(i, j int) bool {
+		a, b := rep.Budgets[i], rep.Budgets[j]
+		return a.Unit < b.Unit || a.Unit == b.Unit && a.Name < b.Name
+	})
+	rep.Summary = Summary{Units: len(rep.Units), Budgets: len(rep.Budgets)}
+	for _, u := range rep.Units {
+		if u.Stale {
+			rep.Summary.StaleUnits++
+		}
+	}
+	for _, b := range rep.Budgets {
+		switch b.State {
+		case drift.BudgetExhausted:
+			rep.Summary.BudgetsExhausted++
+		case drift.BudgetBurning:
+			rep.Summary.BudgetsBurning++
+		}
+	}
 	return rep, nil
 }
 
-func tally(g *Row, e ledger.Event, table *drift.Table) {
+// computation is one Compute's rows, filled unit by unit.
+type computation struct {
+	o    Options
+	rows map[string]*Row
+}
+
+func (c *computation) row(g string) *Row {
+	r := c.rows[g]
+	if r == nil {
+		r = &Row{Group: g, Resolutions: map[string]int{}}
+		for _, k := range Resolutions {
+			r.Resolutions[k] = 0
+		}
+		c.rows[g] = r
+	}
+	return r
+}
+
+// unit tallies one unit's transitions in the window, its open drift at the window's end, its
+// freshness and its budgets. Quiet records are known by their keys alone and never read.
+func (c *computation) unit(ctx context.Context, s ledger.Store, unit string) (UnitState, []UnitBudget, error) {
+	infos, err := ledger.Keys(ctx, s, unit)
+	if err != nil {
+		return UnitState{}, nil, err
+	}
+	// The newest successful record at or before To carries the open drift at the window's end,
+	// the budgets and stale_after; unknown records only carry the open drift forward unchanged,
+	// so they count for freshness alone and are never read. A record read on the way is kept so
+	// that none is read twice.
+	newestOK := -1
+	readIdx := -1
+	var read *ledger.Record
+	open := func(i int) (*ledger.Record, error) {
+		if i == readIdx {
+			return read, nil
+		}
+		r, err := ledger.Read(ctx, s, unit, infos[i])
+		if err != nil {
+			return nil, err
+		}
+		readIdx, read = i, r
+		return r, nil
+	}
+	for i, info := range infos {
+		if info.EvaluatedAt.After(c.o.To) {
+			continue // sequence orders keys; a clock that went back must not end the walk early
+		}
+		kind := info.Kind
+		inWindow := info.EvaluatedAt.After(c.o.From)
+		if kind == "" || kind == ledger.KindEvents && inWindow {
+			r, err := open(i)
+			if err != nil {
+				return UnitState{}, nil, err
+			}
+			kind = kindOf(r)
+			if kind == ledger.KindEvents && inWindow {
+				for _, e := range r.Events {
+					c.tally(c.row(groupOf(c.o.By, unit, e.Owner, e.Domain, e.Environment, e.DriftClass, e.Risk)), e)
+				}
+			}
+		}
+		if kind != ledger.KindUnknown {
+			newestOK = i
+		}
+	}
+	st := UnitState{Unit: unit, StaleAfter: c.o.StaleAfter.String(), Stale: true}
+	if newestOK < 0 {
+		return st, nil, nil // no successful evaluation by To: stale, nothing known to be open
+	}
+	ok, err := open(newestOK)
+	if err != nil {
+		return UnitState{}, nil, err
+	}
+	c.openAt(unit, ok)
+	bound := c.o.StaleAfter
+	if ok.StaleAfter != "" {
+		if bound, err = time.ParseDuration(ok.StaleAfter); err != nil || bound <= 0 {
+			return UnitState{}, nil, fmt.Errorf("ledger record %s: stale_after %q is not a positive duration", infos[newestOK].Key, ok.StaleAfter)
+		}
+	}
+	lastOK := infos[newestOK].EvaluatedAt
+	st.LastEvaluated, st.StaleAfter = lastOK.UTC().Format(time.RFC3339), bound.String()
+	st.Stale = c.o.To.Sub(lastOK) > bound
+	if st.Stale {
+		st.StaleSince = lastOK.Add(bound).UTC().Format(time.RFC3339)
+	}
+	budgets := make([]UnitBudget, 0, len(ok.Budgets))
+	for _, b := range ok.Budgets {
+		if st.Stale {
+			// What is not observed cannot be within budget: a stale unit spends it.
+			reason := "stale since " + st.StaleSince
+			if b.Reason != "" {
+				reason += "; last judged: " + b.Reason
+			}
+			b.State, b.Reason, b.Since = drift.BudgetExhausted, reason, st.StaleSince
+		}
+		budgets = append(budgets, UnitBudget{Unit: unit, BudgetState: b})
+	}
+	return st, budgets, nil
+}
+
+// openAt counts the drift r leaves open at the window's end.
+func (c *computation) openAt(unit string, r *ledger.Record) {
+	for _, e := range r.Open {
+		if e.AcceptedBy != "" || c.o.Table.Expected(drift.Class(e.DriftClass)) {
+			continue
+		}
+		g := c.row(groupOf(c.o.By, unit, e.Owner, e.Domain, e.Environment, e.DriftClass, e.Risk))
+		g.Open++
+		if o := strings.TrimSpace(e.Owner); o == "" || strings.EqualFold(o, "unowned") {
+			g.Unowned++
+		}
+		d := OpenDrift{Unit: unit, ResourceRef: e.ResourceRef, DriftClass: e.DriftClass, FirstSeen: e.FirstSeen, AgeSeconds: int64(e.Age(c.o.To).Seconds())}
+		if g.LongestOpen == nil || older(d, *g.LongestOpen) {
+			g.LongestOpen = &d
+		}
+	}
+}
+
+// older orders open drifts by age, then by name, so the longest-running one is the same
+// whatever order units are read in.
+func older(a, b OpenDrift) bool {
+	if a.AgeSeconds != b.AgeSeconds {
+		return a.AgeSeconds > b.AgeSeconds
+	}
+	if a.Unit != b.Unit {
+		return a.Unit < b.Unit
+	}
+	if a.ResourceRef != b.ResourceRef {
+		return a.ResourceRef < b.ResourceRef
+	}
+	return a.DriftClass < b.DriftClass
+}
+
+// kindOf is a record's kind from its content, for keys written before kinds were named.
+func kindOf(r *ledger.Record) string {
+	switch {
+	case r.Status == "unknown":
+		return ledger.KindUnknown
+	case len(r.Events) > 0:
+		return ledger.KindEvents
+	}
+	return ledger.KindQuiet
+}
+
+func (c *computation) tally(g *Row, e ledger.Event) {
+	table := c.o.Table
 	at, _ := time.Parse(time.RFC3339, e.At)
 	first, firstErr := time.Parse(time.RFC3339, e.FirstSeen)
 	switch e.Kind {
@@ -182,6 +383,9 @@ func tally(g *Row, e ledger.Event, table *drift.Table) {
 		g.Events++
 		if !table.Expected(drift.Class(e.DriftClass)) {
 			g.meaningful++
+		}
+		if e.DriftClass == string(drift.ClassPolicy) {
+			g.PolicyViolations++
 		}
 		if changed, err := time.Parse(time.RFC3339, e.ChangedAt); err == nil && firstErr == nil && !first.Before(changed) {
 			d := first.Sub(changed)
@@ -196,6 +400,7 @@ func tally(g *Row, e ledger.Event, table *drift.Table) {
 	case ledger.EventReopened:
 		g.Reopened++
 	case ledger.EventResolved:
+		g.Resolutions[e.Resolution]++
 		if e.Resolution == ledger.ResolutionAccepted {
 			g.Accepted++
 			return
@@ -228,6 +433,7 @@ func groupOf(by, unit, owner, domain, env, class, risk string) string {
 	return "all"
 }
 
+// ValidGrouping reports whether by is "" or one of Groupings.
 func ValidGrouping(by string) bool {
 	return by == "" || slices.Contains(Groupings, by)
 }
@@ -236,7 +442,7 @@ func stat(ds []time.Duration) Stat {
 	if len(ds) == 0 {
 		return Stat{}
 	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	slices.Sort(ds)
 	at := func(q float64) float64 { return ds[int(q*float64(len(ds)-1)+0.5)].Seconds() }
 	return Stat{Count: len(ds), MedianSeconds: at(0.5), P95Seconds: at(0.95)}
 }

@@ -13,7 +13,8 @@ import (
 // Formats Write knows.
 var Formats = []string{"table", "json", "markdown"}
 
-// Write prints rep as a table, JSON or Markdown.
+// Write prints rep as a table, JSON or Markdown: the SLIs per group (timings, then counts and
+// resolutions), the budgets, the stale units, the notes and what is not computed.
 func Write(w io.Writer, format string, rep *Report) error {
 	switch format {
 	case "json":
@@ -21,67 +22,124 @@ func Write(w io.Writer, format string, rep *Report) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	case "table", "":
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "drift SLIs from %s to %s\n\n", rep.From, rep.To)
-		fmt.Fprintln(tw, strings.Join(header(rep), "\t"))
-		for _, r := range rep.Rows {
-			fmt.Fprintln(tw, strings.Join(cells(r), "\t"))
+		fmt.Fprintf(w, "drift SLIs from %s to %s\n", rep.From, rep.To)
+		for _, t := range tables(rep) {
+			fmt.Fprintf(w, "\n%s\n", t.title)
+			if len(t.rows) == 0 {
+				fmt.Fprintln(w, "(none)")
+				continue
+			}
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, strings.Join(t.header, "\t"))
+			for _, r := range t.rows {
+				fmt.Fprintln(tw, strings.Join(r, "\t"))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
 		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		writeUnits(w, rep, "")
+		writeTail(w, rep, "")
 		return nil
 	case "markdown":
-		fmt.Fprintf(w, "### Drift SLIs, %s to %s\n\n| %s |\n|%s\n", rep.From, rep.To, strings.Join(header(rep), " | "), strings.Repeat("---|", len(header(rep))))
-		for _, r := range rep.Rows {
-			fmt.Fprintf(w, "| %s |\n", strings.Join(cells(r), " | "))
+		fmt.Fprintf(w, "### Drift SLIs, %s to %s\n", rep.From, rep.To)
+		for _, t := range tables(rep) {
+			fmt.Fprintf(w, "\n#### %s\n\n", t.title)
+			if len(t.rows) == 0 {
+				fmt.Fprintln(w, "(none)")
+				continue
+			}
+			fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(t.header, " | "), strings.Repeat("---|", len(t.header)))
+			for _, r := range t.rows {
+				esc := make([]string, len(r))
+				for i, c := range r {
+					esc[i] = strings.ReplaceAll(c, "|", `\|`)
+				}
+				fmt.Fprintf(w, "| %s |\n", strings.Join(esc, " | "))
+			}
 		}
-		writeUnits(w, rep, "- ")
+		writeTail(w, rep, "- ")
 		return nil
 	}
 	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 }
 
-func header(rep *Report) []string {
+type table struct {
+	title  string
+	header []string
+	rows   [][]string
+}
+
+func tables(rep *Report) []table {
 	group := "group"
 	if rep.By != "" {
 		group = rep.By
 	}
-	return []string{group, "events/day", "detect p50", "detect p95", "within SLA", "remediate p50", "remediate p95", "auto-healed", "meaningful", "open", "reopened", "accepted"}
-}
-
-func cells(r Row) []string {
-	return []string{r.Group, fmt.Sprintf("%.2f", r.EventsPerDay), dur(r.TimeToDetect, r.TimeToDetect.MedianSeconds), dur(r.TimeToDetect, r.TimeToDetect.P95Seconds),
-		percent(r.DetectedWithinSLA), dur(r.TimeToRemediate, r.TimeToRemediate.MedianSeconds), dur(r.TimeToRemediate, r.TimeToRemediate.P95Seconds),
-		percent(r.AutoRemediated), percent(r.Meaningful), fmt.Sprint(r.Open), fmt.Sprint(r.Reopened), fmt.Sprint(r.Accepted)}
-}
-
-// writeUnits lists the stale units (never counted as clean) and what is not computed, and why.
-func writeUnits(w io.Writer, rep *Report, bullet string) {
-	var stale []string
+	timing := table{title: "SLIs (M1–M5, M9, M10)", header: []string{group, "events/day", "detect p50", "detect p95", "within SLA",
+		"classify p50", "remediate p50", "remediate p95", "auto-healed", "policy", "meaningful"}}
+	counts := table{title: "Open drift at the window's end and resolutions (M8)", header: []string{group, "open", "unowned", "longest open", "reopened"}}
+	counts.header = append(counts.header, Resolutions...)
+	for _, r := range rep.Rows {
+		timing.rows = append(timing.rows, []string{r.Group, fmt.Sprintf("%.2f", r.EventsPerDay),
+			dur(r.TimeToDetect, r.TimeToDetect.MedianSeconds), dur(r.TimeToDetect, r.TimeToDetect.P95Seconds), percent(r.DetectedWithinSLA),
+			dur(r.TimeToClassify, r.TimeToClassify.MedianSeconds),
+			dur(r.TimeToRemediate, r.TimeToRemediate.MedianSeconds), dur(r.TimeToRemediate, r.TimeToRemediate.P95Seconds),
+			percent(r.AutoRemediated), percent(r.PolicyViolationRate), percent(r.Meaningful)})
+		longest := "-"
+		if l := r.LongestOpen; l != nil {
+			longest = fmt.Sprintf("%s %s/%s (since %s)", time.Duration(l.AgeSeconds)*time.Second, l.Unit, l.ResourceRef, l.FirstSeen)
+		}
+		c := []string{r.Group, fmt.Sprint(r.Open), fmt.Sprint(r.Unowned), longest, fmt.Sprint(r.Reopened)}
+		for _, k := range Resolutions {
+			c = append(c, fmt.Sprint(r.Resolutions[k]))
+		}
+		counts.rows = append(counts.rows, c)
+	}
+	budgets := table{title: fmt.Sprintf("Budgets (%d exhausted, %d burning of %d)", rep.Summary.BudgetsExhausted, rep.Summary.BudgetsBurning, rep.Summary.Budgets),
+		header: []string{"unit", "budget", "state", "burn rate", "judged/bad", "objective", "open", "since", "reason"}}
+	for _, b := range rep.Budgets {
+		judged := "-"
+		if b.Objective != "" {
+			judged = fmt.Sprintf("%d/%d", b.Judged, b.Bad)
+		}
+		budgets.rows = append(budgets.rows, []string{b.Unit, b.Name, b.State, or(b.BurnRate), judged, or(b.Objective), fmt.Sprint(b.Open), or(b.Since), or(b.Reason)})
+	}
+	stale := table{title: fmt.Sprintf("Stale units (%d of %d: never counted as clean)", rep.Summary.StaleUnits, rep.Summary.Units),
+		header: []string{"unit", "last successful evaluation", "stale after", "stale since"}}
 	for _, u := range rep.Units {
 		if u.Stale {
 			last := u.LastEvaluated
 			if last == "" {
 				last = "never"
 			}
-			stale = append(stale, fmt.Sprintf("%s (last successful evaluation: %s)", u.Unit, last))
+			stale.rows = append(stale.rows, []string{u.Unit, last, u.StaleAfter, or(u.StaleSince)})
 		}
 	}
-	fmt.Fprintf(w, "\nunits: %d, stale: %d\n", len(rep.Units), len(stale))
-	for _, s := range stale {
-		fmt.Fprintf(w, "%sstale: %s\n", bullet, s)
+	return []table{timing, counts, budgets, stale}
+}
+
+// writeTail prints the notes and what is not computed, and why.
+func writeTail(w io.Writer, rep *Report, bullet string) {
+	for _, sec := range []struct {
+		title string
+		m     map[string]string
+	}{{"notes", rep.Notes}, {"not computed", rep.NotComputed}} {
+		keys := make([]string, 0, len(sec.m))
+		for k := range sec.m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(w, "\n%s:\n", sec.title)
+		for _, k := range keys {
+			fmt.Fprintf(w, "%s%s: %s\n", bullet, k, sec.m[k])
+		}
 	}
-	keys := make([]string, 0, len(rep.NotComputed))
-	for k := range rep.NotComputed {
-		keys = append(keys, k)
+}
+
+func or(s string) string {
+	if s == "" {
+		return "-"
 	}
-	sort.Strings(keys)
-	fmt.Fprintln(w, "\nnot computed:")
-	for _, k := range keys {
-		fmt.Fprintf(w, "%s%s: %s\n", bullet, k, rep.NotComputed[k])
-	}
+	return s
 }
 
 func dur(s Stat, seconds float64) string {
