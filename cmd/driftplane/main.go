@@ -1,11 +1,13 @@
 // Command driftplane is the scheduled drift job:
 //
 //	driftplane scan --registry DIR [--format text|json|markdown|sarif] [--shard INDEX/COUNT] ...
+//	driftplane slo --evidence DIR|s3://bucket/prefix [--by unit|owner|domain|...] [--format table|json|markdown]
 //	driftplane version
 //	driftplane completion bash|zsh|fish|powershell
 //
 // scan exits 0 when no unit has blocking drift, 2 when one has, 3 when a unit's drift is
-// unknown, 64 on a usage error. Every flag can also be set from $DRIFTPLANE_<FLAG> (--parallel
+// unknown, 64 on a usage error. slo exits 2 when a drift budget is exhausted or a unit is stale,
+// 3 when the ledger cannot be read. Every flag can also be set from $DRIFTPLANE_<FLAG> (--parallel
 // is $DRIFTPLANE_PARALLEL); a flag on the command line wins.
 package main
 

@@ -134,10 +134,10 @@ spec: {kind: opentofu-stack, owner: team, environment: prod, riskTier: critical,
 		t.Errorf("drifted finding without its lifecycle: %+v", f[0])
 	}
 	// The ledger beside the evidence gives the SLIs: the drifted unit's drift appeared, and the
-	// broken unit, never evaluated successfully, is stale rather than clean.
+	// broken unit, never evaluated successfully, is stale rather than clean (so slo exits 2).
 	stdout.Reset()
-	if code := run([]string{"slo", "--evidence", evidenceDir, "--by", "unit", "--format", "json"}, &stdout, &stderr); code != 0 {
-		t.Fatalf("slo exit %d\n%s", code, stderr.String())
+	if code := run([]string{"slo", "--evidence", evidenceDir, "--by", "unit", "--format", "json"}, &stdout, &stderr); code != 2 {
+		t.Fatalf("slo exit %d, want 2 (a unit is stale)\n%s", code, stderr.String())
 	}
 	var slis struct {
 		Rows []struct {

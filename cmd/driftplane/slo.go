@@ -31,13 +31,22 @@ func newSLOCommand() *cobra.Command {
 		Short: "Print the drift SLIs of a window from the lifecycle ledger",
 		Long: `slo reads the lifecycle ledger that driftplane scan, the OpenTofu provider and the Argo CD
 reporter keep beside their evidence, and prints the drift SLIs of a window, grouped as asked:
-drift events per day, time to detect (change to first sighting) and the share detected within
-its risk's SLA, time to remediate, the share healed automatically, the share of drift that is
-meaningful rather than noise, what is open at the window's end, and the stale units (no
-successful evaluation within --stale-after: never counted as clean). SLIs the ledger cannot give
-yet are listed as not computed, never as zero.
+drift events per day (M1), time to detect (change to first sighting, M2) and the share detected
+within its risk's SLA, time to classify (M3: driftplane classifies when it detects), time to
+remediate (M4), the share healed automatically (M5), unowned open drift (M8), the share of
+policy drift (M9), the share of drift that is meaningful rather than noise (M10), reopened and
+accepted drift, resolutions by kind, what is open at the window's end and the longest-running
+open drift. SLIs the ledger cannot give yet (M6, M7) are listed as not computed, never as zero.
 
-Exit codes: 0 the SLIs were printed, 3 the ledger could not be read, 64 a usage error.`,
+It also prints each unit's drift budgets as its newest evaluation judged them, and the stale
+units: no successful evaluation within twice their schedule's interval (--stale-after for units
+without a schedule). A stale unit is never counted as clean, and its budgets count as exhausted.
+
+Records without transitions are never read (their keys say enough), so a ledger of a million
+records takes seconds.
+
+Exit codes: 0 the SLIs were printed, 2 they were printed and a budget is exhausted or a unit is
+stale, 3 the ledger could not be read, 64 a usage error.`,
 		Example: `  # The last week, per domain
   driftplane slo --evidence s3://drift-evidence/nightly --since 168h --by domain
 
@@ -54,7 +63,7 @@ Exit codes: 0 the SLIs were printed, 3 the ledger could not be read, 64 a usage 
 	fs.StringVar(&o.format, "format", "table", "table, json or markdown")
 	fs.DurationVar(&o.since, "since", 7*24*time.Hour, "window length, ending at --to")
 	fs.StringVar(&o.to, "to", "", "window end, RFC 3339 (default: now)")
-	fs.DurationVar(&o.staleAfter, "stale-after", 24*time.Hour, "a unit with no successful evaluation this long before the window's end is stale")
+	fs.DurationVar(&o.staleAfter, "stale-after", slo.DefaultStaleAfter, "a unit without a schedule and with no successful evaluation this long before the window's end is stale")
 	fs.StringVar(&o.s3Endpoint, "s3-endpoint", "", "S3-compatible endpoint for an s3:// ledger")
 	fs.BoolVar(&o.s3PathStyle, "s3-path-style", false, "path-style S3 addressing")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(slo.Formats, cobra.ShellCompDirectiveNoFileComp))
@@ -84,8 +93,8 @@ func (o *sloOptions) run(stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "driftplane slo: --format %q: want one of %s\n", o.format, strings.Join(slo.Formats, ", "))
 		return exitUsage
 	}
-	if o.since <= 0 {
-		fmt.Fprintln(stderr, "driftplane slo: --since must be positive")
+	if o.since <= 0 || o.staleAfter <= 0 {
+		fmt.Fprintln(stderr, "driftplane slo: --since and --stale-after must be positive")
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -104,5 +113,14 @@ func (o *sloOptions) run(stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "driftplane slo: %v\n", err)
 		return exitUsage
 	}
+	if rep.Breached() {
+		// A job or CI step that runs slo on a schedule fails like scan's blocking drift.
+		fmt.Fprintf(stderr, "driftplane slo: %d budget(s) exhausted, %d unit(s) stale\n", rep.Summary.BudgetsExhausted, rep.Summary.StaleUnits)
+		return exitBreached
+	}
 	return 0
 }
+
+// exitBreached is slo's exit code when a budget is exhausted or a unit stale: scan's for
+// blocking drift.
+const exitBreached = 2
