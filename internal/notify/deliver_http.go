@@ -98,7 +98,11 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// parseRetryAfter reads Retry-After as seconds or as an HTTP date (RFC 9110 §10.2.3).
+// maxRetryAfter bounds what a server can ask for, whatever it sends.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date (RFC 9110 §10.2.3), as a wait
+// between zero and maxRetryAfter.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -108,13 +112,10 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		if s <= 0 {
 			return 0
 		}
-		if s > int64(24*time.Hour/time.Second) {
-			s = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(s) * time.Second
+		return min(time.Duration(min(s, int64(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter)
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), maxRetryAfter)
 	}
 	return 0
 }
