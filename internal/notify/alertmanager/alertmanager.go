@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,8 @@ const DefaultTimeout = 10 * time.Second
 // maxAnnotation bounds an annotation's bytes: Alertmanager keeps alerts in memory and a
 // receiver's template may paste them into a chat message.
 const maxAnnotation = 4096
+
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // PostableAlert is Alertmanager API v2's postableAlert.
 type PostableAlert struct {
@@ -119,6 +122,12 @@ func New(name string, urls []string, opts ...Option) (*Receiver, error) {
 	}
 	for _, o := range opts {
 		o(r)
+	}
+	for k := range r.static {
+		// Alertmanager's classic label names; anything else would have every alert refused.
+		if !labelName.MatchString(k) {
+			return nil, fmt.Errorf("alertmanager receiver %s: %q is not a label name", name, k)
+		}
 	}
 	if r.resend <= 0 {
 		r.resend = DefaultResendInterval

@@ -105,4 +105,7 @@ func TestPeers(t *testing.T) {
 	if _, err := alertmanager.New("am", []string{"ftp://x"}); err == nil {
 		t.Error("a non-http URL was accepted")
 	}
+	if _, err := alertmanager.New("am", []string{ok.URL}, alertmanager.WithLabels(map[string]string{"team-name": "x"})); err == nil {
+		t.Error("a label name Alertmanager refuses was accepted")
+	}
 }
