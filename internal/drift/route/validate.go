@@ -112,7 +112,7 @@ func (p *Policy) Validate(at time.Time) error {
 	for i, l := range s.UnitLabels {
 		f := fmt.Sprintf("spec.unitLabels[%d]", i)
 		switch {
-		case !model.LabelName(l).IsValidLegacy():
+		case l == "" || LabelName(l) != l:
 			v.add(f, "%q is not a label name (letters, digits and '_', not starting with a digit)", l)
 		case slices.Contains(FindingLabels, l):
 			v.add(f, "%q is a finding label; a unit label cannot replace it", l)
