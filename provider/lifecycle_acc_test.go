@@ -168,3 +168,64 @@ data "drift_finding" "f" {
 		t.Fatalf("ledger: %v; want the drift reopened once its exception was gone", err)
 	}
 }
+
+// A budget objective declared in HCL over a real stack: the unit runs hourly, so three hours
+// without an evaluation make it stale; the stale period is a bad judgement, a 100% objective
+// has no room for one, and `tofu plan` fails naming the budget though the gate is none.
+func TestAccBudgetObjectiveCountsStaleness(t *testing.T) {
+	stack := newRealStack(t)
+	plan := stack.driftOutOfBand()
+	evidenceDir := t.TempDir()
+	t1 := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
+	unit := `
+data "drift_managed_unit" "u" {
+  name        = "payments-prod-network"
+  owner       = "platform-network"
+  environment = "prod"
+  risk_tier   = "critical"
+  gate        = "none"
+  schedule    = "@hourly"
+  budget {
+    name          = "other-detected-15m"
+    domain        = "other"
+    detect_within = "15m"
+    objective = {
+      target = 100
+      window = "24h"
+    }
+  }
+}
+`
+	finding := func(at time.Time) string {
+		return fmt.Sprintf(`
+data "drift_finding" "f" {
+  unit            = data.drift_managed_unit.u.policy_json
+  plan_json_path  = %q
+  evaluation_time = %q
+  evidence {
+    dir    = %q
+    ledger = true
+  }
+}
+`, plan, at.Format(time.RFC3339), evidenceDir)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: unit + finding(t1),
+				Check:  resource.TestCheckResourceAttr("data.drift_finding.f", "blocking_count", "0"),
+			},
+			{
+				Config: unit + finding(t1.Add(time.Hour)),
+				Check:  resource.TestCheckResourceAttr("data.drift_finding.f", "blocking_count", "0"),
+			},
+			{
+				Config: unit + finding(t1.Add(4 * time.Hour)),
+				ExpectError: diagRE("Unaccepted drift: local_file.managed",
+					"drift budget other-detected-15m is exhausted since "+t1.Add(3*time.Hour).Format(time.RFC3339),
+					"objective 100% over 24h missed: 1 of 1 judgements bad, burn rate inf"),
+			},
+		},
+	})
+}

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -75,6 +76,14 @@ type budgetModel struct {
 	MinRisk types.String `tfsdk:"min_risk"`
 	MaxOpen types.Int64  `tfsdk:"max_open"`
 	MaxAge  types.String `tfsdk:"max_age"`
+	// DetectWithin and Objective: see drift.Budget.
+	DetectWithin types.String    `tfsdk:"detect_within"`
+	Objective    *objectiveModel `tfsdk:"objective"`
+}
+
+type objectiveModel struct {
+	Target types.Float64 `tfsdk:"target"`
+	Window types.String  `tfsdk:"window"`
 }
 
 type domainOverrideModel struct {
@@ -179,6 +188,15 @@ func (d *ManagedUnitDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 					"max_open":    schema.Int64Attribute{Optional: true, MarkdownDescription: "How many unaccepted drifts may be open at once; `0` tolerates none."},
 					"max_age": schema.StringAttribute{Optional: true, MarkdownDescription: "How long one drift may stay open, e.g. `10m` or `168h`; " +
 						"judged on the lifecycle ledger's first sighting (`drift_finding`'s `evidence { ledger = true }`)."},
+					"detect_within": schema.StringAttribute{Optional: true, MarkdownDescription: "How long after the change (as the audit source dates it) " +
+						"a drift may be first seen, e.g. `15m`; judged where the change time is known."},
+					"objective": schema.SingleNestedAttribute{Optional: true, MarkdownDescription: "An SLO over `max_age` and `detect_within`: " +
+						"`target` percent of the judgements in `window` must be good (each resolution against `max_age`, each detection against " +
+						"`detect_within`, each period the unit went stale). When the error budget is spent the budget is exhausted. Needs the ledger.",
+						Attributes: map[string]schema.Attribute{
+							"target": schema.Float64Attribute{Required: true, MarkdownDescription: "Percent of judgements that must be good, above 0 and at most 100, e.g. `95`."},
+							"window": schema.StringAttribute{Required: true, MarkdownDescription: "The period judged, e.g. `720h` (at most 2160h)."},
+						}},
 				}},
 			},
 			"domain_override": schema.ListNestedBlock{
@@ -316,7 +334,10 @@ func (m *managedUnitModel) toUnit() *drift.ManagedUnit {
 	}
 	for _, b := range m.Budgets {
 		nb := drift.Budget{Name: b.Name.ValueString(), Domain: strings.ToLower(b.Domain.ValueString()), Class: b.Class.ValueString(),
-			MinRisk: b.MinRisk.ValueString(), MaxAge: b.MaxAge.ValueString()}
+			MinRisk: b.MinRisk.ValueString(), MaxAge: b.MaxAge.ValueString(), DetectWithin: b.DetectWithin.ValueString()}
+		if o := b.Objective; o != nil {
+			nb.Objective = &drift.BudgetObjective{Target: strconv.FormatFloat(o.Target.ValueFloat64(), 'f', -1, 64), Window: o.Window.ValueString()}
+		}
 		if !b.MaxOpen.IsNull() {
 			n := int(b.MaxOpen.ValueInt64())
 			nb.MaxOpen = &n

@@ -355,3 +355,44 @@ func TestRunWritesNoSecretToLedgerOrEvidence(t *testing.T) {
 		}
 	}
 }
+
+// A budget objective is judged on the unit's own ledger: a drift resolved within maxAge is
+// good, one resolved after it is bad, and the hours the unit went without an evaluation beyond
+// its schedule are bad too; the record keeps the budgets as judged and the unit's staleness bound.
+func TestRunJudgesBudgetObjectivesOnTheLedger(t *testing.T) {
+	ctx := context.Background()
+	store := blob.Dir(t.TempDir())
+	unit, err := drift.DecodeUnit("unit", []byte(`{"apiVersion":"drift.driftplane.io/v1alpha1","kind":"DriftManagedUnit",
+		"metadata":{"name":"web"},"spec":{"kind":"kubernetes","owner":"team-web","environment":"prod","riskTier":"high","gate":"none",
+		"schedule":"1h","budgets":[{"name":"config-30m","domain":"workload","maxAge":"30m","objective":{"target":"50","window":"24h"}}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	drifted := pipeline.KubernetesObjects{Pairs: []pipeline.ObjectPair{configMapPair()}}
+	same := configMapPair()
+	same.Live = same.Desired
+	clean := pipeline.KubernetesObjects{Pairs: []pipeline.ObjectPair{same}}
+	t1 := time.Now().UTC().Add(time.Hour).Truncate(time.Second)
+	var last *pipeline.Result
+	for _, step := range []struct {
+		after time.Duration
+		src   pipeline.Source
+	}{
+		{0, drifted}, {20 * time.Minute, clean}, // resolved in 20m: good
+		{time.Hour, drifted}, {2 * time.Hour, clean}, // resolved in 1h: bad
+		{6 * time.Hour, clean}, // 4h without an evaluation, 2h allowed: stale since 4h, bad
+	} {
+		if last, err = pipeline.Run(ctx, pipeline.Request{Unit: unit, At: t1.Add(step.after), Source: step.src, Ledger: store}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := last.Report.Budgets[0]
+	if b.State != drift.BudgetExhausted || b.Judged != 3 || b.Bad != 2 || b.BurnRate != "1.33" || b.Since != t1.Add(2*time.Hour).Format(time.RFC3339) ||
+		!strings.Contains(b.Reason, "objective 50% over 24h missed") {
+		t.Fatalf("budget %+v", b)
+	}
+	rec, _, err := ledger.Latest(ctx, store, "web")
+	if err != nil || len(rec.Budgets) != 1 || rec.Budgets[0].State != drift.BudgetExhausted || rec.StaleAfter != "2h0m0s" {
+		t.Fatalf("ledger record %+v (%v)", rec, err)
+	}
+}
