@@ -6,8 +6,9 @@
 //
 // INFO findings (controller-owned drift, provider read noise) are routed nowhere by default:
 // a route sends them only when it, or a route above it, has a positive matcher on risk or
-// severity that accepts "INFO" (risk="INFO", severity=~"INFO|LOW"). A negative matcher such as
-// risk!="HIGH" does not count, and neither does the root, which matches everything. Without that
+// severity that names and accepts INFO (risk="INFO", severity=~"INFO|LOW"). A negative matcher
+// such as risk!="HIGH", a catch-all such as risk=~".*", and the root, which matches everything,
+// do not count. Without that
 // rule the catch-all root would page or ticket owners for drift that is the system working as
 // designed, which is the noise the routing policy exists to remove.
 package route

@@ -243,14 +243,16 @@ func TestSilences(t *testing.T) {
 }
 
 // TestInfoRoutedNowhere: INFO findings are held unless a route (or an ancestor) accepts INFO with
-// a positive risk or severity matcher; a negative matcher that happens to let INFO through does
-// not count.
+// a positive risk or severity matcher that names it; a negative matcher or a catch-all regex that
+// happens to let INFO through does not count.
 func TestInfoRoutedNowhere(t *testing.T) {
 	p := mustDecode(t, head+`  route:
     receivers: [root]
     routes:
       - matchers: ['risk!="HIGH"', 'domain="cost"']
         receivers: [a]
+      - matchers: ['risk=~".*"', 'domain="secrets"']
+        receivers: [c]
       - matchers: ['severity=~"INFO|LOW"', 'domain="workload"']
         receivers: [b]
         routes:
@@ -264,6 +266,8 @@ func TestInfoRoutedNowhere(t *testing.T) {
 		{Labels{"risk": "INFO", "domain": "data"}, false, "root"},
 		{Labels{"risk": "INFO", "domain": "cost"}, false, "a"},
 		{Labels{"risk": "LOW", "domain": "cost"}, true, "a"},
+		{Labels{"risk": "INFO", "domain": "secrets"}, false, "c"}, // a catch-all regex does not name INFO
+		{Labels{"risk": "LOW", "domain": "secrets"}, true, "c"},
 		{Labels{"risk": "INFO", "domain": "workload"}, true, "b"},
 		{Labels{"risk": "INFO", "domain": "workload", "unit": "web"}, true, "c"}, // inherits the parent's explicit INFO
 	} {

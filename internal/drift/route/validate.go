@@ -284,7 +284,10 @@ func (c *compiler) compile(f, path string, r *v1alpha1.DriftRoute, parent *node,
 			continue
 		}
 		for _, m := range ms {
-			if (m.Name == LabelRisk || m.Name == LabelSeverity) && (m.Type == labels.MatchEqual || m.Type == labels.MatchRegexp) && m.Matches(string(drift.RiskInfo)) {
+			// Explicit means a positive matcher that names INFO: risk=~".*" lets INFO through
+			// without anyone having decided that INFO should be sent.
+			if (m.Name == LabelRisk || m.Name == LabelSeverity) && (m.Type == labels.MatchEqual || m.Type == labels.MatchRegexp) &&
+				m.Matches(string(drift.RiskInfo)) && strings.Contains(m.Value, string(drift.RiskInfo)) {
 				n.infoExplicit = true
 			}
 		}
