@@ -5,7 +5,7 @@
 //	driftplane version
 //	driftplane completion bash|zsh|fish|powershell
 //
-// scan exits 0 when no unit has blocking drift, 2 when one has, 3 when a unit's drift is
+// scan exits 0 when no unit has blocking drift, 2 when one has or a drift budget is exhausted, 3 when a unit's drift is
 // unknown, 64 on a usage error. slo exits 2 when a drift budget is exhausted or a unit is stale,
 // 3 when the ledger cannot be read. Every flag can also be set from $DRIFTPLANE_<FLAG> (--parallel
 // is $DRIFTPLANE_PARALLEL); a flag on the command line wins.
@@ -96,7 +96,7 @@ On a terminal, with the text or markdown format, a status line shows the units d
 failed; it is not shown with --quiet, with --format json or sarif, when $CI is set, or when
 stderr is not a terminal.
 
-Exit codes: 0 no blocking drift, 2 blocking drift, 3 a unit's drift is unknown (it wins),
+Exit codes: 0 no blocking drift, 2 blocking drift or an exhausted drift budget, 3 a unit's drift is unknown (it wins),
 64 a usage error.`,
 		Example: `  # Scan a registry, four stacks at a time
   driftplane scan --registry ./registry --parallel 4

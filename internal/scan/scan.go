@@ -43,7 +43,9 @@ type Result struct {
 	Error    string          `json:"error,omitempty"`
 	Evidence string          `json:"evidence,omitempty"`
 	Findings []drift.Finding `json:"findings"`
-	Took     time.Duration   `json:"took_ns"`
+	// Budgets are the unit's drift budgets as this evaluation judged them.
+	Budgets []drift.BudgetState `json:"budgets,omitempty"`
+	Took    time.Duration       `json:"took_ns"`
 }
 
 // StatusUnknown is a unit whose drift could not be observed.
@@ -278,7 +280,7 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 		return unknown(fmt.Errorf("evidence: %w", err))
 	}
 	rep := res.Report
-	r.Status, r.Blocking, r.Summary, r.Findings = rep.Status, rep.BlockingCount, rep.Summary, rep.Findings
+	r.Status, r.Blocking, r.Summary, r.Findings, r.Budgets = rep.Status, rep.BlockingCount, rep.Summary, rep.Findings, rep.Budgets
 	r.Evidence = res.EvidenceLocation
 	return r
 }
@@ -367,16 +369,27 @@ func lastLines(s string, n int) string {
 }
 
 // ExitCode is the scan's verdict: 0 when every unit is clean or drifts below its gate, 2 when a
-// unit has blocking drift, 3 when a unit's drift is unknown (which wins: unknown is never clean).
+// unit has blocking drift or an exhausted drift budget (even with nothing open: a spent
+// objective is the domain's verdict), 3 when a unit's drift is unknown (which wins: unknown is
+// never clean).
 func ExitCode(results []Result) int {
 	code := 0
 	for _, r := range results {
 		switch {
 		case r.Status == StatusUnknown:
 			return 3
-		case r.Blocking > 0:
+		case r.Blocking > 0 || exhausted(r.Budgets):
 			code = 2
 		}
 	}
 	return code
+}
+
+func exhausted(bs []drift.BudgetState) bool {
+	for _, b := range bs {
+		if b.State == drift.BudgetExhausted {
+			return true
+		}
+	}
+	return false
 }

@@ -256,3 +256,19 @@ func TestSecretsNeverOutput(t *testing.T) {
 		t.Errorf("record does not decode: %v", err)
 	}
 }
+
+// An exhausted budget fails the scan even when nothing is open to block (a spent objective);
+// burning budgets do not; unknown still wins.
+func TestExitCodeBudgets(t *testing.T) {
+	clean := Result{Unit: "a", Status: drift.StatusClean, Budgets: []drift.BudgetState{{Name: "b", State: drift.BudgetBurning}}}
+	spent := Result{Unit: "b", Status: drift.StatusClean, Budgets: []drift.BudgetState{{Name: "cost-7d", State: drift.BudgetExhausted}}}
+	if got := ExitCode([]Result{clean}); got != 0 {
+		t.Errorf("burning budget: exit %d", got)
+	}
+	if got := ExitCode([]Result{clean, spent}); got != 2 {
+		t.Errorf("exhausted budget: exit %d, want 2", got)
+	}
+	if got := ExitCode([]Result{spent, {Unit: "c", Status: StatusUnknown}}); got != 3 {
+		t.Errorf("with an unknown unit: exit %d, want 3", got)
+	}
+}
