@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -271,5 +272,39 @@ data "drift_route" "r" {
 				ExpectError: diagRE(`silence[0].expires_at`, `more than 90 days after the evaluation time`),
 			},
 		},
+	})
+}
+
+// TestAccRouteFindings: the findings drift_finding reports on a real plan are routed as the
+// policy says: the security group opened to the world pages security, the database's drift in
+// production pages its team, and the instance's LOW state drift is a ticket for the owner.
+func TestAccRouteFindings(t *testing.T) {
+	requireTofu(t)
+	plan, _ := filepath.Abs("testdata/network-plan.json")
+	policy := exampleRouteHCL[:strings.Index(exampleRouteHCL, "  finding {")] + `
+  dynamic "finding" {
+    for_each = data.drift_finding.f.findings
+    content {
+      finding_json = jsonencode(finding.value)
+    }
+  }
+}
+`
+	r := "data.drift_route.r"
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: unitHCL("none") + findingHCL(plan) + policy,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckTypeSetElemNestedAttrs(r, "decisions.*", map[string]string{
+					"name": "security", "receivers.0": "security-pager", "page": "true", "create_incident": "true",
+					"group_key": `route.routes[0]:{domain="network",resource="module.net.aws_security_group.web"}`}),
+				resource.TestCheckTypeSetElemNestedAttrs(r, "decisions.*", map[string]string{
+					"name": "prod-high", "receivers.0": "team-pager", "group_key": `route.routes[1]:{owner="platform-network"}`}),
+				resource.TestCheckTypeSetElemNestedAttrs(r, "decisions.*", map[string]string{
+					"route": "route", "receivers.0": "owner-tickets", "create_issue": "true", "page": "false",
+					"group_key": `route:{owner="platform-network",unit="payments-prod-network"}`}),
+			),
+		}},
 	})
 }
