@@ -288,11 +288,7 @@ func (c *Controller) syncReport(ctx context.Context, app *unstructured.Unstructu
 	next, evalErr := c.evaluateGuarded(ctx, app, dr, key, ref, prev, start, refusal)
 	if evalErr != nil {
 		c.cfg.Metrics.Failed(key)
-		freshness, _, _ := unstructured.NestedInt64(dr.Object, "spec", "freshnessSeconds")
-		if freshness <= 0 {
-			freshness = 900
-		}
-		c.cfg.Metrics.Stale(key, prev == nil || start.Unix()-prev.LastEvaluatedEpoch > freshness)
+		c.cfg.Metrics.Stale(key, prev == nil || start.Sub(time.Unix(prev.LastEvaluatedEpoch, 0)) > staleBoundOf(dr))
 	} else {
 		c.cfg.Metrics.Evaluated(key, next, c.cfg.Now().Sub(start), start)
 	}
@@ -333,6 +329,9 @@ func (c *Controller) evaluateGuarded(ctx context.Context, app, dr *unstructured.
 		return StatusFromError(refusal, dr.GetGeneration(), now, prev), refusal
 	}
 	next, policy, err := c.evaluate(ctx, app, dr, key, ref, prev, now)
+	if err == nil {
+		c.cfg.Metrics.Configured(key, policy)
+	}
 	if err == nil && c.cfg.AutoHeal && c.cfg.Healer != nil {
 		c.heal(ctx, app, policy, &next, now)
 	}

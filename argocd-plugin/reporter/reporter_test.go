@@ -189,7 +189,7 @@ func TestDashboardQueriesExportedMetrics(t *testing.T) {
 	m.Evaluated("argocd/web", Status{Findings: []StatusFinding{{Finding: drift.Finding{FindingID: "a", DriftClass: drift.ClassState, Risk: drift.RiskLow}}}}, time.Second, time.Now())
 	// b appears with an actor time (time to classification) and a resolves (drift window); a
 	// budget is exhausted.
-	m.Evaluated("argocd/web", Status{Findings: []StatusFinding{{Finding: drift.Finding{FindingID: "b", DriftClass: drift.ClassState, Risk: drift.RiskLow,
+	m.Evaluated("argocd/web", Status{Findings: []StatusFinding{{Finding: drift.Finding{FindingID: "b", ResourceRef: "v1/ConfigMap/web/b", DriftClass: drift.ClassState, Risk: drift.RiskLow,
 		ActorDetail: &drift.Actor{Username: "alice", Time: time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)}}}},
 		Budgets: []drift.BudgetState{{Name: "identity-zero", State: drift.BudgetExhausted, Open: 1}}}, time.Second, time.Now())
 	m.Stale("argocd/web", true)
