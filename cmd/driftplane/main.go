@@ -75,6 +75,7 @@ a flag on the command line wins.`,
 // scanOptions are `driftplane scan`'s flags.
 type scanOptions struct {
 	registry, format, tofu, shard, evidence, s3Endpoint, digestKeyFile string
+	routingPolicy                                                      string
 	parallel, shards                                                   int
 	timeout                                                            time.Duration
 	s3PathStyle, quiet                                                 bool
@@ -95,6 +96,11 @@ unknown, never clean.
 On a terminal, with the text or markdown format, a status line shows the units done, running and
 failed; it is not shown with --quiet, with --format json or sarif, when $CI is set, or when
 stderr is not a terminal.
+
+With --routing-policy (a DriftRoutingPolicy) and --evidence, each unit's findings are sent to
+the receivers the policy routes them to, once per transition (appeared, changed, resolved) and
+again by each route's repeatInterval; outcomes are recorded beside the ledger. A receiver that
+fails is a warning on stderr, retried by the next scan; it never changes the exit code.
 
 Exit codes: 0 no blocking drift, 2 blocking drift or an exhausted drift budget, 3 a unit's drift is unknown (it wins),
 64 a usage error.`,
@@ -128,11 +134,13 @@ Exit codes: 0 no blocking drift, 2 blocking drift or an exhausted drift budget, 
 	fs.StringVar(&o.digestKeyFile, "digest-key-file", "", "file holding this installation's key for digests of sensitive values, created when absent\n(default: $"+digestkey.EnvKey+", else the file $"+digestkey.EnvFile+", else ~/.config/driftplane/digest-key)")
 	fs.Int64Var(&o.maxPlan, "max-plan-bytes", 0, "bound on one unit's plan JSON (default 256 MiB)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line on a terminal")
+	fs.StringVar(&o.routingPolicy, "routing-policy", "", "DriftRoutingPolicy file: tell each finding's receivers (needs --evidence; secrets from env)")
 	// $DRIFTPLANE_DIGEST_KEY_FILE already means the key file of the digest key chain, after
 	// $DRIFTPLANE_DIGEST_KEY; the flag wins over both, so the variable must not set the flag.
 	cli.NoEnv(fs, "digest-key-file")
 	_ = cmd.MarkFlagDirname("registry")
 	_ = cmd.MarkFlagFilename("digest-key-file")
+	_ = cmd.MarkFlagFilename("routing-policy", "yaml", "yml", "json")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json", "markdown", "sarif"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -173,6 +181,16 @@ func (o *scanOptions) run(stdout, stderr io.Writer) int {
 		}
 		// The lifecycle ledger lives beside the evidence (ledger/<unit>/...).
 		opts.Evidence, opts.Ledger = store, store
+	}
+	if o.routingPolicy != "" {
+		if opts.Ledger == nil {
+			fmt.Fprintln(stderr, "driftplane scan: --routing-policy needs --evidence (the ledger says what was told and what ended)")
+			return exitUsage
+		}
+		if opts.Notify, err = newNotifyHook(ctx, o.routingPolicy, opts.Ledger); err != nil {
+			fmt.Fprintf(stderr, "driftplane scan: %v\n", err)
+			return exitUsage
+		}
 	}
 	fmt.Fprintf(stderr, "driftplane scan: %d unit(s) in shard %d/%d; sensitive values digested with the key from %s\n", len(units), index, count, source)
 	var status *statusLine

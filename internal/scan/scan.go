@@ -74,6 +74,10 @@ type Options struct {
 	// Ledger keeps the lifecycle of findings across scans (driftplane scan keeps it in the
 	// evidence store); nil keeps none.
 	Ledger ledger.Store
+	// Notify, when set, is called after each unit's successful evaluation (the routing policy's
+	// notifier). What it returns are warnings, printed on Progress: a receiver that fails never
+	// changes a unit's status or the exit code, and never loses a finding.
+	Notify func(ctx context.Context, unit *drift.ManagedUnit, res *pipeline.Result) []string
 	// scanUnit replaces scanOne in this package's tests (to inject failures); nil in use.
 	scanUnit func(ctx context.Context, u Unit, o Options) Result
 }
@@ -225,6 +229,9 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	start := o.Now()
 	r := Result{Unit: u.Policy.Metadata.Name, Stack: u.StackDir, Findings: []drift.Finding{}}
 	defer func() { r.Took = o.Now().Sub(start) }()
+	// Notifications get the scan's context, not the unit's time limit: the notifier has its own
+	// deadline, and a plan that used most of the unit's time must not starve them.
+	scanCtx := ctx
 	unknown := func(err error) Result {
 		r.Status, r.Error = StatusUnknown, err.Error()
 		r.Summary = "drift unknown: " + err.Error()
@@ -282,6 +289,13 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	rep := res.Report
 	r.Status, r.Blocking, r.Summary, r.Findings, r.Budgets = rep.Status, rep.BlockingCount, rep.Summary, rep.Findings, rep.Budgets
 	r.Evidence = res.EvidenceLocation
+	if o.Notify != nil {
+		for _, w := range o.Notify(scanCtx, u.Policy, res) {
+			if o.Progress != nil {
+				fmt.Fprintf(o.Progress, "driftplane scan: warning: %s\n", w)
+			}
+		}
+	}
 	return r
 }
 
