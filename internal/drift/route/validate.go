@@ -53,6 +53,9 @@ var (
 	// A setting whose name says it is a credential must come from secretRef: policy files are
 	// committed to Git and published as policy_json.
 	secretishRE = regexp.MustCompile(`(?i)token|secret|passw|api_?key|routing_?key|auth|credential|hmac|signing|private`)
+	// Values in the published formats of the credentials receivers use, whatever the setting is
+	// called: GitHub and GitLab tokens, Slack tokens and incoming-webhook URLs, PEM keys.
+	credentialValueRE = regexp.MustCompile(`(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{16,}|xox[abposr]-[A-Za-z0-9-]{10,}|hooks\.slack\.com/(services|workflows|triggers)/|-----BEGIN [A-Z ]*PRIVATE KEY)`)
 )
 
 type node struct {
@@ -169,7 +172,9 @@ func validateReceiver(v *validator, f string, r *v1alpha1.RoutingReceiver) {
 		return
 	}
 	if r.URL != "" {
-		if why := urlError(r.URL); why != "" {
+		if credentialValueRE.MatchString(r.URL) {
+			v.add(f+".url", "holds a credential (a token or a secret webhook URL): reference it with urlFrom")
+		} else if why := urlError(r.URL); why != "" {
 			v.add(f+".url", "%s", why)
 		}
 		if r.URLFrom != nil {
@@ -215,6 +220,8 @@ func validateReceiver(v *validator, f string, r *v1alpha1.RoutingReceiver) {
 			v.add(f+".settings", "%q is not a setting name (letters, digits, '.', '_', '-')", k)
 		case secretishRE.MatchString(k):
 			v.add(f+".settings."+k, "looks like a credential: reference it with secretRef, never inline")
+		case credentialValueRE.MatchString(val):
+			v.add(f+".settings."+k, "holds a credential (its value has a token's format): reference it with secretRef, never inline")
 		case strings.Contains(val, "://") && urlError(val) != "":
 			v.add(f+".settings."+k, "%s", urlError(val))
 		}
