@@ -478,6 +478,25 @@ spec:
 	}
 }
 
+// TestReceiverSettingsAccepted: the settings receivers use are not mistaken for credentials.
+func TestReceiverSettingsAccepted(t *testing.T) {
+	_, err := Decode("r.yaml", []byte(`apiVersion: drift.driftplane.io/v1alpha1
+kind: DriftRoutingPolicy
+metadata: {name: t}
+spec:
+  receivers:
+    - name: g
+      type: gitea
+      url: https://gitea.example/api
+      secretRef: {name: gitea, key: token}
+      settings: {repository: acme/drift, label: drift, labels: "drift,infra", authors: "driftplane-bot", resendInterval: 1h}
+  route: {receivers: [g]}
+`), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestDecodeStrict: unknown fields, other kinds and empty documents are errors.
 func TestDecodeStrict(t *testing.T) {
 	for _, tc := range []struct{ doc, want string }{

@@ -52,7 +52,7 @@ var (
 	keyRE     = regexp.MustCompile(`^[-._A-Za-z0-9]+$`)
 	// A setting whose name says it is a credential must come from secretRef: policy files are
 	// committed to Git and published as policy_json.
-	secretishRE = regexp.MustCompile(`(?i)token|secret|passw|api_?key|routing_?key|auth|credential|hmac|signing|private`)
+	secretishRE = regexp.MustCompile(`(?i)token|secret|passw|api_?key|routing_?key|^auth$|authoriz|authentic|bearer|credential|hmac|signing|private_?key`)
 	// Values in the published formats of the credentials receivers use, whatever the setting is
 	// called: GitHub and GitLab tokens, Slack tokens and incoming-webhook URLs, PEM keys.
 	credentialValueRE = regexp.MustCompile(`(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{16,}|xox[abposr]-[A-Za-z0-9-]{10,}|hooks\.slack\.com/(services|workflows|triggers)/|-----BEGIN [A-Z ]*PRIVATE KEY)`)
