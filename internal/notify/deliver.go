@@ -131,7 +131,7 @@ type Dispatcher struct {
 	sink            OutcomeSink
 	now             func() time.Time
 
-	run    sync.Mutex // one Dispatch at a time: each reads and rewrites the queue
+	run    chan struct{} // one Dispatch at a time (a channel, so waiting for it keeps the deadline)
 	mu     sync.Mutex
 	q      []queued // oldest first
 	sinkMu sync.Mutex
@@ -146,6 +146,7 @@ type queued struct {
 // NewDispatcher is a Dispatcher over receivers (each reached by its Name).
 func NewDispatcher(receivers []Receiver, opts ...DispatcherOption) (*Dispatcher, error) {
 	p := &Dispatcher{
+		run:             make(chan struct{}, 1),
 		receivers:       map[string]Receiver{},
 		deadline:        DefaultDeadline,
 		receiverTimeout: DefaultReceiverTimeout,
@@ -184,8 +185,8 @@ func NewDispatcher(receivers []Receiver, opts ...DispatcherOption) (*Dispatcher,
 // UseReceivers replaces the receivers of the same names and adds the others (a configuration
 // reload): the queue is kept and goes to the new ones.
 func (p *Dispatcher) UseReceivers(receivers ...Receiver) error {
-	p.run.Lock()
-	defer p.run.Unlock()
+	p.run <- struct{}{}
+	defer func() { <-p.run }()
 	next := make(map[string]Receiver, len(p.receivers)+len(receivers))
 	for k, v := range p.receivers {
 		next[k] = v
@@ -238,11 +239,17 @@ type job struct {
 // Dispatch delivers work (and what earlier Dispatches left queued) and returns by ctx's deadline
 // or the Dispatcher's, whichever is sooner, with one final outcome per notification and receiver.
 // The sink sees retrying outcomes as they happen and the final ones in one call at the end.
+// Called while another Dispatch runs, it waits for it only until its own deadline, and then
+// queues its work untried (failed outcomes) for the next.
 func (p *Dispatcher) Dispatch(ctx context.Context, work []Work) Result {
-	p.run.Lock()
-	defer p.run.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, p.deadline)
 	defer cancel()
+	select {
+	case p.run <- struct{}{}:
+		defer func() { <-p.run }()
+	case <-ctx.Done():
+		return p.busy(ctx, work)
+	}
 
 	jobs, superseded := p.plan(work)
 	var res Result
@@ -415,20 +422,59 @@ func (p *Dispatcher) try(ctx context.Context, r Receiver, group []Notification) 
 	}
 }
 
-// requeue keeps failed notifications for the next Dispatch, dropping the oldest when they
-// exceed the queue limit, and says which it kept.
+// requeue keeps failed notifications for the next Dispatch (a newer one of the same drift at the
+// same receiver replacing an older), dropping the oldest beyond the queue limit, and says which
+// drifts it kept.
 func (p *Dispatcher) requeue(failed []queued) map[key]bool {
-	if drop := len(failed) - p.queueLimit; drop > 0 {
-		failed = failed[drop:]
-	}
-	kept := make(map[key]bool, len(failed))
-	for _, q := range failed {
-		kept[key{q.receiver, fingerprintOf(q.n)}] = true
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.q = failed
+	var q []queued
+	at := map[key]int{}
+	// What is already queued was queued after this Dispatch took the queue (by a Dispatch that
+	// found it busy), so it is newer than failed: it goes after, and wins for its drift.
+	all := make([]queued, 0, len(failed)+len(p.q))
+	all = append(append(all, failed...), p.q...)
+	for _, x := range all {
+		k := key{x.receiver, fingerprintOf(x.n)}
+		if i, ok := at[k]; ok {
+			q[i] = x
+			continue
+		}
+		at[k] = len(q)
+		q = append(q, x)
+	}
+	if drop := len(q) - p.queueLimit; drop > 0 {
+		q = q[drop:]
+	}
+	kept := make(map[key]bool, len(q))
+	for _, x := range q {
+		kept[key{x.receiver, fingerprintOf(x.n)}] = true
+	}
+	p.q = q
 	return kept
+}
+
+// busy queues work that could not start before its deadline because another Dispatch held the
+// queue, with failed outcomes saying so.
+func (p *Dispatcher) busy(ctx context.Context, work []Work) Result {
+	var items []queued
+	for _, w := range work {
+		for _, n := range w.Group {
+			items = append(items, queued{receiver: w.Receiver, n: n})
+		}
+	}
+	kept := p.requeue(items)
+	var res Result
+	err := errors.New("not tried: another delivery ran past this one's deadline")
+	for _, x := range items {
+		o := outcomeOf(x.receiver, x.n, p.stamp(), OutcomeFailed, 0, err)
+		o.Requeued = kept[key{o.Receiver, o.Fingerprint}]
+		res.Outcomes = append(res.Outcomes, o)
+	}
+	var mu sync.Mutex
+	p.emit(ctx, res.Outcomes, &res, &mu)
+	res.Pending = len(p.Pending())
+	return res
 }
 
 func (p *Dispatcher) stamp() string { return p.now().UTC().Format(time.RFC3339) }

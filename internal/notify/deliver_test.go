@@ -376,3 +376,50 @@ func TestRetryable(t *testing.T) {
 		}
 	}
 }
+
+// A Dispatch called while another runs past its deadline returns by its own deadline; its work
+// is queued, not lost, and the next Dispatch delivers it.
+func TestDispatchWhileBusyKeepsItsDeadline(t *testing.T) {
+	release := make(chan struct{})
+	var slow atomic.Bool
+	slow.Store(true)
+	r := &fake{name: "r", send: func(ctx context.Context, _ int) error {
+		if slow.Load() {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}}
+	d, _ := notify.NewDispatcher([]notify.Receiver{r}, notify.WithDeadline(2*time.Second), notify.WithReceiverTimeout(2*time.Second), fastRetry(1))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Dispatch(context.Background(), []notify.Work{{Receiver: "r", Group: []notify.Notification{note("fp-1", notify.StateFiring)}}})
+	}()
+	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res := d.Dispatch(ctx, []notify.Work{{Receiver: "r", Group: []notify.Notification{note("fp-2", notify.StateResolved)}}})
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("the second Dispatch took %s", took)
+	}
+	if len(res.Outcomes) != 1 || res.Outcomes[0].Outcome != notify.OutcomeFailed || !res.Outcomes[0].Requeued {
+		t.Fatalf("busy outcome %+v", res.Outcomes)
+	}
+	close(release)
+	<-done
+	slow.Store(false)
+	res = d.Dispatch(context.Background(), nil)
+	if len(res.Failed()) != 0 || res.Pending != 0 {
+		t.Fatalf("later run: %+v", res)
+	}
+	got := r.delivered()
+	sort.Strings(got)
+	if fmt.Sprint(got) != "[fp-1/firing fp-2/resolved]" {
+		t.Fatalf("delivered %v", got)
+	}
+}
