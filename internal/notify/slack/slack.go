@@ -222,6 +222,10 @@ func findingBlocks(n notify.Notification) []Block {
 		field("Action", string(f.RecommendedAction)),
 		field("Evidence", evidence),
 	}
+	if l := linkTo(n.EvidenceURI, "evidence record"); l != "" {
+		// An evidence store served over http(s) is one click away; the digest stays as text.
+		fields[len(fields)-1].Text = notify.Truncate("*Evidence:*\n"+l+"\n"+Escape(f.Evidence), maxField)
+	}
 	lead := "*" + Escape(f.ResourceRef) + "* drifted"
 	if f.Deleted {
 		lead = "*" + Escape(f.ResourceRef) + "* was deleted outside IaC"
@@ -235,7 +239,7 @@ func findingBlocks(n notify.Notification) []Block {
 			lead += " at " + Escape(n.ResolvedAt)
 		}
 	}
-	if l := link(n.Link); l != "" {
+	if l := linkTo(n.Link, "Open"); l != "" {
 		lead += "  " + l
 	}
 	blocks := []Block{
@@ -268,12 +272,12 @@ func blockingNote(b bool) string {
 	return ""
 }
 
-// link is a Slack link to u when it is a plain http(s) URL (no character that would end or split
-// Slack's <url|text> syntax), empty otherwise.
-func link(u string) string {
+// linkTo is a Slack link to u labelled text when u is a plain http(s) URL (no character that
+// would end or split Slack's <url|text> syntax), empty otherwise.
+func linkTo(u, text string) string {
 	p, err := url.Parse(u)
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || strings.ContainsAny(u, "<>|& \n") {
 		return ""
 	}
-	return "<" + u + "|Open>"
+	return "<" + u + "|" + text + ">"
 }

@@ -48,6 +48,7 @@ func group() []notify.Notification {
 			Risk: drift.RiskHigh, ChangedFields: []string{"/ingress/0/cidr_blocks"}, RecommendedAction: drift.ActionRuntimeRevert,
 			Evidence: "sha256:3333", AcceptedBy: "EXC-7"},
 		State: notify.StateResolved, Resolution: "reverted", ResolvedAt: "2026-12-01T12:00:00Z", GroupKey: "payments",
+		EvidenceURI: "https://evidence.example/records/drift-3",
 	}
 	return []notify.Notification{role, hostile, resolved}
 }
@@ -132,6 +133,7 @@ func TestEscaping(t *testing.T) {
 		texts = append(texts, m.Text)
 		for _, s := range texts {
 			s = strings.ReplaceAll(s, "<https://driftplane.example/findings/drift-1|Open>", "")
+			s = strings.ReplaceAll(s, "<https://evidence.example/records/drift-3|evidence record>", "")
 			if strings.ContainsAny(s, "<>") {
 				t.Errorf("control character in %q", s)
 			}
