@@ -15,36 +15,12 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/procs"
 )
 
-// routes is an Alertmanager configuration routing drift by domain and risk: identity and network
-// drift of HIGH or CRITICAL risk to security, everything else to platform. Short waits keep the
-// test to seconds.
-func routes(security, platform string) string {
-	return fmt.Sprintf(`
-route:
-  receiver: platform
-  group_by: [fingerprint]
-  group_wait: 100ms
-  group_interval: 500ms
-  repeat_interval: 1h
-  routes:
-    - receiver: security
-      matchers:
-        - domain=~"identity|network"
-        - risk=~"HIGH|CRITICAL"
-receivers:
-  - name: security
-    webhook_configs: [{url: %q, send_resolved: true}]
-  - name: platform
-    webhook_configs: [{url: %q, send_resolved: true}]
-`, security, platform)
-}
-
 // Findings pushed through the receiver (by the Dispatcher, as the product delivers) reach a real
 // Alertmanager, which routes each to exactly the receiver its domain and risk select; resolving
 // findings resolves their alerts there, and the webhooks are told "resolved".
 func TestRealAlertmanagerRoutesAndResolves(t *testing.T) {
 	security, platform := alertmanagertest.NewSink(t), alertmanagertest.NewSink(t)
-	am := alertmanagertest.Start(t, routes(security.URL, platform.URL))
+	am := alertmanagertest.Start(t, alertmanagertest.DomainRiskConfig(security.URL, platform.URL))
 
 	// A dead peer beside the real one: the HA receiver still delivers.
 	r, err := alertmanager.New("alertmanager", []string{"http://127.0.0.1:1", am.URL}, alertmanager.WithTimeout(2*time.Second),

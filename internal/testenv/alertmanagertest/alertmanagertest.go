@@ -28,6 +28,32 @@ const readyTimeout = 60 * time.Second
 // taken before Alertmanager binds it.
 const attempts = 3
 
+// DomainRiskConfig is an Alertmanager configuration routing drift alerts by domain and risk:
+// identity and network drift of HIGH or CRITICAL risk to the receiver "security" (webhook at
+// securityURL), everything else to "platform" (platformURL), each alert its own group (by
+// fingerprint), resolved alerts sent too. Waits are short so a test takes seconds: 100ms before
+// a new group's first notification, 500ms between a group's updates.
+func DomainRiskConfig(securityURL, platformURL string) string {
+	return fmt.Sprintf(`
+route:
+  receiver: platform
+  group_by: [fingerprint]
+  group_wait: 100ms
+  group_interval: 500ms
+  repeat_interval: 1h
+  routes:
+    - receiver: security
+      matchers:
+        - domain=~"identity|network"
+        - risk=~"HIGH|CRITICAL"
+receivers:
+  - name: security
+    webhook_configs: [{url: %q, send_resolved: true}]
+  - name: platform
+    webhook_configs: [{url: %q, send_resolved: true}]
+`, securityURL, platformURL)
+}
+
 // Server is a running Alertmanager.
 type Server struct {
 	// URL is its base URL, http://127.0.0.1:PORT, what an Alertmanager receiver is given.
