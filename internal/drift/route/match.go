@@ -3,6 +3,7 @@ package route
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -80,11 +81,12 @@ func (p *Policy) Route(ls Labels, at time.Time) ([]Decision, error) {
 	}
 	var out []Decision
 	for _, n := range p.root.match(lset) {
-		d := Decision{Route: n.path, Name: n.name, Receivers: n.receivers, Notify: true,
-			GroupBy: n.groupBy, GroupKey: n.groupKey(lset),
+		// Copies: a consumer that edits a decision must not edit the policy.
+		d := Decision{Route: n.path, Name: n.name, Receivers: slices.Clone(n.receivers), Notify: true,
+			GroupBy: slices.Clone(n.groupBy), GroupKey: n.groupKey(lset),
 			GroupWait: n.groupWait.String(), GroupInterval: n.groupInterval.String(), RepeatInterval: n.repeatInterval.String(),
 			Page: n.page, CreateIncident: n.incident, CreateIssue: n.issue,
-			SilencedBy: silencedBy, InactiveSilences: inactive}
+			SilencedBy: slices.Clone(silencedBy), InactiveSilences: slices.Clone(inactive)}
 		if n.groupAll {
 			d.GroupBy = []string{GroupByAll}
 		}
