@@ -84,6 +84,9 @@ func Start(t testing.TB) *Server {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
+	// A developer's own profile or session token would otherwise be sent along and refused.
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_SESSION_TOKEN", "")
 	s := &Server{Endpoint: endpoint, AccessKey: user, Dir: filepath.Join(dir, "data")}
 	c, err := blob.Client(context.Background(), s.Options())
 	if err != nil {
