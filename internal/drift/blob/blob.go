@@ -248,17 +248,31 @@ func (s S3Store) PutContext(ctx context.Context, key string, data []byte) (strin
 	defer cancel()
 	full := s.key(key)
 	loc := "s3://" + s.Bucket + "/" + full
-	head, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(full)})
-	if err == nil {
+	// sameAs says whether the object at the key holds data: keys are content-addressed, so an
+	// existing record with the same bytes (another writer's identical evaluation) is this one.
+	sameAs := func() (exists, same bool, err error) {
+		head, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(full)})
+		if err != nil {
+			return false, false, nil
+		}
+		defer func() { _ = head.Body.Close() }()
 		// Only a record of the same length can be the same record: read no more than that.
 		old, rerr := io.ReadAll(io.LimitReader(head.Body, int64(len(data))+1))
-		_ = head.Body.Close()
-		if rerr == nil && bytes.Equal(old, data) {
-			return loc, nil
+		if rerr != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return true, false, fmt.Errorf("evidence record %s: upload stopped: %w", loc, cerr)
+			}
+			return true, false, fmt.Errorf("evidence record %s exists and cannot be read back: %s", loc, describe(rerr, s.Bucket, full))
 		}
-		if cerr := ctx.Err(); cerr != nil {
-			return "", fmt.Errorf("evidence record %s: upload stopped: %w", loc, cerr)
-		}
+		return true, bytes.Equal(old, data), nil
+	}
+	exists, same, err := sameAs()
+	switch {
+	case err != nil:
+		return "", err
+	case same:
+		return loc, nil
+	case exists:
 		return "", fmt.Errorf("evidence record %s exists with other content; records are never overwritten", loc)
 	}
 	if cerr := ctx.Err(); cerr != nil {
@@ -272,6 +286,12 @@ func (s S3Store) PutContext(ctx context.Context, key string, data []byte) (strin
 		}
 		var re interface{ HTTPStatusCode() int }
 		if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusPreconditionFailed {
+			// Another writer got there first: accepted only when it wrote these very bytes.
+			if _, same, serr := sameAs(); serr != nil {
+				return "", serr
+			} else if same {
+				return loc, nil
+			}
 			return "", fmt.Errorf("evidence record %s appeared concurrently; records are never overwritten", loc)
 		}
 		return "", fmt.Errorf("evidence record %s: %s", loc, describe(err, s.Bucket, full))

@@ -238,10 +238,9 @@ func TestS3StoreOnMinIO(t *testing.T) {
 			}
 		}
 		if len(refused) > 0 {
-			// Known bug, reported to the lead: S3Store.PutContext turns the server's 412 into an
-			// error without reading back what is there, so the writers that lost the race with the
-			// same bytes fail ("appeared concurrently"). Remove this skip with the fix.
-			t.Skipf("KNOWN BUG in blob.S3Store.PutContext: %d of %d writers of the same record refused: %v", len(refused), writers, refused[0])
+			// Keys are content-addressed: a writer that lost the race to the same bytes has
+			// written its record, as a folder would say.
+			t.Fatalf("%d of %d writers of the same record refused: %v", len(refused), writers, refused[0])
 		}
 	})
 }

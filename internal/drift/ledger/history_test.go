@@ -11,7 +11,7 @@ import (
 )
 
 // evaluate appends one evaluation of rep at at, as the pipeline does.
-func evaluate(t *testing.T, s Store, rep *drift.Report, at time.Time) *Record {
+func evaluate(t *testing.T, s Store, rep *drift.Report, at time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	prev, prevKey, err := Latest(ctx, s, "web")
@@ -22,7 +22,6 @@ func evaluate(t *testing.T, s Store, rep *drift.Report, at time.Time) *Record {
 	if _, _, err := Append(ctx, s, rec, prev); err != nil {
 		t.Fatal(err)
 	}
-	return rec
 }
 
 // Keys name each record's kind; History reads only the records with transitions, rebuilds each
