@@ -44,9 +44,12 @@ const maxDetail = 256
 // Post sends body to target once with the given headers and reports the outcome: nil on a 2xx
 // answer, an *HTTPError for any other status, and a network error naming the server by RedactURL.
 // The response body is read (up to a bound) and closed, so the connection can be reused.
+// With a nil client, redirects are not followed: a notification and its signature go to the
+// configured endpoint only (a 307 would re-post them wherever the server points), and a 3xx is
+// an error to fix in the configuration.
 func Post(ctx context.Context, client *http.Client, target string, body []byte, header http.Header) error {
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	safe := RedactURL(target)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))

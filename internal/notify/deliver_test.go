@@ -423,3 +423,27 @@ func TestDispatchWhileBusyKeepsItsDeadline(t *testing.T) {
 		t.Fatalf("delivered %v", got)
 	}
 }
+
+// A receiver's endpoint cannot bounce a notification (and its signature or routing key) to
+// another server: redirects are not followed, and the 3xx is a final error.
+func TestPostFollowsNoRedirect(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	bounce := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/collect", http.StatusTemporaryRedirect)
+	}))
+	defer bounce.Close()
+	wh, _ := webhook.New("wh", bounce.URL, []byte("0123456789abcdef0123"))
+	pd, _ := pagerduty.New("pd", "routing-key", pagerduty.WithURL(bounce.URL))
+	for _, r := range []notify.Receiver{wh, pd} {
+		err := r.Send(context.Background(), []notify.Notification{note("fp-1", notify.StateFiring)})
+		var he *notify.HTTPError
+		if !errors.As(err, &he) || he.Status != http.StatusTemporaryRedirect || notify.Retryable(err) {
+			t.Errorf("%s: %v", r.Name(), err)
+		}
+	}
+	if elsewhere.Load() != 0 {
+		t.Fatalf("the redirect target got %d requests", elsewhere.Load())
+	}
+}
