@@ -281,7 +281,8 @@ data "drift_route" "r" {
 func TestAccRouteFindings(t *testing.T) {
 	requireTofu(t)
 	plan, _ := filepath.Abs("testdata/network-plan.json")
-	policy := exampleRouteHCL[:strings.Index(exampleRouteHCL, "  finding {")] + `
+	head, _, _ := strings.Cut(exampleRouteHCL, "  finding {")
+	policy := head + `
   dynamic "finding" {
     for_each = data.drift_finding.f.findings
     content {
