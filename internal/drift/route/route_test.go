@@ -391,6 +391,9 @@ func TestValidationErrors(t *testing.T) {
 			`spec.route.routes[2].matchers[0]: "class=~\"DRIFT\"": it matches no class`,
 			`spec.route.routes[3].matchers[0]: "actor!~\".*\"": it matches no actor`,
 			`spec.route.routes[4].matchers[0]: "risk!=\"high\"": it excludes no risk`}},
+		{"unit labels", `  unitLabels: [tier, risk, data_classification, "9lives", data-class]
+  route: {receivers: [root]}
+`, []string{`spec.unitLabels[1]: "risk" is a finding label`, `spec.unitLabels[3]: "9lives" is not a label name`, `spec.unitLabels[4]: "data-class" is not a label name`}},
 		{"root", `  route:
     matchers: ['risk="HIGH"']
     continue: true
@@ -436,6 +439,9 @@ func TestValidationErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%s: want %q in\n%v", tc.name, w, err)
 			}
+		}
+		if strings.Contains(err.Error(), "unitLabels[0]") || strings.Contains(err.Error(), "unitLabels[2]") {
+			t.Errorf("%s: a valid unit label refused: %v", tc.name, err)
 		}
 		if !strings.HasPrefix(err.Error(), `bad.yaml: invalid DriftRoutingPolicy "t"`) {
 			t.Errorf("%s: the error does not name the file and policy: %v", tc.name, err)

@@ -117,6 +117,8 @@ func (p *Policy) Validate(at time.Time) error {
 		switch {
 		case l == "" || LabelName(l) != l:
 			v.add(f, "%q is not a label name (letters, digits and '_', not starting with a digit)", l)
+		case l == LabelDataClassification || l == LabelComplianceScope:
+			// Unit labels already; naming them is harmless.
 		case slices.Contains(FindingLabels, l):
 			v.add(f, "%q is a finding label; a unit label cannot replace it", l)
 		}
