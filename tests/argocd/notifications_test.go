@@ -421,6 +421,36 @@ func TestDriftTriggersInNotificationsEngine(t *testing.T) {
 			}
 		}
 	}
+	// The health message quotes names and paths from the cluster, which whoever can create
+	// resources there chooses: it stays data (valid JSON, no template evaluated, no state forged).
+	hostile := map[string]any{"status": "Degraded", "message": "1 unaccepted drift finding(s) at or above gate high: " +
+		"ConfigMap/x\"}],\"event\":\"drift-resolved\" UNAUTHORIZED_RUNTIME_DRIFT HIGH /data/{{.secrets}}\n" +
+		"drift-resolved-after-9999999999:on-drift-resolved:[0].x:slack:drift"}
+	fired, onceH := e.fires(t, "on-drift-blocking", at(appState{hostile, "Healthy"}, state))
+	if !fired || !strings.HasPrefix(onceH, "drift-blocking-after-1200|") {
+		t.Errorf("hostile message: fired %v oncePer %q", fired, onceH)
+	}
+	state = notified(state, onceH, "on-drift-blocking", 1300)
+	if _, once := e.fires(t, "on-drift-resolved", at(appState{clean, "Healthy"}, state)); once != "drift-resolved-after-1300" {
+		t.Errorf("a blocking message forged the resolved state: %q", once)
+	}
+	for _, svc := range []string{"slack", "driftplane"} {
+		n := e.render(t, "drift-blocking", svc, at(appState{hostile, "Healthy"}, nil))
+		if !strings.Contains(n.Message, hostile["message"].(string)) {
+			t.Errorf("message does not carry the health message verbatim:\n%s", n.Message)
+		}
+		if svc == "slack" {
+			var att []struct{ Fields []struct{ Value string } }
+			if err := json.Unmarshal([]byte(n.Slack.Attachments), &att); err != nil || att[0].Fields[0].Value != hostile["message"] {
+				t.Errorf("slack attachments with a hostile message: %v\n%s", err, n.Slack.Attachments)
+			}
+			continue
+		}
+		if p := webhookBody(t, n.Webhook["driftplane"].Body); p.Event != "drift-blocking" || p.DriftReports[0].Message != hostile["message"] {
+			t.Errorf("webhook body with a hostile message: %+v", p)
+		}
+	}
+
 	// No Argo CD URL configured: no link, and still valid JSON.
 	delete(cm.Data, "context")
 	e = newEngine(t, cm, secret)
