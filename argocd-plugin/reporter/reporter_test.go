@@ -7,12 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -171,51 +168,6 @@ func TestArgoClient(t *testing.T) {
 	}
 	if _, err := c.ManagedResources(context.Background(), "forbidden", ""); err == nil || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "permission denied") {
 		t.Errorf("error %v should carry the status and the server's message", err)
-	}
-}
-
-// The dashboard and the Prometheus rules query only metrics the reporter exports.
-func TestDashboardQueriesExportedMetrics(t *testing.T) {
-	raw, err := os.ReadFile("../manifests/grafana-dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dash map[string]any
-	if err := json.Unmarshal(raw, &dash); err != nil {
-		t.Fatalf("dashboard is not JSON: %v", err)
-	}
-	reg := prometheus.NewRegistry()
-	m := NewMetrics(reg)
-	m.Evaluated("argocd/web", Status{Findings: []StatusFinding{{Finding: drift.Finding{FindingID: "a", DriftClass: drift.ClassState, Risk: drift.RiskLow}}}}, time.Second, time.Now())
-	// b appears with an actor time (time to classification) and a resolves (drift window); a
-	// budget is exhausted.
-	m.Evaluated("argocd/web", Status{Findings: []StatusFinding{{Finding: drift.Finding{FindingID: "b", ResourceRef: "v1/ConfigMap/web/b", DriftClass: drift.ClassState, Risk: drift.RiskLow,
-		ActorDetail: &drift.Actor{Username: "alice", Time: time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)}}}},
-		Budgets: []drift.BudgetState{{Name: "identity-zero", State: drift.BudgetExhausted, Open: 1}}}, time.Second, time.Now())
-	m.Stale("argocd/web", true)
-	m.Failed("argocd/web")
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	exported := map[string]bool{}
-	for _, mf := range mfs {
-		exported[mf.GetName()] = true
-	}
-	// The Prometheus rules shipped beside the dashboard read the same metrics.
-	rules, err := os.ReadFile("../manifests/prometheus/driftplane-rules.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := regexp.MustCompile(`driftplane_[a-z_]+`).FindAllString(string(raw)+string(rules), -1)
-	if len(names) < 6 {
-		t.Fatalf("dashboard queries only %v", names)
-	}
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_sum"), "_count")
-		if !exported[base] {
-			t.Errorf("dashboard queries %s, which the reporter does not export", n)
-		}
 	}
 }
 
