@@ -42,6 +42,7 @@ func addKnownTypes(s *runtime.Scheme) error {
 		&DriftOwnershipRule{}, &DriftOwnershipRuleList{},
 		&DriftException{}, &DriftExceptionList{},
 		&AutoHealPolicy{}, &AutoHealPolicyList{},
+		&DriftRoutingPolicy{}, &DriftRoutingPolicyList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

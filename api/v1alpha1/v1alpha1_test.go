@@ -36,7 +36,7 @@ func TestSchemeKnowsEveryKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, kind := range []string{v1alpha1.KindDriftReport, v1alpha1.KindDriftManagedUnit, v1alpha1.KindDriftOwnershipRule,
-		v1alpha1.KindDriftException, v1alpha1.KindAutoHealPolicy} {
+		v1alpha1.KindDriftException, v1alpha1.KindAutoHealPolicy, v1alpha1.KindDriftRoutingPolicy} {
 		for _, k := range []string{kind, kind + "List"} {
 			if _, err := s.New(v1alpha1.GroupVersion.WithKind(k)); err != nil {
 				t.Errorf("%s: %v", k, err)
@@ -252,7 +252,7 @@ func TestPolicyKindsOnAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, err := filepath.Glob(filepath.Join(policyCRDs, "*.yaml"))
-	if err != nil || len(files) != 4 {
+	if err != nil || len(files) != 5 {
 		t.Fatalf("policy CRDs %v %v", files, err)
 	}
 	kubetest.InstallArgoCDCRDs(t, dyn, append(files, reportCRD)...)

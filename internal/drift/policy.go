@@ -136,6 +136,9 @@ type Bundle struct {
 	Exceptions     []*Exception
 	AutoHeal       []*AutoHealPolicy
 	OwnershipRules []*OwnershipRuleDoc
+	// RoutingPolicies are decoded strictly but judged by the routing package (route.New), which
+	// sits above the core.
+	RoutingPolicies []*v1alpha1.DriftRoutingPolicy
 }
 
 // CanonicalJSON is the stable serialisation used for policy_json, exception json, hashes and
@@ -210,9 +213,15 @@ func DecodeDocuments(source string, data []byte) (*Bundle, error) {
 				return nil, fmt.Errorf("%s (%s): %w", where, env.Kind, err)
 			}
 			b.OwnershipRules = append(b.OwnershipRules, OwnershipRuleDocFromAPI(r))
+		case v1alpha1.KindDriftRoutingPolicy:
+			p := &v1alpha1.DriftRoutingPolicy{}
+			if err := strictUnmarshal(js, p); err != nil {
+				return nil, fmt.Errorf("%s (%s): %w", where, env.Kind, err)
+			}
+			b.RoutingPolicies = append(b.RoutingPolicies, p)
 		default:
-			return nil, fmt.Errorf("%s: unknown kind %q (want %s, %s, %s or %s)", where, env.Kind,
-				KindManagedUnit, KindOwnershipRule, KindException, KindAutoHealPolicy)
+			return nil, fmt.Errorf("%s: unknown kind %q (want %s, %s, %s, %s or %s)", where, env.Kind,
+				KindManagedUnit, KindOwnershipRule, KindException, KindAutoHealPolicy, v1alpha1.KindDriftRoutingPolicy)
 		}
 	}
 	return b, nil
@@ -224,7 +233,7 @@ func DecodeUnit(source string, data []byte) (*ManagedUnit, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.Unit == nil || len(b.Exceptions)+len(b.AutoHeal)+len(b.OwnershipRules) > 0 {
+	if b.Unit == nil || len(b.Exceptions)+len(b.AutoHeal)+len(b.OwnershipRules)+len(b.RoutingPolicies) > 0 {
 		return nil, fmt.Errorf("%s: want exactly one %s document", source, KindManagedUnit)
 	}
 	if err := b.Unit.Validate(); err != nil {
@@ -239,7 +248,7 @@ func DecodeException(source string, data []byte) (*Exception, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(b.Exceptions) != 1 || b.Unit != nil || len(b.AutoHeal)+len(b.OwnershipRules) > 0 {
+	if len(b.Exceptions) != 1 || b.Unit != nil || len(b.AutoHeal)+len(b.OwnershipRules)+len(b.RoutingPolicies) > 0 {
 		return nil, fmt.Errorf("%s: want exactly one %s document", source, KindException)
 	}
 	if err := b.Exceptions[0].Validate(); err != nil {

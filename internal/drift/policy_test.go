@@ -244,3 +244,25 @@ func TestTableLookups(t *testing.T) {
 		t.Error("LoadTable accepted a table without domain risks")
 	}
 }
+
+// A .drift/ folder may hold a routing policy beside the unit: decoded strictly (a misspelt field
+// is an error naming it) and handed on for the routing package to judge; it is not a unit.
+func TestDecodeDocumentsKeepsRoutingPolicies(t *testing.T) {
+	doc := `apiVersion: drift.driftplane.io/v1alpha1
+kind: DriftRoutingPolicy
+metadata: {name: routes}
+spec:
+  receivers: [{name: am, type: alertmanager, url: "http://127.0.0.1:9093"}]
+  route: {receivers: [am]}
+`
+	b, err := DecodeDocuments("routes.yaml", []byte(doc))
+	if err != nil || len(b.RoutingPolicies) != 1 || b.RoutingPolicies[0].Spec.Receivers[0].Name != "am" {
+		t.Fatalf("bundle %+v: %v", b, err)
+	}
+	if _, err := DecodeDocuments("routes.yaml", []byte(strings.Replace(doc, "receivers: [am]", "reciever: [am]", 1))); err == nil || !strings.Contains(err.Error(), "reciever") {
+		t.Fatalf("misspelt field: %v", err)
+	}
+	if _, err := DecodeUnit("routes.yaml", []byte(doc)); err == nil {
+		t.Fatal("a routing policy was taken for a unit")
+	}
+}
