@@ -293,6 +293,12 @@ func (s *Server) AddCollaborator(t testing.TB, owner, repo, user string) {
 	}
 }
 
+// CloneURL is the HTTP URL of owner/repo with u's name and token as credentials, for git clone and
+// push (the token needs write:repository to push). It holds a secret: never log it.
+func (s *Server) CloneURL(owner, repo string, u User) string {
+	return strings.Replace(s.URL, "http://", "http://"+u.Name+":"+u.Token+"@", 1) + "/" + owner + "/" + repo + ".git"
+}
+
 // repoName keeps what a repository name may hold, bounded.
 func repoName(s string) string {
 	s = strings.Trim(strings.Map(func(r rune) rune {
