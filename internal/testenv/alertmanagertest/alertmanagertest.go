@@ -83,41 +83,13 @@ func Start(t testing.TB, config string) *Server {
 			"--cluster.listen-address=",
 			"--log.level=debug")
 		s := &Server{URL: "http://" + addr, Dir: dir}
-		if waitReady(t, p, s.URL) {
+		if p.WaitHTTP(t, s.URL+"/-/ready", readyTimeout) {
 			return s
 		}
 		if attempt == attempts {
 			t.Fatalf("alertmanager exited before it was ready (%d attempts); log:\n%s", attempts, g.Tail(name, procs.DefaultTailLines))
 		}
 	}
-}
-
-// waitReady polls /-/ready; false when the process exited first (a bad port or configuration).
-func waitReady(t testing.TB, p *procs.Proc, base string) bool {
-	t.Helper()
-	hc := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(readyTimeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		select {
-		case <-p.Exited():
-			return false
-		default:
-		}
-		resp, err := hc.Get(base + "/-/ready")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return true
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("alertmanager at %s not ready after %s; last: %s", base, readyTimeout, last)
-	return false
 }
 
 // GettableAlert is the part of API v2's gettableAlert a test looks at.

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -71,7 +70,7 @@ func Start(t testing.TB) *Server {
 		name := fmt.Sprintf("minio-%d", attempt)
 		p := g.Start(name, bin, env, "server", filepath.Join(dir, "data"), "--address", addr, "--console-address", console, "--quiet")
 		endpoint = "http://" + addr
-		if waitReady(t, p, endpoint) {
+		if p.WaitHTTP(t, endpoint+"/minio/health/ready", readyTimeout) {
 			break
 		}
 		if attempt == attempts {
@@ -94,35 +93,6 @@ func Start(t testing.TB) *Server {
 	}
 	s.Client = c
 	return s
-}
-
-// waitReady polls MinIO's readiness endpoint; false when the process exited first (its port
-// was taken).
-func waitReady(t testing.TB, p *procs.Proc, endpoint string) bool {
-	t.Helper()
-	hc := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(readyTimeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		select {
-		case <-p.Exited():
-			return false
-		default:
-		}
-		resp, err := hc.Get(endpoint + "/minio/health/ready")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return true
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("minio at %s not ready after %s; last: %s", endpoint, readyTimeout, last)
-	return false
 }
 
 func randomHex(t testing.TB, n int) string {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,4 +184,34 @@ func WriteFile(t testing.TB, path, data string) {
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// WaitHTTP polls url until it answers 200 OK. It returns false when p exits first (a port taken
+// since it was chosen: the caller starts again on another) and fails the test after timeout,
+// naming the last answer.
+func (p *Proc) WaitHTTP(t testing.TB, url string, timeout time.Duration) bool {
+	t.Helper()
+	hc := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.Exited():
+			return false
+		default:
+		}
+		resp, err := hc.Get(url)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return true
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s not ready after %s; last: %s", url, timeout, last)
+	return false
 }
