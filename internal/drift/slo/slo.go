@@ -10,10 +10,12 @@ package slo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
@@ -181,19 +183,15 @@ func Compute(ctx context.Context, s ledger.Store, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &computation{o: o, rows: map[string]*Row{}}
 	rep := &Report{From: o.From.UTC().Format(time.RFC3339), To: o.To.UTC().Format(time.RFC3339), By: o.By,
 		Notes: notes(), NotComputed: notComputed(), Units: []UnitState{}, Budgets: []UnitBudget{}, Rows: []Row{}}
-	for _, unit := range units {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		st, budgets, err := c.unit(ctx, s, unit)
-		if err != nil {
-			return nil, err
-		}
-		rep.Units = append(rep.Units, st)
-		rep.Budgets = append(rep.Budgets, budgets...)
+	c, err := computeUnits(ctx, s, o, units)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range c.units {
+		rep.Units = append(rep.Units, u.state)
+		rep.Budgets = append(rep.Budgets, u.budgets...)
 	}
 	days := o.To.Sub(o.From).Hours() / 24
 	for _, r := range c.rows {
@@ -229,10 +227,98 @@ func Compute(ctx context.Context, s ledger.Store, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// computation is one Compute's rows, filled unit by unit.
+// computation is one Compute's rows, filled unit by unit, and each unit's state and budgets.
 type computation struct {
-	o    Options
-	rows map[string]*Row
+	o     Options
+	rows  map[string]*Row
+	units []unitResult
+}
+
+type unitResult struct {
+	state   UnitState
+	budgets []UnitBudget
+}
+
+// Workers is how many units Compute reads at once: listing and reading an S3 ledger wait on
+// the network far more than they compute.
+const Workers = 8
+
+// computeUnits reads the units with Workers workers, each tallying into its own rows, merged at
+// the end: every statistic is a count, a sorted set of durations or an ordered maximum, so the
+// result does not depend on which worker read which unit. An error is the first unit's in
+// order, so it does not depend on timing either.
+func computeUnits(ctx context.Context, s ledger.Store, o Options, units []string) (*computation, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]unitResult, len(units))
+	errs := make([]error, len(units))
+	next := make(chan int)
+	workers := make([]*computation, min(Workers, max(1, len(units))))
+	var wg sync.WaitGroup
+	for w := range workers {
+		c := &computation{o: o, rows: map[string]*Row{}}
+		workers[w] = c
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				st, budgets, err := c.unit(ctx, s, units[i])
+				if err != nil {
+					errs[i] = err
+					cancel()
+					continue
+				}
+				results[i] = unitResult{st, budgets}
+			}
+		}()
+	}
+	for i := range units {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		// Cancelled by the caller (ours only follows an error returned above).
+		return nil, err
+	}
+	all := &computation{o: o, rows: map[string]*Row{}, units: results}
+	for _, w := range workers {
+		for g, r := range w.rows {
+			all.row(g).merge(r)
+		}
+	}
+	return all, nil
+}
+
+// merge adds src's tallies to r.
+func (r *Row) merge(src *Row) {
+	r.Events += src.Events
+	r.Resolved += src.Resolved
+	r.Accepted += src.Accepted
+	r.Reopened += src.Reopened
+	for k, n := range src.Resolutions {
+		r.Resolutions[k] += n
+	}
+	r.Unowned += src.Unowned
+	r.PolicyViolations += src.PolicyViolations
+	r.Open += src.Open
+	if src.LongestOpen != nil && (r.LongestOpen == nil || older(*src.LongestOpen, *r.LongestOpen)) {
+		r.LongestOpen = src.LongestOpen
+	}
+	r.detect = append(r.detect, src.detect...)
+	r.remediate = append(r.remediate, src.remediate...)
+	r.slaCounted += src.slaCounted
+	r.slaWithin += src.slaWithin
+	r.healed += src.healed
+	r.meaningful += src.meaningful
 }
 
 func (c *computation) row(g string) *Row {
