@@ -245,8 +245,8 @@ const Workers = 8
 
 // computeUnits reads the units with Workers workers, each tallying into its own rows, merged at
 // the end: every statistic is a count, a sorted set of durations or an ordered maximum, so the
-// result does not depend on which worker read which unit. An error is the first unit's in
-// order, so it does not depend on timing either.
+// result does not depend on which worker read which unit. The first error stops the others;
+// of the errors that happened, the first unit's is returned.
 func computeUnits(ctx context.Context, s ledger.Store, o Options, units []string) (*computation, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -3,6 +3,8 @@ package slo
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -455,5 +457,26 @@ func TestComputeReadsKeysWithoutKind(t *testing.T) {
 	}
 	if all := byGroup(rep.Rows)["all"]; all.Events != 1 || all.Open != 1 || rep.Units[0].Stale {
 		t.Errorf("report %+v", rep)
+	}
+}
+
+// Among many units read at once, one unreadable unit fails the computation, and a cancelled
+// context stops it; neither hangs.
+func TestComputeStopsOnAnyUnitsError(t *testing.T) {
+	ctx := context.Background()
+	s := blob.Dir(t.TempDir())
+	for i := range 3 * Workers {
+		evaluate(t, s, fmt.Sprintf("u%02d", i), t0, nil)
+	}
+	if _, err := s.Put("ledger/u17/not-a-record.json", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compute(ctx, s, Options{From: t0.Add(-time.Hour), To: t0.Add(time.Hour)}); err == nil || !strings.Contains(err.Error(), "u17/not-a-record.json") {
+		t.Fatalf("want the unreadable unit's error, got %v", err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := Compute(cancelled, s, Options{From: t0.Add(-time.Hour), To: t0.Add(time.Hour)}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
 	}
 }
