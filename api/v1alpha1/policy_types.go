@@ -79,6 +79,35 @@ type DriftManagedUnitSpec struct {
 	// Budgets state how much drift the unit tolerates per domain or class; an exhausted budget
 	// escalates: every unaccepted drift it counts blocks, whatever the gate.
 	Budgets []DriftBudget `json:"budgets,omitempty"`
+	// PolicyRules are CEL rules every resource of the unit must satisfy at runtime. A violation
+	// the recorded state already had is POLICY_DRIFT (a migration, blocking once since +
+	// migrationWindow has passed); one that out-of-band drift introduced is unauthorized drift.
+	// +listType=map
+	// +listMapKey=id
+	PolicyRules []PolicyRule `json:"policyRules,omitempty"`
+}
+
+// PolicyRule is a CEL expression over one resource as it actually runs (resource.values without
+// sensitive values, resource.type, resource.address; unit.name, unit.environment, unit.tier) that
+// must evaluate to true for every resource it applies to.
+type PolicyRule struct {
+	// ID names the rule in findings, e.g. "owner-tag".
+	// +required
+	ID string `json:"id"`
+	// AppliesTo are resource-type globs ("aws_s3_*"); Kubernetes resources match "group/Kind"
+	// globs ("apps/*", "/ConfigMap"). Empty: every resource.
+	AppliesTo []string `json:"appliesTo,omitempty"`
+	// Expression is a CEL expression returning bool: true when the resource complies.
+	// +required
+	Expression string `json:"expression"`
+	// Message says what compliance means; it is shown with every violation.
+	Message string `json:"message,omitempty"`
+	// Since is when the rule took effect (RFC 3339). Omitted: the rule is in effect from the
+	// start and pre-existing violations get no migration window.
+	Since string `json:"since,omitempty"`
+	// MigrationWindow is how long after Since pre-existing violations may stay before they
+	// block, as a Go duration (e.g. "720h").
+	MigrationWindow string `json:"migrationWindow,omitempty"`
 }
 
 // DriftBudget is how much drift of one domain or class (at or above a risk) a unit tolerates:

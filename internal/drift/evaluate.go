@@ -91,6 +91,9 @@ type Options struct {
 	// DetectedAt is stamped on every finding; sources pass their own observation time (the plan's
 	// timestamp) so the same input always yields the same bytes.
 	DetectedAt string
+	// Resources are every resource of the unit as it runs, drifted or not (a plan's prior
+	// state): policy rules judge these besides the observations.
+	Resources []Observation
 }
 
 // Option is a functional option for Evaluate.
@@ -119,6 +122,9 @@ func (o Options) EvaluationTime() time.Time {
 	return now
 }
 
+// WithResources gives the unit's whole inventory (Options.Resources) for its policy rules.
+func WithResources(rs []Observation) Option { return func(o *Options) { o.Resources = rs } }
+
 // WithDetectedAt stamps findings with the time the source observed the drift.
 func WithDetectedAt(ts string) Option { return func(o *Options) { o.DetectedAt = ts } }
 
@@ -141,7 +147,11 @@ func Evaluate(unit *ManagedUnit, exceptions []*Exception, observations []Observa
 			return nil, err
 		}
 	}
-	ev := &evaluator{opts: o, unit: unit, at: at}
+	policy, err := CompilePolicyRules(unit.Spec.PolicyRules)
+	if err != nil {
+		return nil, err
+	}
+	ev := &evaluator{opts: o, unit: unit, at: at, policy: policy}
 	rep := &Report{Unit: unit.Metadata.Name, Gate: unit.Spec.Gate, Findings: []Finding{}}
 	var own []*Exception
 	for _, e := range exceptions {
@@ -157,6 +167,8 @@ func Evaluate(unit *ManagedUnit, exceptions []*Exception, observations []Observa
 	for i := range observations {
 		rep.Findings = append(rep.Findings, ev.observe(&observations[i])...)
 	}
+	policyFindings, blocking := ev.policyFindings(observations)
+	rep.Findings = append(rep.Findings, policyFindings...)
 	sortFindings(rep.Findings)
 	gateRisk, gated := GateRisk(unit.Spec.Gate)
 	rep.Status = StatusClean
@@ -165,7 +177,7 @@ func Evaluate(unit *ManagedUnit, exceptions []*Exception, observations []Observa
 		if !o.Table.Expected(f.DriftClass) {
 			rep.Status = StatusDrifted
 		}
-		if f.AcceptedBy == "" && !o.Table.Expected(f.DriftClass) && gated && f.Risk.Level() >= gateRisk.Level() {
+		if f.AcceptedBy == "" && !o.Table.Expected(f.DriftClass) && blocks(blocking[f.FindingID], gated, gateRisk, f.Risk) {
 			f.Blocking = true
 			rep.BlockingCount++
 		}
@@ -179,6 +191,7 @@ type evaluator struct {
 	at         time.Time
 	unit       *ManagedUnit
 	exceptions []*Exception
+	policy     *PolicyProgram
 }
 
 type group struct {
@@ -189,6 +202,8 @@ type group struct {
 	changes   []Change
 	// viaManager: some change's ownership came from the source's field managers, not a rule.
 	viaManager bool
+	// policy is a policy rule's verdict (PolicyStates); empty for drift between the planes.
+	policy string
 }
 
 func (ev *evaluator) observe(obs *Observation) []Finding {
@@ -365,6 +380,7 @@ func (ev *evaluator) input(domain string, g group, exception string) Input {
 		Exception:        exception,
 		Actor:            ActorUnknown,
 		IncidentRequired: ev.unit.Spec.IncidentRequired,
+		Policy:           orDefault(g.policy, PolicyNone),
 	}
 	if g.actor != nil {
 		in.Actor = g.actor.Kind

@@ -278,7 +278,8 @@ func TestEvaluateDecisionTable(t *testing.T) {
 		})
 	}
 	for _, r := range DefaultTable().Rules {
-		if !hit[r.ID] {
+		// Policy rows judge policy rules, not drift: TestPolicyRowsExercised covers them.
+		if !hit[r.ID] && len(r.When.Policy) == 0 {
 			t.Errorf("decision rule %q is not exercised by any case", r.ID)
 		}
 	}

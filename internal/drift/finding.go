@@ -34,6 +34,9 @@ type Finding struct {
 	Evidence string `json:"evidence"`
 	// Rule is the decision-table row that classified the finding.
 	Rule string `json:"rule"`
+	// PolicyRule is the id of the unit's policy rule the resource violates (or could not be
+	// judged by); empty for drift between the planes.
+	PolicyRule string `json:"policy_rule,omitempty"`
 	// Deleted marks a resource that no longer exists outside IaC.
 	Deleted bool `json:"deleted,omitempty"`
 	// Blocking is true when the finding is unaccepted and at or above the unit's gate.
@@ -219,6 +222,10 @@ func TallyOf(fs []Finding) Tally {
 func Fingerprint(f Finding) string {
 	fields := append([]string(nil), f.ChangedFields...)
 	sort.Strings(fields)
+	if f.PolicyRule != "" {
+		// One drift per violated rule; the prefix cannot be a JSON pointer, so no path collides.
+		fields = append(fields, "policy_rule:"+f.PolicyRule)
+	}
 	sum := sha256.Sum256([]byte(strings.Join([]string{f.Unit, f.ResourceRef, string(f.DriftClass), strings.Join(fields, "\x00")}, "\x01")))
 	return "fp-" + hex.EncodeToString(sum[:10])
 }

@@ -130,6 +130,9 @@ type When struct {
 	IncidentRequired *bool    `json:"incident_required,omitempty"`
 	PathsAll         []string `json:"paths_all,omitempty"`
 	PathsAny         []string `json:"paths_any,omitempty"`
+	// Policy is a policy rule's verdict on the resource (PolicyStates); findings of drift
+	// between the planes are "none".
+	Policy Strings `json:"policy,omitempty"`
 }
 
 // Decision is a row's outcome.
@@ -140,6 +143,8 @@ type Decision struct {
 	Action      Action `json:"action"`
 	AutoHeal    bool   `json:"auto_heal,omitempty"`
 	Overridable bool   `json:"overridable,omitempty"`
+	// Blocking is "" (the unit's gate decides), BlockingNever or BlockingAlways.
+	Blocking string `json:"blocking,omitempty"`
 	// Rule is the id of the row that decided; filled in by Decide.
 	Rule string `json:"-"`
 }
@@ -192,6 +197,7 @@ type Input struct {
 	Actor            string // human | breakglass | controller | service | unknown
 	IncidentRequired bool
 	Paths            []Pointer
+	Policy           string // none | migrating | overdue | introduced | error (PolicyStates)
 }
 
 // Input values.
@@ -328,6 +334,9 @@ func LoadTable(data []byte) (*Table, error) {
 		if !oneOf(r.Then.Action, Actions) {
 			return nil, fmt.Errorf("rule %s: unknown action %q", r.ID, r.Then.Action)
 		}
+		if err := checkPolicyRow(r); err != nil {
+			return nil, err
+		}
 		for _, d := range r.When.Domain {
 			if !oneOf(d, Domains) {
 				return nil, fmt.Errorf("rule %s: unknown domain %q", r.ID, d)
@@ -361,7 +370,7 @@ func LoadTable(data []byte) (*Table, error) {
 
 func (w When) isEmpty() bool {
 	return len(w.Change)+len(w.Ownership)+len(w.Signal)+len(w.Domain)+len(w.Environment)+len(w.Tier)+
-		len(w.Exception)+len(w.Actor)+len(w.PathsAll)+len(w.PathsAny) == 0 && w.IncidentRequired == nil
+		len(w.Exception)+len(w.Actor)+len(w.PathsAll)+len(w.PathsAny)+len(w.Policy) == 0 && w.IncidentRequired == nil
 }
 
 // EnvironmentClass maps a unit's environment name to prod, staging or dev.
@@ -482,7 +491,7 @@ func (r *Rule) matches(in Input, env string) bool {
 	w := r.When
 	if !w.Change.has(in.Change) || !w.Ownership.has(in.Ownership) || !w.Domain.has(in.Domain) ||
 		!w.Environment.has(env) || !w.Tier.has(in.Tier) || !w.Exception.has(orDefault(in.Exception, ExceptionNone)) ||
-		!w.Actor.has(orDefault(in.Actor, ActorUnknown)) {
+		!w.Actor.has(orDefault(in.Actor, ActorUnknown)) || !w.Policy.has(orDefault(in.Policy, PolicyNone)) {
 		return false
 	}
 	if w.IncidentRequired != nil && *w.IncidentRequired != in.IncidentRequired {

@@ -135,6 +135,7 @@ func (u *ManagedUnit) ValidateWith(t *Table) error {
 			}
 		}
 	}
+	compilePolicyRules(v, s.PolicyRules)
 	if s.Schedule != "" {
 		if _, err := StaleAfter(s.Schedule); err != nil {
 			v.add("spec.schedule", "%v", err)

@@ -86,12 +86,15 @@ const (
 	ActionIgnore            Action = "IGNORE"
 	ActionIncident          Action = "INCIDENT"
 	ActionIncidentAndRevert Action = "INCIDENT_AND_REVERT"
+	// ActionMigrationPlan: bring a resource that predates a policy rule into compliance before
+	// the rule's migration window ends.
+	ActionMigrationPlan Action = "MIGRATION_PLAN"
 )
 
 // Actions lists every action.
 var Actions = []Action{
 	ActionRuntimeRevert, ActionGitUpdatePR, ActionStateRefresh, ActionImport, ActionStateMove,
-	ActionIgnore, ActionIncident, ActionIncidentAndRevert,
+	ActionIgnore, ActionIncident, ActionIncidentAndRevert, ActionMigrationPlan,
 }
 
 // Domains a resource belongs to; they drive default risk.
