@@ -3,7 +3,7 @@
 # per-user cache keyed by version (~/.cache/driftplane/tools/<name>-<version>/). Nothing is downloaded from
 # release sites: every tool here is compiled from its Go module. Re-runs are no-ops.
 #
-# usage: scripts/tools.sh [tofu|terraform|local|tfplugindocs|golangci-lint|controller-gen|promtool|alertmanager|minio|gitea|goreleaser|all]...
+# usage: scripts/tools.sh [tofu|terraform|local|kubernetes-provider|tfplugindocs|golangci-lint|controller-gen|promtool|alertmanager|minio|gitea|goreleaser|all]...
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +16,10 @@ TOFU_VERSION="${TOFU_VERSION:-1.10.10}"
 # is the v2.9.0 release commit (what @latest resolves to).
 LOCAL_VERSION="2.9.0"
 LOCAL_MODULE="github.com/terraform-providers/terraform-provider-local@v1.4.1-0.20260513075820-3561e410f9fe"
+# hashicorp/terraform-provider-kubernetes has no /v2 module path, so its v2 commits resolve only as
+# v1 pseudo-versions; the mirror names it by the release it is cut from (KUBERNETES_PROVIDER_VERSION).
+KUBERNETES_PROVIDER_VERSION="2.99.0-dev"
+KUBERNETES_PROVIDER_MODULE="github.com/hashicorp/terraform-provider-kubernetes@v1.13.4-0.20260821094251-3a33fb6cc605"
 TFPLUGINDOCS_VERSION="${TFPLUGINDOCS_VERSION:-v0.25.0}"
 GOLANGCI_VERSION="${GOLANGCI_VERSION:-v2.15.0}"
 # Terraform 1.5.7 is the last MPL release, still widely run: the acceptance tests run against it too.
@@ -83,6 +87,21 @@ build_local() {
     mkdir -p "$tf/$LOCAL_VERSION"
     ln -sfn "../../../../registry.opentofu.org/hashicorp/local/$LOCAL_VERSION/linux_amd64" "$tf/$LOCAL_VERSION/linux_amd64"
   fi
+}
+
+# build_kubernetes_provider lays hashicorp/kubernetes out as a filesystem mirror, like hashicorp/local,
+# so OpenTofu installs it offline (the noise-from-real-providers tests against kube-apiserver).
+build_kubernetes_provider() {
+  local dest="$TOOLS/terraform-provider-kubernetes-$KUBERNETES_PROVIDER_VERSION"
+  local bin="$dest/registry.opentofu.org/hashicorp/kubernetes/$KUBERNETES_PROVIDER_VERSION/linux_amd64/terraform-provider-kubernetes_v$KUBERNETES_PROVIDER_VERSION"
+  [[ -x "$bin" ]] && return 0
+  log "building hashicorp/kubernetes ($KUBERNETES_PROVIDER_MODULE; cold: ~6 minutes)"
+  local gobin
+  gobin="$(mktemp -d "$TOOLS/.kubernetes-provider-bin.XXXXXX")"
+  GOBIN="$gobin" go install -trimpath -ldflags "-s -w" "$KUBERNETES_PROVIDER_MODULE"
+  mkdir -p "$(dirname "$bin")"
+  mv "$gobin/terraform-provider-kubernetes" "$bin"
+  rm -rf "$gobin"
 }
 
 build_kube() {
@@ -214,7 +233,7 @@ if [[ ${#targets[@]} -eq 0 || "${targets[0]}" == all ]]; then
   # others (2 cores; kube alone is the longest), then wait for it.
   { build_tofu; build_terraform; go_install promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus/cmd/promtool
     build_alertmanager
-    go_install minio "$MINIO_VERSION" github.com/minio/minio; } &
+    go_install minio "$MINIO_VERSION" github.com/minio/minio; build_kubernetes_provider; } &
   tofu_pid=$!
   targets=(local tfplugindocs golangci-lint controller-gen etcd kube argocd gitea)
   trap 'kill $tofu_pid 2>/dev/null || true' EXIT
@@ -228,6 +247,7 @@ for t in "${targets[@]}"; do
     etcd) build_etcd ;;
     argocd) build_argocd ;;
     local) build_local ;;
+    kubernetes-provider) build_kubernetes_provider ;;
     controller-gen) build_controller_gen ;;
     promtool) go_install promtool "$PROMTOOL_VERSION" github.com/prometheus/prometheus/cmd/promtool ;;
     alertmanager) build_alertmanager ;;
@@ -240,6 +260,7 @@ for t in "${targets[@]}"; do
       echo "TERRAFORM=$TOOLS/terraform-$TERRAFORM_VERSION/terraform"
       echo "GORELEASER=$TOOLS/goreleaser-$GORELEASER_VERSION/goreleaser"
       echo "LOCAL_MIRROR=$TOOLS/terraform-provider-local-$LOCAL_VERSION"
+      echo "KUBERNETES_PROVIDER_MIRROR=$TOOLS/terraform-provider-kubernetes-$KUBERNETES_PROVIDER_VERSION"
       echo "TFPLUGINDOCS=$TOOLS/tfplugindocs-$TFPLUGINDOCS_VERSION/tfplugindocs"
       echo "GOLANGCI_LINT=$TOOLS/golangci-lint-$GOLANGCI_VERSION/golangci-lint"
       echo "CONTROLLER_GEN=$TOOLS/controller-gen-$CONTROLLER_GEN_VERSION/controller-gen"

@@ -40,6 +40,13 @@ type Observation struct {
 	// OwnershipNote, when set, qualifies ownership that came from FieldOwner (e.g. "ownership rests
 	// on field-manager names only: no audit log was given"); it is added to those findings.
 	OwnershipNote string
+	// Computed are attributes the provider's schema says it computes and never takes from
+	// configuration; with the table's computed_attributes, their changes are not drift (see
+	// ComputedAttr for what a claim is held to).
+	Computed []ComputedAttr
+	// Configuration is the resource's `expressions` from the plan's configuration section, or nil
+	// when the source does not know it; no computed attribute it sets is ignored.
+	Configuration map[string]any
 }
 
 // Actor is who made a change, from an audit source (Kubernetes audit log, CloudTrail).
@@ -202,6 +209,8 @@ type group struct {
 	changes   []Change
 	// viaManager: some change's ownership came from the source's field managers, not a rule.
 	viaManager bool
+	// kubernetesBlocks: the resource is a Terraform kubernetes_* one (see KubernetesPlanePath).
+	kubernetesBlocks bool
 	// policy is a policy rule's verdict (PolicyStates); empty for drift between the planes.
 	policy string
 }
@@ -212,7 +221,7 @@ func (ev *evaluator) observe(obs *Observation) []Finding {
 	if obs.Deleted {
 		return []Finding{ev.finding(obs, domain, group{change: ChangeDeleted, ownership: OwnerGit})}
 	}
-	changes := Diff(obs.Recorded, obs.Actual)
+	changes := ev.withoutComputed(obs, domain, Diff(obs.Recorded, obs.Actual))
 	if len(changes) == 0 {
 		return nil
 	}
@@ -307,7 +316,7 @@ type ownerClaim struct {
 func (ev *evaluator) ownerOf(obs *Observation, p Pointer) (kind, name string, viaManager bool) {
 	var best *ownerClaim
 	consider := func(c ownerClaim) {
-		if !p.HasPrefix(c.pattern) {
+		if !pathHasPrefix(p, c.pattern, obs.Kind == "" && TerraformKubernetesType(obs.Type)) {
 			return
 		}
 		if best == nil || c.pattern.specificity() > best.pattern.specificity() ||
@@ -388,6 +397,7 @@ func (ev *evaluator) input(domain string, g group, exception string) Input {
 	for _, c := range g.changes {
 		in.Paths = append(in.Paths, c.Path)
 	}
+	in.KubernetesBlocks = g.kubernetesBlocks
 	if g.change == ChangeModified {
 		in.Signals = ev.opts.Table.DetectSignals(domain, g.changes)
 	}
@@ -396,6 +406,7 @@ func (ev *evaluator) input(domain string, g group, exception string) Input {
 
 func (ev *evaluator) finding(obs *Observation, domain string, g group) Finding {
 	t := ev.opts.Table
+	g.kubernetesBlocks = obs.Kind == "" && TerraformKubernetesType(obs.Type)
 	in := ev.input(domain, g, ExceptionNone)
 	d := t.Decide(in, ev.unit.Spec.DomainOverrides)
 	f := Finding{
@@ -532,11 +543,12 @@ func uncovered(e *Exception, f *Finding) []string {
 		return f.ChangedFields
 	}
 	var missing []string
+	kubernetesBlocks := !IsKubernetesRef(f.ResourceRef) && TerraformKubernetesType(ResourceType(f.ResourceRef))
 	for _, cf := range f.ChangedFields {
 		p := MustPointer(cf)
 		ok := false
 		for _, ep := range e.Spec.Paths {
-			if pp, err := ParsePointer(ep); err == nil && p.HasPrefix(pp) {
+			if pp, err := ParsePointer(ep); err == nil && pathHasPrefix(p, pp, kubernetesBlocks) {
 				ok = true
 				break
 			}

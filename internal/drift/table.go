@@ -32,6 +32,9 @@ type Table struct {
 	AutoHeal AutoHealRules `json:"auto_heal"`
 	// TargetOwners are Kubernetes objects that own fields of the object they point at.
 	TargetOwners []TargetOwner `json:"target_owners"`
+	// ComputedAttributes are attributes providers compute and never take from configuration,
+	// per resource-type glob: their changes are bookkeeping, never drift.
+	ComputedAttributes []ComputedAttributes `json:"computed_attributes"`
 	// DetectionSLA is, per risk, how soon after a change its drift must be detected (the SLI
 	// "detected within the SLA of its risk"), as a Go duration.
 	DetectionSLA map[Risk]string `json:"detection_sla"`
@@ -197,6 +200,9 @@ type Input struct {
 	Actor            string // human | breakglass | controller | service | unknown
 	IncidentRequired bool
 	Paths            []Pointer
+	// KubernetesBlocks: Paths are a Terraform kubernetes_* resource's, whose one-item blocks are
+	// lists; rule paths in the Kubernetes spelling match them too (KubernetesPlanePath).
+	KubernetesBlocks bool
 	Policy           string // none | migrating | overdue | introduced | error (PolicyStates)
 }
 
@@ -313,6 +319,9 @@ func LoadTable(data []byte) (*Table, error) {
 		t.ticketContainers = append(t.ticketContainers, ptr)
 	}
 	if err := t.checkDecisions(); err != nil {
+		return nil, err
+	}
+	if err := t.compileComputed(); err != nil {
 		return nil, err
 	}
 	seen := map[string]bool{}
@@ -514,7 +523,7 @@ func (r *Rule) matches(in Input, env string) bool {
 			return false
 		}
 		for _, p := range in.Paths {
-			if !anyPrefix(p, r.pathsAll) {
+			if !anyPrefixIn(p, r.pathsAll, in.KubernetesBlocks) {
 				return false
 			}
 		}
@@ -522,7 +531,7 @@ func (r *Rule) matches(in Input, env string) bool {
 	if len(r.pathsAny) > 0 {
 		found := false
 		for _, p := range in.Paths {
-			if anyPrefix(p, r.pathsAny) {
+			if anyPrefixIn(p, r.pathsAny, in.KubernetesBlocks) {
 				found = true
 				break
 			}

@@ -319,6 +319,11 @@ func ticketReason(t *Table, unit *ManagedUnit, resource string, paths []Pointer)
 			return d + " (" + resource + ")"
 		}
 	}
+	if TerraformKubernetesType(pattern) {
+		// A kubernetes_* path is its Kubernetes spelling too: accepting /spec/0/template accepts
+		// the containers' images below it.
+		paths = withKubernetesPlanePaths(paths)
+	}
 	for _, d := range domains {
 		if t.NeedsTicket(d, paths) {
 			return "identity, network exposure or what runs (image, command, securityContext)"

@@ -146,6 +146,7 @@ type Option func(*options)
 type options struct {
 	digester *drift.Digester
 	maxBytes int64
+	schemas  *ProviderSchemas
 }
 
 func collect(opts []Option) options {
@@ -261,6 +262,10 @@ func Read(name string, data []byte, opts ...Option) (*Plan, error) {
 	// A refresh-only plan has no resource_changes; a normal plan lists every resource, no-ops
 	// included, so its after values are the desired plane.
 	p.RefreshOnly = len(doc.ResourceChanges) == 0
+	var exprs map[string]map[string]any
+	if len(doc.ResourceDrift) > 0 {
+		exprs = resourceExpressions(doc.Configuration)
+	}
 	for i, rd := range doc.ResourceDrift {
 		if rd == nil || rd.Change == nil {
 			return nil, fmt.Errorf("plan file %s: resource_drift[%d] has no change", name, i)
@@ -273,6 +278,7 @@ func Read(name string, data []byte, opts ...Option) (*Plan, error) {
 			return nil, fmt.Errorf("plan file %s: resource_drift[%d] (%s): %w", name, i, rd.Address, err)
 		}
 		if obs != nil {
+			attach(obs, rd, exprs, o.schemas)
 			p.Observations = append(p.Observations, *obs)
 		}
 	}
