@@ -77,7 +77,7 @@ type scanOptions struct {
 	registry, format, tofu, shard, evidence, s3Endpoint, digestKeyFile string
 	routingPolicy                                                      string
 	parallel, shards                                                   int
-	timeout                                                            time.Duration
+	timeout, notifyTimeout                                             time.Duration
 	s3PathStyle, quiet                                                 bool
 	maxPlan                                                            int64
 	con                                                                console
@@ -135,6 +135,7 @@ Exit codes: 0 no blocking drift, 2 blocking drift or an exhausted drift budget, 
 	fs.Int64Var(&o.maxPlan, "max-plan-bytes", 0, "bound on one unit's plan JSON (default 256 MiB)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line on a terminal")
 	fs.StringVar(&o.routingPolicy, "routing-policy", "", "DriftRoutingPolicy file: tell each finding's receivers (needs --evidence; secrets from env)")
+	fs.DurationVar(&o.notifyTimeout, "notify-timeout", 30*time.Second, "bound on one unit's notifications; what a receiver did not take in time is retried by the next scan")
 	// $DRIFTPLANE_DIGEST_KEY_FILE already means the key file of the digest key chain, after
 	// $DRIFTPLANE_DIGEST_KEY; the flag wins over both, so the variable must not set the flag.
 	cli.NoEnv(fs, "digest-key-file")
@@ -187,7 +188,7 @@ func (o *scanOptions) run(stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "driftplane scan: --routing-policy needs --evidence (the ledger says what was told and what ended)")
 			return exitUsage
 		}
-		if opts.Notify, err = newNotifyHook(ctx, o.routingPolicy, opts.Ledger); err != nil {
+		if opts.Notify, err = newNotifyHook(ctx, o.routingPolicy, opts.Ledger, o.notifyTimeout); err != nil {
 			fmt.Fprintf(stderr, "driftplane scan: %v\n", err)
 			return exitUsage
 		}
