@@ -117,6 +117,9 @@ type Observed struct {
 	// the same bytes); empty means the evaluation's time.
 	DetectedAt string
 	Inputs     []evidence.Input
+	// Resources are every resource the source saw, drifted or not, for the unit's policy rules;
+	// sources fill it only when the unit has policy rules.
+	Resources []drift.Observation
 }
 
 // Source observes the plane of one unit kind.
@@ -184,6 +187,9 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	opts := []drift.Option{drift.WithTable(table), drift.WithNow(at), drift.WithDetectedAt(detectedAt)}
 	if req.Clock != nil {
 		opts = append(opts, drift.WithClock(req.Clock))
+	}
+	if len(observed.Resources) > 0 {
+		opts = append(opts, drift.WithResources(observed.Resources))
 	}
 	rep, err := drift.Evaluate(req.Unit, req.Exceptions, observed.Observations, opts...)
 	if err != nil {

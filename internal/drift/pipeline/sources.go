@@ -36,7 +36,7 @@ func (p PlanFile) Observe(ctx context.Context, env Env) (*Observed, error) {
 	if err != nil {
 		return nil, fail(StagePlan, err)
 	}
-	return planObserved(plan, p.Label+" "+plan.Path), nil
+	return planObserved(plan, p.Label+" "+plan.Path, env)
 }
 
 // PlanJSON observes a stack from plan JSON already in memory (a scan's `tofu show -json`).
@@ -62,12 +62,21 @@ func (p PlanJSON) Observe(_ context.Context, env Env) (*Observed, error) {
 	if err != nil {
 		return nil, fail(StagePlan, err)
 	}
-	return planObserved(plan, p.Label), nil
+	return planObserved(plan, p.Label, env)
 }
 
-func planObserved(plan *tofuplan.Plan, label string) *Observed {
-	return &Observed{Observations: plan.Observations, DetectedAt: plan.Timestamp,
+func planObserved(plan *tofuplan.Plan, label string, env Env) (*Observed, error) {
+	o := &Observed{Observations: plan.Observations, DetectedAt: plan.Timestamp,
 		Inputs: []evidence.Input{{Name: label, Digest: plan.Digest, Bytes: plan.Size}}}
+	// Policy rules judge every resource, so only then is the prior state decoded.
+	if env.Unit != nil && len(env.Unit.Spec.PolicyRules) > 0 {
+		res, err := plan.Resources()
+		if err != nil {
+			return nil, fail(StagePlan, err)
+		}
+		o.Resources = res
+	}
+	return o, nil
 }
 
 // CloudTrail names the people and roles behind a plan's drift from CloudTrail logs (a local

@@ -40,6 +40,10 @@ type Plan struct {
 	// Digest is sha256:<hex> of the file's bytes and Size their count, for evidence records.
 	Digest string
 	Size   int64
+
+	// priorState is prior_state's bytes (a slice of the input), decoded only by Resources.
+	priorState rawValue
+	digester   *drift.Digester
 }
 
 // presence records that a key exists without keeping (or copying) its value.
@@ -60,6 +64,7 @@ type planDocument struct {
 	ResourceChanges  []*lazyResourceChange    `json:"resource_changes"`
 	Timestamp        string                   `json:"timestamp"`
 	Errored          bool                     `json:"errored"`
+	PriorState       rawValue                 `json:"prior_state"`
 }
 
 // lazyResourceChange decodes a resource change's address eagerly and its values only for the
@@ -252,6 +257,8 @@ func Read(name string, data []byte, opts ...Option) (*Plan, error) {
 		FormatVersion:    doc.FormatVersion,
 		TerraformVersion: doc.TerraformVersion,
 		Timestamp:        doc.Timestamp,
+		priorState:       doc.PriorState,
+		digester:         o.digester,
 	}
 	changes := make(map[string]*lazyResourceChange, len(doc.ResourceChanges))
 	for _, rc := range doc.ResourceChanges {
