@@ -103,7 +103,8 @@ func defuse(s string) string {
 
 // Body is a managed issue's body for a firing notification: the markers, then what drifted,
 // where, who owns it, its class, risk and recommended action, the changed fields (paths only),
-// who changed it, the evidence, and since when.
+// who changed it, the evidence, and since when. fp and the finding id go into the markers as
+// they are: the receiver writes a body only after checking both are in driftplane's format.
 func Body(fp string, n notify.Notification) string {
 	f := n.Finding
 	var b strings.Builder
