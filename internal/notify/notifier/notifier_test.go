@@ -21,6 +21,7 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/notify"
 	"github.com/driftplane/terraform-provider-drift/internal/notify/notifier"
 	"github.com/driftplane/terraform-provider-drift/internal/notify/webhook"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
 )
 
 const hmacKey = "k3y-PLANTED-0123456789abcdef"
@@ -404,5 +405,33 @@ func TestRecordsRefuseForeignKeys(t *testing.T) {
 	}
 	if _, _, err := notifier.Latest(ctx, s, "../ledger"); err == nil {
 		t.Error("a unit name left its folder")
+	}
+}
+
+// The guide's example policy decodes and every receiver it declares builds from the environment.
+func TestExamplePolicyBuilds(t *testing.T) {
+	p, err := route.Load(filepath.Join(testtools.Root(), "examples", "scan", "routing.yaml"), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"PAGERDUTY_SECURITY_ROUTING_KEY": "R0UTINGKEY-PLANTED",
+		"SLACK_SECURITY_WEBHOOK_URL":     "https://hooks.slack.com/services/T000/B000/PLANTED",
+		"DRIFT_WEBHOOK_HMAC_KEY":         "0123456789abcdef-PLANTED",
+		"GITHUB_TOKEN":                   "ghp_PLANTED",
+	}
+	n, err := notifier.FromPolicy(context.Background(), p, notifier.EnvSecrets{Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}, notifier.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(n.Receivers(), " "); got != "drift-webhook owner-tickets security-pager security-slack team-alertmanager" {
+		t.Errorf("receivers %s", got)
+	}
+	// Without its variables, each receiver that needs one is named with the variable it lacks.
+	_, err = notifier.FromPolicy(context.Background(), p, notifier.EnvSecrets{Lookup: func(string) (string, bool) { return "", false }}, notifier.Options{})
+	for _, v := range []string{"PAGERDUTY_SECURITY_ROUTING_KEY", "SLACK_SECURITY_WEBHOOK_URL", "DRIFT_WEBHOOK_HMAC_KEY", "GITHUB_TOKEN"} {
+		if err == nil || !strings.Contains(err.Error(), v) {
+			t.Errorf("missing %s not named: %v", v, err)
+		}
 	}
 }
