@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 )
 
 // MaxJSONDepth is the deepest nesting of arrays and objects driftplane accepts in any JSON it
@@ -141,17 +142,43 @@ func DecodeRecord(what, name string, data []byte, max int, want string, v any) e
 	if err := CheckJSONDepth(data, MaxJSONDepth); err != nil {
 		return fmt.Errorf("%s %s: %w", what, name, err)
 	}
-	var head struct {
-		SchemaVersion string `json:"schema_version"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return fmt.Errorf("%s %s: %w", what, name, err)
-	}
-	if head.SchemaVersion != want {
-		return fmt.Errorf("%s %s has schema_version %q, want %q", what, name, head.SchemaVersion, want)
-	}
+	// One decode: a record's own SchemaVersion field is checked after it (readers such as
+	// driftplane slo decode many records). A record of another schema that does not decode
+	// is named as such rather than by the decode error.
 	if err := json.Unmarshal(data, v); err != nil {
+		var head struct {
+			SchemaVersion string `json:"schema_version"`
+		}
+		if json.Unmarshal(data, &head) == nil && head.SchemaVersion != want {
+			return fmt.Errorf("%s %s has schema_version %q, want %q", what, name, head.SchemaVersion, want)
+		}
 		return fmt.Errorf("%s %s: %w", what, name, err)
+	}
+	got, ok := schemaVersionOf(v)
+	if !ok {
+		var head struct {
+			SchemaVersion string `json:"schema_version"`
+		}
+		if err := json.Unmarshal(data, &head); err != nil {
+			return fmt.Errorf("%s %s: %w", what, name, err)
+		}
+		got = head.SchemaVersion
+	}
+	if got != want {
+		return fmt.Errorf("%s %s has schema_version %q, want %q", what, name, got, want)
 	}
 	return nil
+}
+
+// schemaVersionOf reads the SchemaVersion field of the struct v points to (false when it has none).
+func schemaVersionOf(v any) (string, bool) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		return "", false
+	}
+	f := rv.Elem().FieldByName("SchemaVersion")
+	if !f.IsValid() || f.Kind() != reflect.String {
+		return "", false
+	}
+	return f.String(), true
 }
