@@ -5,6 +5,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/ledger"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/route"
@@ -250,13 +252,13 @@ func (n *Notifier) firingDue(t *Told, f drift.Finding, d route.Decision, receive
 	return "", 0, ""
 }
 
-// parseInterval reads a decision's interval (Go duration syntax, as route prints it).
+// parseInterval reads a decision's interval, printed in Prometheus' duration syntax (4h, 1d, 1w).
 func parseInterval(s string) time.Duration {
-	d, err := time.ParseDuration(s)
+	d, err := model.ParseDuration(s)
 	if err != nil {
 		return 0
 	}
-	return d
+	return time.Duration(d)
 }
 
 // resolutionOf finds how a drift ended in the evaluation's ledger record: its resolved event,

@@ -314,3 +314,18 @@ func TestPlanResolvesWhereTold(t *testing.T) {
 		t.Fatalf("removed receiver: due %+v held %+v", p.Due, p.Held)
 	}
 }
+
+// Intervals are in Prometheus' syntax (1d, 1w), as the route package prints them: a day-long
+// repeat interval repeats after a day, not never.
+func TestPlanRepeatInDays(t *testing.T) {
+	n := newPlanner(t, strings.Replace(planPolicy, "repeatInterval: 4h", "repeatInterval: 1d", 1))
+	vm := finding("aws_instance.a", "compute", drift.RiskMedium, "team-a", "F1")
+	p, _ := n.Notifications(notifier.Input{Report: report(vm), At: t0})
+	_, st := p.Apply(outcomes(p, ""), t0, 5, 100)
+	if p, _ = n.Notifications(notifier.Input{Report: report(vm), State: st, At: t0.Add(23 * time.Hour)}); len(p.Due) != 0 {
+		t.Fatalf("repeated within the day: %+v", p.Due)
+	}
+	if p, _ = n.Notifications(notifier.Input{Report: report(vm), State: st, At: t0.Add(25 * time.Hour)}); due(p) != "team:fp-aws_instance-a:firing:repeat" {
+		t.Fatalf("not repeated after a day: %s", due(p))
+	}
+}
