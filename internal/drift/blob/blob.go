@@ -340,3 +340,27 @@ func (s S3Store) List(ctx context.Context, prefix string) ([]string, error) {
 	sort.Strings(keys)
 	return keys, nil
 }
+
+// ListFolders lists the names of the "folders" directly under prefix (a prefix ending in "/"):
+// the common prefixes of a delimited listing, without listing every key under them.
+func (s S3Store) ListFolders(ctx context.Context, prefix string) ([]string, error) {
+	ctx, cancel := WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	base := s.key("")
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(base + prefix), Delimiter: aws.String("/")})
+	var names []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing s3://%s/%s: %s", s.Bucket, base+prefix, describe(err, s.Bucket, base+prefix))
+		}
+		for _, cp := range page.CommonPrefixes {
+			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), base+prefix), "/")
+			if name != "" {
+				names = append(names, name)
+			}
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}

@@ -212,3 +212,27 @@ func (d Dir) List(ctx context.Context, prefix string) ([]string, error) {
 	sort.Strings(keys)
 	return keys, nil
 }
+
+// ListFolders lists the names of the folders directly under prefix (a folder path ending in
+// "/"), without walking what they hold: a reader of many units' ledgers lists the units first.
+func (d Dir) ListFolders(ctx context.Context, prefix string) ([]string, error) {
+	root := filepath.Join(string(d), filepath.FromSlash(prefix))
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", root, err)
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}

@@ -450,8 +450,21 @@ func Walk(ctx context.Context, s Store, unit string, fn func(key string, r *Reco
 	return nil
 }
 
+// folderLister is a store that lists the folders under a prefix without every key in them
+// (blob.Dir, blob.S3Store): Units then reads one name per unit, not one per record.
+type folderLister interface {
+	ListFolders(ctx context.Context, prefix string) ([]string, error)
+}
+
 // Units lists the units that have a ledger in s.
 func Units(ctx context.Context, s Store) ([]string, error) {
+	if fl, ok := s.(folderLister); ok {
+		units, err := fl.ListFolders(ctx, Prefix+"/")
+		if err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		return units, nil
+	}
 	keys, err := s.List(ctx, Prefix+"/")
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)

@@ -13,7 +13,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,7 +92,7 @@ func Start(t testing.TB) *Server {
 		}
 		name := fmt.Sprintf("gitea-%d", attempt)
 		p := g.Start(name, bin, s.env, "web", "-c", s.Config)
-		if waitReady(t, p, s.URL) {
+		if p.WaitHTTP(t, s.URL+"/api/healthz", readyTimeout) {
 			break
 		}
 		if attempt == attempts {
@@ -193,34 +192,6 @@ func (s *Server) run(t testing.TB, args ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gitea %s: %v\n%s", strings.Join(args[:min(len(args), 3)], " "), err, out)
 	}
-}
-
-// waitReady polls /api/healthz; false when the process exited first (its port was taken).
-func waitReady(t testing.TB, p *procs.Proc, url string) bool {
-	t.Helper()
-	hc := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(readyTimeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		select {
-		case <-p.Exited():
-			return false
-		default:
-		}
-		resp, err := hc.Get(url + "/api/healthz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return true
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("gitea at %s not ready after %s; last: %s", url, readyTimeout, last)
-	return false
 }
 
 // token creates an access token for user with scopes (comma-separated Gitea scopes, e.g.
