@@ -47,6 +47,14 @@ type Observation struct {
 	// Configuration is the resource's `expressions` from the plan's configuration section, or nil
 	// when the source does not know it; no computed attribute it sets is ignored.
 	Configuration map[string]any
+	// Dependency, Failure and MutableRef mark an observation that is not drift between the
+	// planes (see observe); at most one is set, and then Recorded and Actual are context only.
+	Dependency *DependencyChange
+	Failure    *ReconcileFailure
+	MutableRef *MutableReference
+	// ProviderUpgrade, when set, says the resource's provider changed version between the
+	// recorded state and this observation (see observeUpgrade).
+	ProviderUpgrade *ProviderUpgrade
 }
 
 // Actor is who made a change, from an audit source (Kubernetes audit log, CloudTrail).
@@ -215,7 +223,8 @@ type group struct {
 	policy string
 }
 
-func (ev *evaluator) observe(obs *Observation) []Finding {
+// observeDrift classifies drift between the planes (observe dispatches the other kinds).
+func (ev *evaluator) observeDrift(obs *Observation) []Finding {
 	t := ev.opts.Table
 	domain := t.DomainFor(obs.Type, ev.unit.Spec.ResourceDomains)
 	if obs.Deleted {

@@ -39,6 +39,9 @@ type Finding struct {
 	PolicyRule string `json:"policy_rule,omitempty"`
 	// Deleted marks a resource that no longer exists outside IaC.
 	Deleted bool `json:"deleted,omitempty"`
+	// ProviderUpgrade marks drift seen while the resource's provider changed version between the
+	// recorded state and the plan.
+	ProviderUpgrade bool `json:"provider_upgrade,omitempty"`
 	// Blocking is true when the finding is unaccepted and at or above the unit's gate.
 	Blocking bool `json:"blocking"`
 	// Explanation says why the finding was or was not accepted, and who owns expected drift.

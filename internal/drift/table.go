@@ -346,6 +346,9 @@ func LoadTable(data []byte) (*Table, error) {
 		if err := checkPolicyRow(r); err != nil {
 			return nil, err
 		}
+		if err := checkChangeRow(r); err != nil {
+			return nil, err
+		}
 		for _, d := range r.When.Domain {
 			if !oneOf(d, Domains) {
 				return nil, fmt.Errorf("rule %s: unknown domain %q", r.ID, d)

@@ -89,12 +89,22 @@ const (
 	// ActionMigrationPlan: bring a resource that predates a policy rule into compliance before
 	// the rule's migration window ends.
 	ActionMigrationPlan Action = "MIGRATION_PLAN"
+	// ActionReplanAndValidate: what a configuration reads changed; plan again and validate the
+	// result before applying.
+	ActionReplanAndValidate Action = "REPLAN_AND_VALIDATE"
+	// ActionPinReference: replace a mutable reference (module source, provider, image) with an
+	// immutable one.
+	ActionPinReference Action = "PIN_REFERENCE"
+	// ActionInvestigateControlLoop: the engine tried and failed to converge; find out why before
+	// applying again.
+	ActionInvestigateControlLoop Action = "INVESTIGATE_CONTROL_LOOP"
 )
 
 // Actions lists every action.
 var Actions = []Action{
 	ActionRuntimeRevert, ActionGitUpdatePR, ActionStateRefresh, ActionImport, ActionStateMove,
 	ActionIgnore, ActionIncident, ActionIncidentAndRevert, ActionMigrationPlan,
+	ActionReplanAndValidate, ActionPinReference, ActionInvestigateControlLoop,
 }
 
 // Domains a resource belongs to; they drive default risk.

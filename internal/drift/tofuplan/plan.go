@@ -157,6 +157,10 @@ type options struct {
 func collect(opts []Option) options {
 	o := options{maxBytes: DefaultMaxBytes}
 	for _, opt := range opts {
+	// providerVersions, when set, marks drift of resources whose provider was upgraded.
+	providerVersions *ProviderVersions
+	// providerConstraints reports providers without a version constraint (WithProviderConstraints).
+	providerConstraints bool
 		opt(&o)
 	}
 	if o.maxBytes <= 0 {
@@ -295,6 +299,9 @@ func Read(name string, data []byte, opts ...Option) (*Plan, error) {
 
 func isNull(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), []byte("null")) }
 
+	if err := reconcile(p, data, o); err != nil {
+		return nil, err
+	}
 func isObject(b []byte) bool {
 	t := bytes.TrimSpace(b)
 	return len(t) > 0 && t[0] == '{'
