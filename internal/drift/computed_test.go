@@ -304,3 +304,22 @@ func withComputedSection(section string) []byte {
 	end := start + strings.Index(data[start:], "\n\n")
 	return []byte(data[:start] + section + data[end+1:])
 }
+
+// Without the computed_attributes section, the same label change is MEDIUM: the bookkeeping
+// beside it is what lifted it, which is the noise this section removes.
+func TestComputedAttributesAreWhatKeepsLabelsLow(t *testing.T) {
+	bare, err := LoadTable(withComputedSection("computed_attributes: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := Observation{Ref: "kubernetes_deployment_v1.web", Type: "kubernetes_deployment_v1",
+		Recorded: deployment(map[string]any{"app": "web"}, "100", "2", "2"),
+		Actual:   deployment(map[string]any{"app": "web", "team": "x"}, "101", "2", "2")}
+	rep, err := Evaluate(k8sUnit(), nil, []Observation{obs}, WithTable(bare), WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Risk == RiskLow {
+		t.Fatalf("without the section: %+v", rep.Findings)
+	}
+}
