@@ -44,6 +44,7 @@ type managedUnitModel struct {
 	OwnershipRules   []ownershipRuleModel  `tfsdk:"ownership_rule"`
 	DomainOverrides  []domainOverrideModel `tfsdk:"domain_override"`
 	Budgets          []budgetModel         `tfsdk:"budget"`
+	PolicyRules      []policyRuleModel     `tfsdk:"policy_rule"`
 	PolicyFile       types.String          `tfsdk:"policy_file"`
 	PolicyJSON       types.String          `tfsdk:"policy_json"`
 	ExceptionsJSON   []string              `tfsdk:"exceptions_json"`
@@ -79,6 +80,16 @@ type budgetModel struct {
 	// DetectWithin and Objective: see drift.Budget.
 	DetectWithin types.String    `tfsdk:"detect_within"`
 	Objective    *objectiveModel `tfsdk:"objective"`
+}
+
+// policyRuleModel is a policy_rule block: drift.PolicyRule in HCL.
+type policyRuleModel struct {
+	ID              types.String `tfsdk:"id"`
+	AppliesTo       []string     `tfsdk:"applies_to"`
+	Expression      types.String `tfsdk:"expression"`
+	Message         types.String `tfsdk:"message"`
+	Since           types.String `tfsdk:"since"`
+	MigrationWindow types.String `tfsdk:"migration_window"`
 }
 
 type objectiveModel struct {
@@ -197,6 +208,24 @@ func (d *ManagedUnitDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 							"target": schema.Float64Attribute{Required: true, MarkdownDescription: "Percent of judgements that must be good, above 0 and at most 100, e.g. `95`."},
 							"window": schema.StringAttribute{Required: true, MarkdownDescription: "The period judged, e.g. `720h` (at most 2160h)."},
 						}},
+				}},
+			},
+			"policy_rule": schema.ListNestedBlock{
+				MarkdownDescription: "A policy rule: a CEL expression every resource it applies to must satisfy as it actually runs " +
+					"(same schema as `spec.policyRules` in `.drift/` YAML). A violation the recorded state already had is `POLICY_DRIFT` " +
+					"(action `MIGRATION_PLAN`), not blocking until `since` + `migration_window`, then blocking; one introduced by " +
+					"out-of-band drift is unauthorized drift naming the rule; a rule that cannot be evaluated over a resource is `UNKNOWN`. " +
+					"See the policy rules guide.",
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"id": schema.StringAttribute{Required: true, MarkdownDescription: "Names the rule in findings, e.g. `owner-tag`."},
+					"applies_to": schema.ListAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Resource type globs, " +
+						"e.g. `[\"aws_*\"]` (Kubernetes: group/Kind globs such as `apps/*`); every resource when omitted."},
+					"expression": schema.StringAttribute{Required: true, MarkdownDescription: "CEL returning `true` when the resource complies, over " +
+						"`resource.values` (actual values, sensitive ones absent), `resource.type`, `resource.address` and `unit.name`, " +
+						"`unit.environment`, `unit.tier`. Compiled once, with a cost limit."},
+					"message":          schema.StringAttribute{Optional: true, MarkdownDescription: "What compliance means; shown with every violation."},
+					"since":            schema.StringAttribute{Optional: true, MarkdownDescription: "When the rule took effect (RFC 3339), e.g. `2026-06-01T00:00:00Z`."},
+					"migration_window": schema.StringAttribute{Optional: true, MarkdownDescription: "How long pre-existing violations may stay after `since`, e.g. `720h`."},
 				}},
 			},
 			"domain_override": schema.ListNestedBlock{
@@ -344,6 +373,11 @@ func (m *managedUnitModel) toUnit() *drift.ManagedUnit {
 		}
 		u.Spec.Budgets = append(u.Spec.Budgets, nb)
 	}
+	for _, r := range m.PolicyRules {
+		u.Spec.PolicyRules = append(u.Spec.PolicyRules, drift.PolicyRule{ID: r.ID.ValueString(), AppliesTo: r.AppliesTo,
+			Expression: r.Expression.ValueString(), Message: r.Message.ValueString(), Since: r.Since.ValueString(),
+			MigrationWindow: r.MigrationWindow.ValueString()})
+	}
 	return u
 }
 
@@ -375,6 +409,7 @@ func (m *managedUnitModel) overlay(file *drift.ManagedUnit) *drift.ManagedUnit {
 	u.Spec.OwnershipRules = append(append([]drift.OwnershipRule(nil), file.Spec.OwnershipRules...), hcl.Spec.OwnershipRules...)
 	u.Spec.DomainOverrides = append(append([]drift.DomainOverride(nil), file.Spec.DomainOverrides...), hcl.Spec.DomainOverrides...)
 	u.Spec.Budgets = append(append([]drift.Budget(nil), file.Spec.Budgets...), hcl.Spec.Budgets...)
+	u.Spec.PolicyRules = append(append([]drift.PolicyRule(nil), file.Spec.PolicyRules...), hcl.Spec.PolicyRules...)
 	u.Spec.BreakGlassGroups = append(append([]string(nil), file.Spec.BreakGlassGroups...), m.BreakGlassGroups...)
 	u.Spec.Appliers = append(append([]string(nil), file.Spec.Appliers...), m.Appliers...)
 	u.Spec.ApplierIdentities = append(append([]string(nil), file.Spec.ApplierIdentities...), m.ApplierIDs...)

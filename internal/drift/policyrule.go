@@ -300,8 +300,9 @@ type PolicyVerdict struct {
 
 // JudgePolicy is the core of policy drift: every rule that applies to the resource, evaluated
 // over its actual values with sensitive values removed, and what a violation means at time at.
-// recorded is nil when the resource did not drift (recorded and actual are the same); a rule
-// the recorded value satisfied and the actual value does not was broken by out-of-band drift.
+// drifted says the observation's recorded and actual planes may differ. A violation is
+// pre-existing when the recorded value violates the rule too and Git (when the desired value is
+// known) does not declare a complying one; otherwise out-of-band change introduced it.
 func (p *PolicyProgram) JudgePolicy(unit *ManagedUnit, obs *Observation, drifted bool, at time.Time) []PolicyVerdict {
 	if p.Len() == 0 || obs.Deleted {
 		return nil
@@ -310,7 +311,7 @@ func (p *PolicyProgram) JudgePolicy(unit *ManagedUnit, obs *Observation, drifted
 	actual := &policyVars{unit: uv, resource: map[string]any{
 		"values": withoutSensitive(obs.Actual, obs.SensitivePaths), "type": obs.Type, "address": obs.Ref,
 	}}
-	var recorded *policyVars
+	var recorded, desired *policyVars
 	var out []PolicyVerdict
 	for i := range p.rules {
 		c := &p.rules[i]
@@ -332,7 +333,7 @@ func (p *PolicyProgram) JudgePolicy(unit *ManagedUnit, obs *Observation, drifted
 			// Not in effect yet: every violation is one to migrate.
 			v.State = PolicyMigrating
 		default:
-			pre := !drifted
+			pre := true
 			if drifted {
 				if recorded == nil {
 					recorded = &policyVars{unit: uv, resource: map[string]any{
@@ -343,6 +344,21 @@ func (p *PolicyProgram) JudgePolicy(unit *ManagedUnit, obs *Observation, drifted
 				// violation the rule's window was meant for: the drift brought it.
 				rok, rerr := c.check(recorded)
 				pre = rerr == nil && !rok
+			}
+			if pre && obs.DesiredKnown {
+				if desired == nil {
+					// Values known only after apply are absent, so a rule reading one cannot
+					// count as complied with.
+					hidden := append(append([]Pointer(nil), obs.SensitivePaths...), obs.DesiredUnknown...)
+					desired = &policyVars{unit: uv, resource: map[string]any{
+						"values": withoutSensitive(obs.Desired, hidden), "type": obs.Type, "address": obs.Ref,
+					}}
+				}
+				// Git declares a value that complies: the violating value that runs did not come
+				// from Git (an apply from outside it, a hand change the state took in).
+				if dok, derr := c.check(desired); derr == nil && dok {
+					pre = false
+				}
 			}
 			switch {
 			case !pre:
@@ -499,7 +515,7 @@ func policyExplanation(v PolicyVerdict, at time.Time) string {
 		}
 		return s + " could not be evaluated over the actual resource, so compliance is unknown: " + why
 	case PolicyIntroduced:
-		return s + " is violated: the recorded value complied, out-of-band drift broke it"
+		return s + " is violated: the recorded or Git-declared value complies, the value that runs does not, so an out-of-band change brought the violation"
 	case PolicyMigrating:
 		if !v.Deadline.IsZero() && at.Before(v.Deadline) {
 			return s + fmt.Sprintf(" is violated by a resource that predates it; migrate it before %s, when the violation starts to block", deadline)

@@ -447,3 +447,30 @@ func TestPolicyRowsExercised(t *testing.T) {
 		}
 	}
 }
+
+// Git declaring a complying value makes a violating runtime value out of band (an apply from
+// outside Git), even when state recorded it; Git declaring the violation keeps it a migration;
+// a desired value known only after apply decides nothing.
+func TestPolicyDesiredComplies(t *testing.T) {
+	u := shippedPolicyUnit(t)
+	res := policyResource("local_file.f", "local_file", js(`{"file_permission":"0644"}`))
+	res.DesiredKnown, res.Desired = true, js(`{"file_permission":"0600"}`)
+	rep, err := Evaluate(u, nil, nil, WithResources([]Observation{res}), fixedPolicyNow(inWindow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pf := policyOnly(rep); len(pf) != 1 || pf[0].Rule != "policy-violation-introduced" || !pf[0].Blocking {
+		t.Errorf("git complies: %+v", pf)
+	}
+	res.Desired = js(`{"file_permission":"0644"}`)
+	rep, _ = Evaluate(u, nil, nil, WithResources([]Observation{res}), fixedPolicyNow(inWindow))
+	if pf := policyOnly(rep); len(pf) != 1 || pf[0].Rule != "policy-migration-window" {
+		t.Errorf("git violates: %+v", pf)
+	}
+	res.Desired = js(`{"file_permission":"0600"}`)
+	res.DesiredUnknown = []Pointer{MustPointer("/file_permission")}
+	rep, _ = Evaluate(u, nil, nil, WithResources([]Observation{res}), fixedPolicyNow(inWindow))
+	if pf := policyOnly(rep); len(pf) != 1 || pf[0].Rule != "policy-migration-window" {
+		t.Errorf("desired unknown: %+v", pf)
+	}
+}

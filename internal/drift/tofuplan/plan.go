@@ -44,6 +44,8 @@ type Plan struct {
 	// priorState is prior_state's bytes (a slice of the input), decoded only by Resources.
 	priorState rawValue
 	digester   *drift.Digester
+	// changes are resource_changes by address (a normal plan's desired plane), for Resources.
+	changes map[string]*lazyResourceChange
 }
 
 // presence records that a key exists without keeping (or copying) its value.
@@ -79,6 +81,9 @@ type lazyChangeBody struct {
 	Actions      tfjson.Actions `json:"actions"`
 	After        rawValue       `json:"after"`
 	AfterUnknown rawValue       `json:"after_unknown"`
+	// AfterSensitive masks After's sensitive values; only Resources reads it (Observations
+	// redact with resource_drift's masks).
+	AfterSensitive rawValue `json:"after_sensitive"`
 }
 
 // rawValue keeps the bytes of a JSON value. encoding/json hands UnmarshalJSON a slice of the
@@ -273,6 +278,7 @@ func Read(name string, data []byte, opts ...Option) (*Plan, error) {
 	// A refresh-only plan has no resource_changes; a normal plan lists every resource, no-ops
 	// included, so its after values are the desired plane.
 	p.RefreshOnly = len(doc.ResourceChanges) == 0
+	p.changes = changes
 	var exprs map[string]map[string]any
 	if len(doc.ResourceDrift) > 0 {
 		exprs = resourceExpressions(doc.Configuration)

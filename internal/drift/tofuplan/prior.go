@@ -64,7 +64,11 @@ func (p *Plan) Resources() ([]drift.Observation, error) {
 			if typ == "" {
 				typ = drift.ResourceType(r.Address)
 			}
-			out = append(out, drift.Observation{Ref: r.Address, Type: typ, Recorded: values, Actual: values, SensitivePaths: sensitive})
+			obs := drift.Observation{Ref: r.Address, Type: typ, Recorded: values, Actual: values, SensitivePaths: sensitive}
+			if err := p.desired(&obs, mask); err != nil {
+				return fmt.Errorf("plan file %s: resource_changes %s: %w", p.Path, r.Address, err)
+			}
+			out = append(out, obs)
 		}
 		for i := range m.ChildModules {
 			if err := walk(&m.ChildModules[i]); err != nil {
@@ -78,4 +82,31 @@ func (p *Plan) Resources() ([]drift.Observation, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Ref < out[j].Ref })
 	return out, nil
+}
+
+// desired adds a normal plan's desired value (resource_changes after) to a prior-state resource,
+// so a rule can tell a violation Git declares from one the runtime brought.
+func (p *Plan) desired(obs *drift.Observation, priorMask any) error {
+	rc := p.changes[obs.Ref]
+	if p.RefreshOnly || rc == nil || len(rc.Change.After) == 0 || isNull(rc.Change.After) ||
+		(rc.Change.Actions.Delete() && !rc.Change.Actions.Replace()) {
+		return nil
+	}
+	var after, unknown, mask any
+	for _, f := range []struct {
+		raw rawValue
+		dst *any
+	}{{rc.Change.After, &after}, {rc.Change.AfterUnknown, &unknown}, {rc.Change.AfterSensitive, &mask}} {
+		if len(f.raw) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(f.raw, f.dst); err != nil {
+			return err
+		}
+	}
+	desired, sensitive := p.digester.Redact(after, priorMask, mask)
+	obs.Desired, obs.DesiredKnown = desired, true
+	obs.DesiredUnknown = unknownPaths(unknown, drift.Pointer{})
+	obs.SensitivePaths = drift.UnionPointers(obs.SensitivePaths, sensitive)
+	return nil
 }
