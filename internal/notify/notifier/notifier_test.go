@@ -217,7 +217,7 @@ func TestNotifyOncePerTransition(t *testing.T) {
 
 	// The role is reverted: security hears it resolved, once.
 	l.now = l.now.Add(time.Minute)
-	sum = l.evaluate(vm)
+	l.evaluate(vm)
 	if got := l.security.take(); strings.Join(got, " ") != fpOf(role)+"/resolved/reverted" {
 		t.Errorf("security got %v", got)
 	}
@@ -356,7 +356,7 @@ func TestFromPolicyErrors(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "PLANTED") {
 		t.Errorf("short key: %v", err)
 	}
-	if _, err := (notifier.EnvSecrets{}).Secret(context.Background(), v1alpha1.SecretRef{Name: "gh", Key: "token"}); err == nil || !strings.Contains(err.Error(), "Kubernetes Secret gh") {
+	if _, err := (notifier.EnvSecrets{}).Secret(context.Background(), v1alpha1.SecretRef{Name: "gh", Key: "token"}); err == nil || !strings.Contains(err.Error(), "the Kubernetes Secret gh") {
 		t.Errorf("secret ref: %v", err)
 	}
 	bad, err := route.Decode("policy", []byte(strings.Replace(storePolicy("http://127.0.0.1:9/a", "http://127.0.0.1:9/b"),

@@ -39,14 +39,17 @@ const (
 	SettingAuthors = "authors"
 )
 
-var allowedSettings = map[string][]string{
-	route.ReceiverAlertmanager: {SettingResendInterval},
-	route.ReceiverWebhook:      {},
-	route.ReceiverSlack:        {},
-	route.ReceiverPagerDuty:    {},
-	route.ReceiverGitHub:       {SettingRepository, SettingLabel, SettingLabels, SettingAuthors},
-	route.ReceiverGitLab:       {SettingRepository, SettingLabel, SettingLabels, SettingAuthors},
-	route.ReceiverGitea:        {SettingRepository, SettingLabel, SettingLabels, SettingAuthors},
+// allowedSettings lists the settings of a receiver type (false for an unknown type).
+func allowedSettings(kind string) ([]string, bool) {
+	switch kind {
+	case route.ReceiverAlertmanager:
+		return []string{SettingResendInterval}, true
+	case route.ReceiverWebhook, route.ReceiverSlack, route.ReceiverPagerDuty:
+		return nil, true
+	case route.ReceiverGitHub, route.ReceiverGitLab, route.ReceiverGitea:
+		return []string{SettingRepository, SettingLabel, SettingLabels, SettingAuthors}, true
+	}
+	return nil, false
 }
 
 // built is one receiver of the policy, ready to send.
@@ -66,13 +69,17 @@ func build(ctx context.Context, rc v1alpha1.RoutingReceiver, secrets SecretSourc
 	fail := func(format string, args ...any) (built, error) {
 		return built{}, fmt.Errorf("receiver %s (%s): %s", rc.Name, rc.Type, fmt.Sprintf(format, args...))
 	}
-	allowed, ok := allowedSettings[rc.Type]
+	allowed, ok := allowedSettings(rc.Type)
 	if !ok {
 		return fail("unknown receiver type")
 	}
 	for _, k := range sortedKeys(rc.Settings) {
 		if !contains(allowed, k) {
-			return fail("settings.%s is not a setting of a %s receiver (known: %s)", k, rc.Type, strings.Join(allowed, ", "))
+			known := strings.Join(allowed, ", ")
+			if known == "" {
+				known = "none"
+			}
+			return fail("settings.%s is not a setting of a %s receiver (known: %s)", k, rc.Type, known)
 		}
 	}
 	secret := func(field string, ref *v1alpha1.SecretRef) (string, error) {

@@ -29,7 +29,7 @@ type EnvSecrets struct {
 func (e EnvSecrets) Secret(_ context.Context, ref v1alpha1.SecretRef) ([]byte, error) {
 	if ref.Env == "" {
 		if ref.Name != "" {
-			return nil, fmt.Errorf("Kubernetes Secret %s (key %s) cannot be read here; reference an environment variable (env) instead", ref.Name, ref.Key)
+			return nil, fmt.Errorf("the Kubernetes Secret %s (key %s) cannot be read here; reference an environment variable (env) instead", ref.Name, ref.Key)
 		}
 		return nil, errors.New("the secret reference names no environment variable")
 	}
