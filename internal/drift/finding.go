@@ -91,7 +91,9 @@ func (r *Report) Blocking() []Finding {
 // Describe renders a finding for a human without any value, only paths.
 func (f *Finding) Describe() string {
 	fields := "the whole resource (deleted outside IaC)"
-	if !f.Deleted {
+	if f.PolicyRule != "" && len(f.ChangedFields) == 0 {
+		fields = "nothing (policy rule " + f.PolicyRule + " judges the resource as it runs)"
+	} else if !f.Deleted {
 		fields = strings.Join(f.ChangedFields, ", ")
 		if len(f.SensitiveFields) > 0 {
 			fields += " (sensitive, values withheld: " + strings.Join(f.SensitiveFields, ", ") + ")"
