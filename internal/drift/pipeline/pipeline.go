@@ -235,6 +235,7 @@ func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, obs []
 	if err != nil {
 		return "", err
 	}
+	escalateRepeatedFailures(rep, req.Unit, table, prev)
 	rec := ledger.Next(prev, prevKey, rep, at, ledger.Outcome{Healed: req.Healed, Actual: actualAt(obs)})
 	open := make(map[string]ledger.Entry, len(rec.Open))
 	for _, e := range rec.Open {
