@@ -57,6 +57,7 @@ type findingDSModel struct {
 	Unit           types.String     `tfsdk:"unit"`
 	Exceptions     []string         `tfsdk:"exceptions"`
 	PlanJSONPath   types.String     `tfsdk:"plan_json_path"`
+	SchemaJSONPath types.String     `tfsdk:"provider_schema_json_path"`
 	Kubernetes     *kubernetesModel `tfsdk:"kubernetes"`
 	CloudTrailPath types.String     `tfsdk:"cloudtrail_path"`
 	StatePath      types.String     `tfsdk:"state_path"`
@@ -138,6 +139,11 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"plan_json_path": schema.StringAttribute{Optional: true, MarkdownDescription: "Path to `tofu show -json` output of a " +
 				"saved plan, refresh-only (`tofu plan -refresh-only -out=drift.plan`) or normal. For `opentofu-stack` units; " +
 				"set this or the `kubernetes` block."},
+			"provider_schema_json_path": schema.StringAttribute{Optional: true, MarkdownDescription: "Path (or `s3://bucket/key`) " +
+				"to `tofu providers schema -json` output of the stack, written after `tofu init`. Attributes a provider computes and " +
+				"never takes from configuration (resource versions, generations, uids, etags) are bookkeeping, not drift; without " +
+				"it, the built-in `computed_attributes` of the decision table still apply. A claim is only believed where the " +
+				"plan's configuration does not set the attribute and its value has the attribute's shape."},
 			"cloudtrail_path": schema.StringAttribute{Optional: true, MarkdownDescription: "CloudTrail log file or folder (the " +
 				"`.json.gz` files a trail delivers, or plain JSON), or `s3://bucket/prefix` of the trail's bucket. Each drifted resource is attributed to the principal of the last " +
 				"write call that names its ID, ARN or name; roles in the unit's `break_glass_groups` make `EMERGENCY_DRIFT`."},
@@ -359,8 +365,14 @@ func (d *FindingDataSource) request(ctx context.Context, m *findingDSModel, unit
 		diags.AddError("Exactly one drift source", "set plan_json_path (an opentofu-stack unit) or the kubernetes block (a kubernetes unit): with no source drift is unknown, and one data source judges one source")
 		return req, false
 	}
+	if hasKube && m.SchemaJSONPath.ValueString() != "" {
+		diags.AddAttributeError(path.Root("provider_schema_json_path"), "Provider schema without a plan",
+			"provider_schema_json_path explains a plan's provider bookkeeping; the kubernetes block reads objects, not a plan")
+		return req, false
+	}
 	if hasPlan {
-		req.Source = pipeline.PlanFile{Location: m.PlanJSONPath.ValueString(), S3: d.s3, Label: "plan_json_path"}
+		req.Source = pipeline.PlanFile{Location: m.PlanJSONPath.ValueString(), S3: d.s3, Label: "plan_json_path",
+			ProviderSchema: m.SchemaJSONPath.ValueString(), ProviderSchemaLabel: "provider_schema_json_path"}
 		if p := m.CloudTrailPath.ValueString(); p != "" {
 			req.Attribution = append(req.Attribution, pipeline.CloudTrail{Trail: p, State: m.StatePath.ValueString(), S3: d.s3, StateLabel: "state_path"})
 		}
@@ -405,6 +417,8 @@ func addEvaluationError(diags *diag.Diagnostics, err error) {
 	switch pipeline.StageOf(err) {
 	case pipeline.StagePlan:
 		diags.AddAttributeError(path.Root("plan_json_path"), "Cannot read plan: drift is unknown", err.Error())
+	case pipeline.StageProviderSchema:
+		diags.AddAttributeError(path.Root("provider_schema_json_path"), "Cannot read the provider schema", err.Error())
 	case pipeline.StageCloudTrail:
 		diags.AddAttributeError(path.Root("cloudtrail_path"), "Cannot read CloudTrail logs", err.Error())
 	case pipeline.StageState:

@@ -183,6 +183,12 @@ reporter then heals it without a human only when all of these hold too:
 			fmt.Fprintf(b, "| `%s` | `%s` | %s | `%s` |\n", o.Kind, o.Target, codeList(o.Paths), o.Owner)
 		}
 	}
+	if len(t.ComputedAttributes) > 0 {
+		b.WriteString("\n## Provider bookkeeping\n\nAttributes a provider computes and never takes from configuration change with every write (an out-of-band label bumps a Kubernetes object's `resource_version`). A change at or below these paths never forms drift on its own and never raises the class or risk of a real change beside it, unless the plan's configuration sets the attribute. `drift_finding`'s `provider_schema_json_path` and `driftplane scan` add what the provider's own schema says (computed, not optional), believed only for unset scalars or collections of scalars whose change raises no signal. Paths of `kubernetes_*` resources also match rules, ownership and exceptions in the Kubernetes spelling: `/metadata/0/labels/team` is `/metadata/labels/team`.\n\n| resources | paths |\n|---|---|\n")
+		for _, c := range t.ComputedAttributes {
+			fmt.Fprintf(b, "| %s | %s |\n", codeList(c.Resources), codeList(c.Paths))
+		}
+	}
 	b.WriteString("\n## Detection SLA\n\nHow soon after a change (the audit source's time) its drift must be first seen, per risk; `driftplane slo` reports the share detected within it.\n\n| risk | detected within |\n|---|---|\n")
 	for i := len(Risks) - 1; i >= 0; i-- {
 		fmt.Fprintf(b, "| %s | %s |\n", Risks[i], t.DetectionSLAFor(Risks[i]))

@@ -21,6 +21,11 @@ type PlanFile struct {
 	S3       blob.S3Options
 	// Label names the input in the evidence record ("<Label> <location>").
 	Label string
+	// ProviderSchema, when set, is `tofu providers schema -json` output (local or s3://): the
+	// attributes it says the providers compute are bookkeeping, never drift.
+	ProviderSchema string
+	// ProviderSchemaLabel names it in the evidence record ("<label> <location>").
+	ProviderSchemaLabel string
 }
 
 // UnitKind implements Source.
@@ -32,11 +37,15 @@ func (p PlanFile) Observe(ctx context.Context, env Env) (*Observed, error) {
 	if err != nil {
 		return nil, fail(StagePlan, err)
 	}
-	plan, err := tofuplan.ReadLocation(ctx, loc, tofuplan.WithDigester(env.Digester))
+	opts, schemaInputs, err := providerSchemaFile(ctx, p.ProviderSchema, p.S3, p.ProviderSchemaLabel)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := tofuplan.ReadLocation(ctx, loc, append(opts, tofuplan.WithDigester(env.Digester))...)
 	if err != nil {
 		return nil, fail(StagePlan, err)
 	}
-	return planObserved(plan, p.Label+" "+plan.Path, env)
+	return withInputs(schemaInputs)(planObserved(plan, p.Label+" "+plan.Path, env))
 }
 
 // PlanJSON observes a stack from plan JSON already in memory (a scan's `tofu show -json`).
@@ -47,6 +56,10 @@ type PlanJSON struct {
 	MaxBytes int64
 	// Label names the input in the evidence record.
 	Label string
+	// ProviderSchema, when set, is `tofu providers schema -json` output for the plan's stack,
+	// named ProviderSchemaLabel in the evidence record (see PlanFile.ProviderSchema).
+	ProviderSchema      []byte
+	ProviderSchemaLabel string
 }
 
 // UnitKind implements Source.
@@ -54,7 +67,11 @@ func (p PlanJSON) UnitKind() string { return drift.UnitOpenTofuStack }
 
 // Observe implements Source.
 func (p PlanJSON) Observe(_ context.Context, env Env) (*Observed, error) {
-	opts := []tofuplan.Option{tofuplan.WithDigester(env.Digester)}
+	opts, schemaInputs, err := providerSchemaJSON(p.Name+" provider schema", p.ProviderSchema, p.ProviderSchemaLabel)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, tofuplan.WithDigester(env.Digester))
 	if p.MaxBytes > 0 {
 		opts = append(opts, tofuplan.WithMaxBytes(p.MaxBytes))
 	}
@@ -62,7 +79,7 @@ func (p PlanJSON) Observe(_ context.Context, env Env) (*Observed, error) {
 	if err != nil {
 		return nil, fail(StagePlan, err)
 	}
-	return planObserved(plan, p.Label, env)
+	return withInputs(schemaInputs)(planObserved(plan, p.Label, env))
 }
 
 func planObserved(plan *tofuplan.Plan, label string, env Env) (*Observed, error) {
