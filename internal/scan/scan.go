@@ -71,6 +71,9 @@ type Options struct {
 	MaxPlanBytes int64
 	// Observer, when set, is told as units start and finish (progress.go).
 	Observer Observer
+	// SchemaCacheDir caches each stack's `tofu providers schema -json` per lock file (schema.go);
+	// empty: the user's cache folder (driftplane/provider-schemas).
+	SchemaCacheDir string
 	// Ledger keeps the lifecycle of findings across scans (driftplane scan keeps it in the
 	// evidence store); nil keeps none.
 	Ledger ledger.Store
@@ -272,9 +275,14 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	if err != nil {
 		return unobserved(fmt.Errorf("tofu show -json: %w", err))
 	}
+	schema, warning := providerSchema(ctx, o, u.StackDir)
+	if warning != "" && o.Progress != nil {
+		fmt.Fprintf(o.Progress, "driftplane scan: warning: %s\n", warning)
+	}
 	res, err := pipeline.Run(ctx, pipeline.Request{
 		Unit: u.Policy, Exceptions: u.Exceptions, At: o.Now(), Digester: o.Digester,
-		Source:   pipeline.PlanJSON{Name: u.StackDir + " (refresh-only plan)", Data: js, MaxBytes: maxPlan, Label: "refresh-only plan of " + u.StackDir},
+		Source: pipeline.PlanJSON{Name: u.StackDir + " (refresh-only plan)", Data: js, MaxBytes: maxPlan, Label: "refresh-only plan of " + u.StackDir,
+			ProviderSchema: schema, ProviderSchemaLabel: "provider schema of " + u.StackDir},
 		Evidence: o.Evidence, Ledger: o.Ledger, Tool: "driftplane scan", Version: o.Version,
 	})
 	if err != nil {
