@@ -123,7 +123,7 @@ type Finding struct {
 	// SensitiveFields are the changed fields whose values were redacted (reported by path only).
 	SensitiveFields []string `json:"sensitive_fields,omitempty"`
 	// +required
-	// +kubebuilder:validation:Enum=RUNTIME_REVERT;GIT_UPDATE_PR;STATE_REFRESH;IMPORT;STATE_MOVE;IGNORE;INCIDENT;INCIDENT_AND_REVERT
+	// +kubebuilder:validation:Enum=RUNTIME_REVERT;GIT_UPDATE_PR;STATE_REFRESH;IMPORT;STATE_MOVE;IGNORE;INCIDENT;INCIDENT_AND_REVERT;MIGRATION_PLAN;REPLAN_AND_VALIDATE;PIN_REFERENCE;INVESTIGATE_CONTROL_LOOP
 	RecommendedAction string `json:"recommended_action"`
 	AutoHealAllowed   bool   `json:"auto_heal_allowed"`
 	AcceptedBy        string `json:"accepted_by"`
@@ -136,6 +136,9 @@ type Finding struct {
 	Rule string `json:"rule"`
 	// Deleted marks an object that no longer exists.
 	Deleted bool `json:"deleted,omitempty"`
+	// ProviderUpgrade marks drift seen while the resource's provider changed version between the
+	// recorded state and the plan.
+	ProviderUpgrade bool `json:"provider_upgrade,omitempty"`
 	// Blocking is true when the finding is unaccepted and at or above the unit's gate.
 	Blocking bool `json:"blocking"`
 	// Explanation says why the finding was or was not accepted, and who owns expected drift.

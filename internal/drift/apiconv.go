@@ -84,7 +84,7 @@ func (f ObjectFinding) ToAPI() v1alpha1.Finding {
 		DriftClass: string(f.DriftClass), Risk: string(f.Risk), ChangedFields: f.ChangedFields, SensitiveFields: f.SensitiveFields,
 		RecommendedAction: string(f.RecommendedAction), AutoHealAllowed: f.AutoHealAllowed, AcceptedBy: f.AcceptedBy,
 		Actor: f.Actor, Evidence: f.Evidence, Rule: f.Rule, Deleted: f.Deleted, Blocking: f.Blocking, Explanation: f.Explanation,
-		Fingerprint: f.Fingerprint, FirstSeen: f.FirstSeen, Age: f.Age, FirstObservedAt: f.FirstObservedAt,
+		Fingerprint: f.Fingerprint, FirstSeen: f.FirstSeen, Age: f.Age, FirstObservedAt: f.FirstObservedAt, ProviderUpgrade: f.ProviderUpgrade,
 	}
 	if a := f.ActorDetail; a != nil {
 		out.ActorDetail = &v1alpha1.ActorDetail{Username: a.Username, Groups: a.Groups, UserAgent: a.UserAgent, Time: a.Time, Manager: a.Manager, Kind: a.Kind}
@@ -100,7 +100,7 @@ func ObjectFindingFromAPI(f v1alpha1.Finding) ObjectFinding {
 			Domain: f.Domain, ResourceRef: f.ResourceRef, DriftClass: Class(f.DriftClass), Risk: Risk(f.Risk),
 			ChangedFields: f.ChangedFields, SensitiveFields: f.SensitiveFields, RecommendedAction: Action(f.RecommendedAction),
 			AutoHealAllowed: f.AutoHealAllowed, AcceptedBy: f.AcceptedBy, Actor: f.Actor, Evidence: f.Evidence, Rule: f.Rule,
-			Deleted: f.Deleted, Blocking: f.Blocking, Explanation: f.Explanation,
+			Deleted: f.Deleted, Blocking: f.Blocking, Explanation: f.Explanation, ProviderUpgrade: f.ProviderUpgrade,
 			Fingerprint: f.Fingerprint, FirstSeen: f.FirstSeen, Age: f.Age,
 		},
 		Group: f.Group, Kind: f.Kind, Namespace: f.Namespace, Name: f.Name, FirstObservedAt: f.FirstObservedAt,

@@ -49,14 +49,25 @@ local gate = status.gate or "high"
 local blocking = status.blockingCount or 0
 if blocking > 0 then
   local shown = {}
+  -- Classes whose remedy is not a revert get a lead of their own: a failed apply is investigated
+  -- (applying again is what failed), a moved dependency is planned again and validated.
+  local failed, dependency = false, false
   if status.findings ~= nil then
     for _, f in ipairs(status.findings) do
+      if f.blocking and f.drift_class == "FAILED_RECONCILIATION" then
+        failed = true
+      elseif f.blocking and f.drift_class == "DEPENDENCY_DRIFT" then
+        dependency = true
+      end
       if f.blocking and #shown < 3 then
         local what = f.resource_ref
         if f.kind ~= nil and f.name ~= nil then
           what = f.kind .. "/" .. f.name
         end
         local fields = "deleted"
+        if f.drift_class == "FAILED_RECONCILIATION" then
+          fields = "apply failed"
+        end
         if f.changed_fields ~= nil and #f.changed_fields > 0 then
           fields = table.concat(f.changed_fields, ",")
         end
@@ -68,6 +79,12 @@ if blocking > 0 then
   hs.message = blocking .. " unaccepted drift finding(s) at or above gate " .. gate .. ": " .. table.concat(shown, "; ")
   if blocking > #shown and #shown > 0 then
     hs.message = hs.message .. "; and " .. (blocking - #shown) .. " more"
+  end
+  if dependency then
+    hs.message = "A dependency changed under the configuration (plan again, validate, pin it). " .. hs.message
+  end
+  if failed then
+    hs.message = "Reconciliation failed: the last apply did not converge (investigate the control loop; it is never auto-healed). " .. hs.message
   end
   -- An exhausted drift budget makes its drift block whatever the gate: name it first.
   local exhausted = {}
