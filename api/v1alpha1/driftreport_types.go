@@ -204,7 +204,9 @@ type ActorDetail struct {
 // AutoHealRecord is one auto-heal decision and its outcome.
 type AutoHealRecord struct {
 	At      string       `json:"at"`
-	Healed  []HealTarget `json:"healed,omitempty"`
+	Healed []HealTarget `json:"healed,omitempty"`
+	// Failed are the objects whose sync was asked for and failed (Error says why).
+	Failed  []HealTarget `json:"failed,omitempty"`
 	Skipped []string     `json:"skipped,omitempty"`
 	Error   string       `json:"error,omitempty"`
 }

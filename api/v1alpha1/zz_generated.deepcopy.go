@@ -143,6 +143,13 @@ func (in *AutoHealRecord) DeepCopyInto(out *AutoHealRecord) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.Failed != nil {
+		in, out := &in.Failed, &out.Failed
+		*out = make([]HealTarget, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
+	}
 	if in.Skipped != nil {
 		in, out := &in.Skipped, &out.Skipped
 		*out = make([]string, len(*in))

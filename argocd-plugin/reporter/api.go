@@ -44,7 +44,8 @@ func StatusToAPI(s Status) v1alpha1.DriftReportStatus {
 	}
 	if h := s.AutoHeal; h != nil {
 		// HealTarget is the API's type.
-		out.AutoHeal = &v1alpha1.AutoHealRecord{At: h.At, Skipped: h.Skipped, Error: h.Error, Healed: append([]HealTarget(nil), h.Healed...)}
+		out.AutoHeal = &v1alpha1.AutoHealRecord{At: h.At, Skipped: h.Skipped, Error: h.Error, Healed: append([]HealTarget(nil), h.Healed...),
+			Failed: append([]HealTarget(nil), h.Failed...)}
 	}
 	return out
 }
@@ -72,7 +73,8 @@ func StatusFromAPI(a *v1alpha1.DriftReportStatus) Status {
 		s.Findings = append(s.Findings, drift.ObjectFindingFromAPI(f))
 	}
 	if h := a.AutoHeal; h != nil {
-		s.AutoHeal = &HealRecord{At: h.At, Skipped: h.Skipped, Error: h.Error, Healed: append([]HealTarget(nil), h.Healed...)}
+		s.AutoHeal = &HealRecord{At: h.At, Skipped: h.Skipped, Error: h.Error, Healed: append([]HealTarget(nil), h.Healed...),
+			Failed: append([]HealTarget(nil), h.Failed...)}
 	}
 	return s
 }

@@ -384,7 +384,7 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 		return fail(err)
 	}
 	req.Evidence, req.Ledger, req.Version = c.cfg.Evidence, c.cfg.Ledger, c.cfg.Version
-	req.Healed = healedBefore(prev)
+	req.Healed, req.HealFailed = healedBefore(prev), healFailedBefore(prev)
 	res, err := pipeline.Run(ctx, req)
 	if err != nil {
 		if st := pipeline.StageOf(err); st == pipeline.StageEvidence || st == pipeline.StageLedger {
@@ -425,6 +425,7 @@ func (c *Controller) heal(ctx context.Context, app *unstructured.Unstructured, p
 	if len(plan.Targets) > 0 {
 		if err := c.cfg.Healer.SyncResources(ctx, app.GetName(), app.GetNamespace(), plan.Targets); err != nil {
 			rec.Error = c.redact(err).Error()
+			rec.Failed = plan.Targets
 		} else {
 			rec.Healed = plan.Targets
 			var what []string
@@ -515,8 +516,21 @@ func healedBefore(prev *Status) map[string]bool {
 	if prev == nil || prev.AutoHeal == nil {
 		return nil
 	}
+	return findingsOf(prev.AutoHeal.Healed)
+}
+
+// healFailedBefore are the findings whose sync the previous evaluation's auto-heal asked for and
+// that failed: the ledger counts them as failed reconciliations (M6).
+func healFailedBefore(prev *Status) map[string]bool {
+	if prev == nil || prev.AutoHeal == nil {
+		return nil
+	}
+	return findingsOf(prev.AutoHeal.Failed)
+}
+
+func findingsOf(targets []HealTarget) map[string]bool {
 	out := map[string]bool{}
-	for _, t := range prev.AutoHeal.Healed {
+	for _, t := range targets {
 		for _, id := range t.Findings {
 			out[id] = true
 		}

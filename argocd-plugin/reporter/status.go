@@ -44,7 +44,9 @@ type Status struct {
 // HealRecord is one auto-heal decision and its outcome.
 type HealRecord struct {
 	At      string       `json:"at"`
-	Healed  []HealTarget `json:"healed,omitempty"`
+	Healed []HealTarget `json:"healed,omitempty"`
+	// Failed are the objects whose sync was asked for and failed (Error says why).
+	Failed  []HealTarget `json:"failed,omitempty"`
 	Skipped []string     `json:"skipped,omitempty"`
 	Error   string       `json:"error,omitempty"`
 }

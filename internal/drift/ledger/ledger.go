@@ -110,12 +110,22 @@ type Record struct {
 	// StaleAfter is how long the unit may go without a successful evaluation, from its
 	// schedule (empty: no schedule); readers judge staleness with it.
 	StaleAfter string `json:"stale_after,omitempty"`
+	// Reconciles counts the reconciliations (auto-heal syncs) asked for since the previous
+	// evaluation, by finding, and how many failed: the reconcile failure rate (M6).
+	Reconciles *Reconciles `json:"reconciles,omitempty"`
+}
+
+// Reconciles counts reconciliation attempts and failures.
+type Reconciles struct {
+	Attempted int `json:"attempted"`
+	Failed    int `json:"failed"`
 }
 
 // Outcome is what the pipeline knows besides the report about how findings ended.
 type Outcome struct {
-	// Healed are the finding IDs auto-heal synced back since the previous evaluation.
-	Healed map[string]bool
+	// Healed are the finding IDs auto-heal synced back since the previous evaluation, and
+	// HealFailed those whose sync it asked for and that failed.
+	Healed, HealFailed map[string]bool
 	// Actual digests what actually runs at the given fields of a resource in this evaluation
 	// (false when the source did not observe it: a plan lists only drifted resources).
 	Actual func(ref string, fields []string) (digest string, ok bool)
@@ -183,6 +193,9 @@ func Next(prev *Record, prevKey string, rep *drift.Report, at time.Time, out Out
 		rec.Events = append(rec.Events, event(EventResolved, old, stamp, resolution(old, deletedRefs, out)))
 	}
 	sort.Slice(rec.Open, func(i, j int) bool { return rec.Open[i].Fingerprint < rec.Open[j].Fingerprint })
+	if n := len(out.Healed) + len(out.HealFailed); n > 0 {
+		rec.Reconciles = &Reconciles{Attempted: n, Failed: len(out.HealFailed)}
+	}
 	return rec
 }
 
@@ -247,7 +260,7 @@ func (r *Record) Encode() (key string, data []byte, err error) {
 	}
 	sum := sha256.Sum256(data)
 	stamp := strings.NewReplacer(":", "", "-", "").Replace(r.EvaluatedAt)
-	return fmt.Sprintf("%s/%s/%012d-%s-%s-%s.json", Prefix, r.Unit, r.Sequence, stamp, r.kind(), hex.EncodeToString(sum[:12])), data, nil
+	return fmt.Sprintf("%s/%s/%012d-%s-%s-%s.json", Prefix, r.Unit, r.Sequence, stamp, r.Kind(), hex.EncodeToString(sum[:12])), data, nil
 }
 
 // Record kinds, as their keys name them.
@@ -257,11 +270,13 @@ const (
 	KindUnknown = "u" // an evaluation that could not observe the unit
 )
 
-func (r *Record) kind() string {
+// Kind is the record's kind from its content (KindQuiet, KindEvents or KindUnknown), as its
+// key names it.
+func (r *Record) Kind() string {
 	switch {
 	case r.Status == statusUnknown:
 		return KindUnknown
-	case len(r.Events) > 0:
+	case len(r.Events) > 0 || r.Reconciles != nil:
 		return KindEvents
 	}
 	return KindQuiet
@@ -348,8 +363,8 @@ func Read(ctx context.Context, s Store, unit string, info KeyInfo) (*Record, err
 		return nil, fmt.Errorf("ledger record %s belongs to unit %q, not %q", info.Key, r.Unit, unit)
 	case err != nil || !at.Equal(info.EvaluatedAt) || r.Sequence != info.Sequence:
 		return nil, fmt.Errorf("ledger record %s: its sequence or evaluated_at differs from its key", info.Key)
-	case info.Kind != "" && info.Kind != r.kind():
-		return nil, fmt.Errorf("ledger record %s: its key says kind %q, its content %q", info.Key, info.Kind, r.kind())
+	case info.Kind != "" && info.Kind != r.Kind():
+		return nil, fmt.Errorf("ledger record %s: its key says kind %q, its content %q", info.Key, info.Kind, r.Kind())
 	}
 	return r, nil
 }
@@ -392,7 +407,7 @@ func Append(ctx context.Context, s Store, rec *Record, prev *Record) (key, locat
 	if err := checkUnit(rec.Unit); err != nil {
 		return "", "", err
 	}
-	if prev != nil && len(rec.Events) == 0 && prev.EvaluatedAt == rec.EvaluatedAt && prev.Status == rec.Status && sameOpen(prev.Open, rec.Open) {
+	if prev != nil && len(rec.Events) == 0 && rec.Reconciles == nil && prev.EvaluatedAt == rec.EvaluatedAt && prev.Status == rec.Status && sameOpen(prev.Open, rec.Open) {
 		return rec.Previous, "", nil
 	}
 	key, data, err := rec.Encode()

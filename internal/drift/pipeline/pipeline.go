@@ -36,6 +36,9 @@ type Request struct {
 	// Healed are the finding IDs auto-heal synced back since the previous evaluation, so the
 	// ledger records them as healed rather than reverted.
 	Healed map[string]bool
+	// HealFailed are the finding IDs whose auto-heal sync was asked for and failed since the
+	// previous evaluation (the ledger's reconcile failure rate).
+	HealFailed map[string]bool
 	// Tool and Version name the front end in the evidence record.
 	Tool, Version string
 	// At is an explicit evaluation time: it stamps findings a source leaves unstamped and the
@@ -236,7 +239,7 @@ func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, obs []
 		return "", err
 	}
 	escalateRepeatedFailures(rep, req.Unit, table, prev)
-	rec := ledger.Next(prev, prevKey, rep, at, ledger.Outcome{Healed: req.Healed, Actual: actualAt(obs)})
+	rec := ledger.Next(prev, prevKey, rep, at, ledger.Outcome{Healed: req.Healed, HealFailed: req.HealFailed, Actual: actualAt(obs)})
 	open := make(map[string]ledger.Entry, len(rec.Open))
 	for _, e := range rec.Open {
 		open[e.Fingerprint] = e

@@ -109,6 +109,8 @@ type UnitState struct {
 	Stale      bool   `json:"stale"`
 	// StaleSince is when it went stale ("" when fresh or never evaluated successfully).
 	StaleSince string `json:"stale_since,omitempty"`
+	// Reconciles are the reconciliations asked for in the window and how many failed (M6).
+	Reconciles *ledger.Reconciles `json:"reconciles,omitempty"`
 }
 
 // UnitBudget is one of a unit's budgets as its newest successful evaluation at or before To
@@ -125,6 +127,11 @@ type Summary struct {
 	Budgets          int `json:"budgets"`
 	BudgetsBurning   int `json:"budgets_burning"`
 	BudgetsExhausted int `json:"budgets_exhausted"`
+	// M6: reconciliations (auto-heal syncs, by finding) asked for in the window, how many
+	// failed, and the failure rate (null when none was asked for).
+	ReconcilesAttempted  int      `json:"reconciles_attempted"`
+	ReconcilesFailed     int      `json:"reconciles_failed"`
+	ReconcileFailureRate *float64 `json:"reconcile_failure_pct"`
 }
 
 // Report is the SLIs of a window.
@@ -151,13 +158,13 @@ func (r *Report) Breached() bool {
 // never as zero.
 func notComputed() map[string]string {
 	return map[string]string{
-		"M6 reconcile failure rate": "needs the heal attempts that failed, which the ledger does not record yet",
 		"M7 inventory coverage":     "needs the expected inventory per unit, which the ledger does not record yet",
 	}
 }
 
 func notes() map[string]string {
 	return map[string]string{
+		"M6 reconcile failure rate": "per unit and overall, not per finding group: the reconciliations (auto-heal syncs, counted by finding) the reporter asked for and the share that failed",
 		"M3 time to classify": "driftplane classifies a drift when it detects it, so time to classify is first_seen − changed_at, like time to detect",
 		"M8 unowned":          "open, unaccepted, meaningful drift at the window's end whose unit names no owner (empty or \"unowned\")",
 		"M9 policy violation": "POLICY_DRIFT among the drifts that appeared in the window",
@@ -215,7 +222,12 @@ func Compute(ctx context.Context, s ledger.Store, o Options) (*Report, error) {
 		if u.Stale {
 			rep.Summary.StaleUnits++
 		}
+		if u.Reconciles != nil {
+			rep.Summary.ReconcilesAttempted += u.Reconciles.Attempted
+			rep.Summary.ReconcilesFailed += u.Reconciles.Failed
+		}
 	}
+	rep.Summary.ReconcileFailureRate = pct(rep.Summary.ReconcilesFailed, rep.Summary.ReconcilesAttempted)
 	for _, b := range rep.Budgets {
 		switch b.State {
 		case drift.BudgetExhausted:
@@ -346,6 +358,7 @@ func (c *computation) unit(ctx context.Context, s ledger.Store, unit string) (Un
 	// that none is read twice.
 	newestOK := -1
 	readIdx := -1
+	var reconciles ledger.Reconciles
 	var read *ledger.Record
 	open := func(i int) (*ledger.Record, error) {
 		if i == readIdx {
@@ -369,8 +382,12 @@ func (c *computation) unit(ctx context.Context, s ledger.Store, unit string) (Un
 			if err != nil {
 				return UnitState{}, nil, err
 			}
-			kind = kindOf(r)
+			kind = r.Kind()
 			if kind == ledger.KindEvents && inWindow {
+				if rc := r.Reconciles; rc != nil {
+					reconciles.Attempted += rc.Attempted
+					reconciles.Failed += rc.Failed
+				}
 				for _, e := range r.Events {
 					c.tally(c.row(groupOf(c.o.By, unit, e.Owner, e.Domain, e.Environment, e.DriftClass, e.Risk)), e)
 				}
@@ -381,6 +398,9 @@ func (c *computation) unit(ctx context.Context, s ledger.Store, unit string) (Un
 		}
 	}
 	st := UnitState{Unit: unit, StaleAfter: c.o.StaleAfter.String(), Stale: true}
+	if reconciles.Attempted > 0 {
+		st.Reconciles = &reconciles
+	}
 	if newestOK < 0 {
 		return st, nil, nil // no successful evaluation by To: stale, nothing known to be open
 	}
@@ -449,16 +469,6 @@ func older(a, b OpenDrift) bool {
 	return a.DriftClass < b.DriftClass
 }
 
-// kindOf is a record's kind from its content, for keys written before kinds were named.
-func kindOf(r *ledger.Record) string {
-	switch {
-	case r.Status == "unknown":
-		return ledger.KindUnknown
-	case len(r.Events) > 0:
-		return ledger.KindEvents
-	}
-	return ledger.KindQuiet
-}
 
 func (c *computation) tally(g *Row, e ledger.Event) {
 	table := c.o.Table

@@ -256,10 +256,7 @@ func TestComputeOwnershipPolicyAndResolutions(t *testing.T) {
 	if all.Open != 1 || all.Unowned != 1 || all.LongestOpen == nil || all.LongestOpen.ResourceRef != "bucket-acl" || all.LongestOpen.AgeSeconds != 4*3600 {
 		t.Errorf("open %d unowned %d longest %+v", all.Open, all.Unowned, all.LongestOpen)
 	}
-	if _, ok := rep.NotComputed["M6 reconcile failure rate"]; !ok {
-		t.Error("M6 is not recorded by the ledger yet and must say so")
-	}
-	for _, k := range []string{"M3 time to classify", "M8 unowned/orphaned", "M9 policy violation rate"} {
+	for _, k := range []string{"M3 time to classify", "M6 reconcile failure rate", "M8 unowned/orphaned", "M9 policy violation rate"} {
 		if _, ok := rep.NotComputed[k]; ok {
 			t.Errorf("%s is computed now, yet listed as not computed", k)
 		}
@@ -478,5 +475,51 @@ func TestComputeStopsOnAnyUnitsError(t *testing.T) {
 	cancel()
 	if _, err := Compute(cancelled, s, Options{From: t0.Add(-time.Hour), To: t0.Add(time.Hour)}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
+	}
+}
+
+// M6: the reconciliations the reporter asked for (auto-heal syncs, by finding) and the share
+// that failed, per unit and overall; a record whose only news is a reconciliation is one that
+// readers open.
+func TestComputeReconcileFailureRate(t *testing.T) {
+	ctx := context.Background()
+	s := blob.Dir(t.TempDir())
+	label := f("web", "deploy", drift.ClassUnauthorizedRuntime, drift.RiskLow, "workload", time.Time{})
+	cfg := f("web", "cfg", drift.ClassUnauthorizedRuntime, drift.RiskLow, "workload", time.Time{})
+	step := func(at time.Time, out ledger.Outcome, fs ...drift.Finding) {
+		prev, key, err := ledger.Latest(ctx, s, "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := drift.StatusClean
+		if len(fs) > 0 {
+			st = drift.StatusDrifted
+		}
+		rec := ledger.Next(prev, key, &drift.Report{Unit: "web", Status: st, Findings: fs}, at, out)
+		if _, _, err := ledger.Append(ctx, s, rec, prev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step(t0, ledger.Outcome{}, label, cfg)
+	// The sync of cfg failed; nothing else changed: the record says so, and is one readers open.
+	step(t0.Add(time.Hour), ledger.Outcome{HealFailed: map[string]bool{cfg.FindingID: true}}, label, cfg)
+	step(t0.Add(2*time.Hour), ledger.Outcome{Healed: map[string]bool{label.FindingID: true, cfg.FindingID: true}})
+	infos, err := ledger.Keys(ctx, s, "web")
+	if err != nil || len(infos) != 3 || infos[1].Kind != ledger.KindEvents {
+		t.Fatalf("keys %+v %v", infos, err)
+	}
+	rep, err := Compute(ctx, s, Options{From: t0.Add(-time.Minute), To: t0.Add(3 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary.ReconcilesAttempted != 3 || rep.Summary.ReconcilesFailed != 1 || rep.Summary.ReconcileFailureRate == nil || int(*rep.Summary.ReconcileFailureRate+0.5) != 33 {
+		t.Fatalf("summary %+v", rep.Summary)
+	}
+	if u := rep.Units[0]; u.Reconciles == nil || *u.Reconciles != (ledger.Reconciles{Attempted: 3, Failed: 1}) {
+		t.Fatalf("unit %+v", u)
+	}
+	var out bytes.Buffer
+	if err := Write(&out, "table", rep); err != nil || !strings.Contains(out.String(), "Reconciliations (M6") {
+		t.Fatalf("table lacks M6 (%v):\n%s", err, out.String())
 	}
 }

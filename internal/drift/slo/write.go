@@ -114,7 +114,17 @@ func tables(rep *Report) []table {
 			stale.rows = append(stale.rows, []string{u.Unit, last, u.StaleAfter, or(u.StaleSince)})
 		}
 	}
-	return []table{timing, counts, budgets, stale}
+	reconciles := table{title: "Reconciliations (M6: auto-heal syncs by finding)", header: []string{"unit", "attempted", "failed", "failure rate"}}
+	for _, u := range rep.Units {
+		if u.Reconciles != nil {
+			reconciles.rows = append(reconciles.rows, []string{u.Unit, fmt.Sprint(u.Reconciles.Attempted), fmt.Sprint(u.Reconciles.Failed),
+				percent(pct(u.Reconciles.Failed, u.Reconciles.Attempted))})
+		}
+	}
+	if rep.Summary.ReconcilesAttempted > 0 {
+		reconciles.rows = append(reconciles.rows, []string{"all", fmt.Sprint(rep.Summary.ReconcilesAttempted), fmt.Sprint(rep.Summary.ReconcilesFailed), percent(rep.Summary.ReconcileFailureRate)})
+	}
+	return []table{timing, counts, budgets, stale, reconciles}
 }
 
 // writeTail prints the notes and what is not computed, and why.
