@@ -157,15 +157,15 @@ type options struct {
 	digester *drift.Digester
 	maxBytes int64
 	schemas  *ProviderSchemas
+	// providerVersions, when set, marks drift of resources whose provider was upgraded.
+	providerVersions *ProviderVersions
+	// providerConstraints reports providers without a version constraint (WithProviderConstraints).
+	providerConstraints bool
 }
 
 func collect(opts []Option) options {
 	o := options{maxBytes: DefaultMaxBytes}
 	for _, opt := range opts {
-	// providerVersions, when set, marks drift of resources whose provider was upgraded.
-	providerVersions *ProviderVersions
-	// providerConstraints reports providers without a version constraint (WithProviderConstraints).
-	providerConstraints bool
 		opt(&o)
 	}
 	if o.maxBytes <= 0 {
@@ -299,15 +299,15 @@ func Read(name string, data []byte, opts ...Option) (*Plan, error) {
 			p.Observations = append(p.Observations, *obs)
 		}
 	}
+	if err := reconcile(p, data, o); err != nil {
+		return nil, err
+	}
 	sort.SliceStable(p.Observations, func(i, j int) bool { return p.Observations[i].Ref < p.Observations[j].Ref })
 	return p, nil
 }
 
 func isNull(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), []byte("null")) }
 
-	if err := reconcile(p, data, o); err != nil {
-		return nil, err
-	}
 func isObject(b []byte) bool {
 	t := bytes.TrimSpace(b)
 	return len(t) > 0 && t[0] == '{'
