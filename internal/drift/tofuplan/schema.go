@@ -328,9 +328,10 @@ func configAddress(addr string) string {
 		c := addr[i]
 		switch {
 		case inQuote:
-			if c == '\\' {
+			switch c {
+			case '\\':
 				i++
-			} else if c == '"' {
+			case '"':
 				inQuote = false
 			}
 			continue
