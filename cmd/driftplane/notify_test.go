@@ -15,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	sdk "code.gitea.io/sdk/gitea"
+
 	"github.com/driftplane/terraform-provider-drift/internal/scan"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/alertmanagertest"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/giteatest"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/procs"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
 )
@@ -353,5 +356,70 @@ spec:
 	if code := run([]string{"scan", "--registry", dir, "--evidence", filepath.Join(dir, "ev"), "--routing-policy", filepath.Join(policyDir, "p.yaml")}, &stdout, &stderr); code != exitUsage ||
 		!strings.Contains(stderr.String(), "receiver pd (pagerduty): secretRef: environment variable DRIFTPLANE_TEST_UNSET_PD_KEY is not set") {
 		t.Errorf("exit %d\n%s", code, stderr.String())
+	}
+}
+
+// The issue receiver through scan, against a real Gitea: three scans of one drift keep one issue
+// (opened by the first, left alone by the second), and the scan after the fix closes it with the
+// resolution.
+func TestScanKeepsOneGiteaIssuePerDrift(t *testing.T) {
+	s := newNotifyStacks(t)
+	srv := giteatest.Start(t)
+	team := srv.NewUser(t, "team", "write:issue,read:user")
+	repo := srv.NewRepo(t, team.Name)
+	t.Setenv("DRIFTPLANE_TEST_GITEA_TOKEN", team.Token)
+	policy := filepath.Join(s.root, "routing.yaml")
+	write(t, policy, fmt.Sprintf(`apiVersion: drift.driftplane.io/v1alpha1
+kind: DriftRoutingPolicy
+metadata: {name: to-gitea}
+spec:
+  receivers:
+    - name: tickets
+      type: gitea
+      url: %q
+      secretRef: {env: DRIFTPLANE_TEST_GITEA_TOKEN}
+      settings: {repository: %s/%s, labels: triage}
+  route:
+    receivers: [tickets]
+    createIssue: true
+`, srv.URL, team.Name, repo))
+	write(t, s.conf["iam"], "replicas=30\n")
+	client := srv.Client(t, team.Token)
+	list := func() []*sdk.Issue {
+		t.Helper()
+		got, _, err := client.ListRepoIssues(team.Name, repo, sdk.ListIssueOption{State: sdk.StateAll})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for i := 1; i <= 2; i++ {
+		if _, res, stderr, _ := s.scan(t, policy); res["iam"].Status != "drifted" || strings.Contains(stderr, "warning") {
+			t.Fatalf("scan %d: %+v\n%s", i, res["iam"], stderr)
+		}
+		issues := list()
+		if len(issues) != 1 || issues[0].State != sdk.StateOpen || !strings.Contains(issues[0].Body, "local_file.conf") {
+			t.Fatalf("after scan %d: %d issue(s) %+v", i, len(issues), issues)
+		}
+		if i == 2 && issues[0].Comments != 0 {
+			t.Errorf("the second scan of the same drift commented %d time(s)", issues[0].Comments)
+		}
+	}
+	write(t, s.conf["iam"], appConf)
+	if _, res, stderr, _ := s.scan(t, policy); res["iam"].Status != "clean" || strings.Contains(stderr, "warning") {
+		t.Fatalf("scan after the fix: %+v\n%s", res["iam"], stderr)
+	}
+	issues := list()
+	if len(issues) != 1 || issues[0].State != sdk.StateClosed {
+		t.Fatalf("after the fix: %d issue(s) %+v", len(issues), issues)
+	}
+	comments, _, err := client.ListIssueComments(team.Name, repo, issues[0].Index, sdk.ListIssueCommentOptions{})
+	if err != nil || len(comments) == 0 || !strings.Contains(comments[len(comments)-1].Body, "**Resolved**") {
+		t.Errorf("closing comment: %v %+v", err, comments)
+	}
+	for _, c := range comments {
+		if strings.Contains(c.Body, team.Token) {
+			t.Fatal("the token reached an issue comment")
+		}
 	}
 }
