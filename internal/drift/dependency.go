@@ -339,3 +339,13 @@ func EscalateRepeatedFailures(rep *Report, unit *ManagedUnit, t *Table, previous
 		rep.Summary = summarize(rep, t)
 	}
 }
+
+// markdownReconcile documents the change kinds a plan marks besides drift between the planes.
+func markdownReconcile(b *strings.Builder) {
+	b.WriteString("\n## Dependencies, mutable references and failed applies\n\n" +
+		"Besides drift between the planes, a plan says more, and the rows above with a `change` of these kinds decide it:\n\n" +
+		"- `dependency`: a **normal** plan (not refresh-only) changes a resource only in attributes whose configuration expressions reference a data source (`data.*`, including `terraform_remote_state` outputs); attributes the configuration does not set may follow. The finding names the data sources. A resource that also drifted (recorded state differs from what runs) is never decided here: its planned change may just undo an out-of-band edit, which stays its own finding. A change to any other attribute the configuration sets (a constant, a variable) is a change in Git, not dependency drift.\n" +
+		"- `mutable_reference`: a normal plan's configuration names a module source without `?ref=` (git) or an exact `version` (registry), or an image attribute (`image`, `*_image`, `image_uri`, `image_url`) without a digest whose tag is missing or `latest`; providers without a version constraint too when the source asks for it (the dependency lock file usually pins them). Credentials in a source are never printed.\n" +
+		"- `provider_upgrade`: the resource's provider version differs between the recorded state's and the plan's lock files (a version missing on either side is not judged). Drift the noise rules explain stays `PROVIDER_READ_NOISE`, marked `provider_upgrade`; an attribute the new version reads that the old one did not (or no longer reads) is decided here, naming both versions. A value changed from one value to another, a path an ownership rule decides and a change a detector flags are judged as any drift, so an out-of-band edit cannot pass as the upgrade.\n" +
+		"- `failed`: the state records an object as tainted (a failed create or provisioner) or a failed replacement left a deposed object; any plan, refresh-only included. It never heals. With a ledger, a failure still open at the next evaluation (same fingerprint and class) is raised one risk level, up to " + string(MaxFailureRiskEscalation) + ".\n")
+}
