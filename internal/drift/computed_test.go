@@ -323,3 +323,23 @@ func TestComputedAttributesAreWhatKeepsLabelsLow(t *testing.T) {
 		t.Fatalf("without the section: %+v", rep.Findings)
 	}
 }
+
+// An out-of-band tag shows in tags and in its tags_all mirror: the mirror never makes the tag
+// more than a tag.
+func TestTagsAllMirrorIsBookkeeping(t *testing.T) {
+	bucket := func(tags map[string]any) map[string]any {
+		all := map[string]any{"Managed": "tofu"}
+		for k, v := range tags {
+			all[k] = v
+		}
+		return map[string]any{"bucket": "b", "arn": "arn:aws:s3:::b", "tags": tags, "tags_all": all}
+	}
+	u := k8sUnit()
+	obs := Observation{Ref: "aws_s3_bucket.b", Type: "aws_s3_bucket", Recorded: bucket(map[string]any{"team": "a"}),
+		Actual: bucket(map[string]any{"team": "b"}),
+		Configuration: js(`{"bucket":{"constant_value":"b"},"tags":{"constant_value":{"team":"a"}}}`).(map[string]any)}
+	rep := evaluateOne(t, u, obs)
+	if len(rep.Findings) != 1 || strings.Join(rep.Findings[0].ChangedFields, ",") != "/tags/team" || rep.Findings[0].Risk != RiskLow {
+		t.Fatalf("%+v", rep.Findings)
+	}
+}
