@@ -308,12 +308,18 @@ func (n *Notifier) Notify(ctx context.Context, unit *drift.ManagedUnit, rep *dri
 // ScanHook is Notify as `driftplane scan` calls it after each unit's evaluation: its warnings
 // (failed deliveries, a store that failed) are printed, never the unit's status or exit code.
 func (n *Notifier) ScanHook() func(ctx context.Context, unit *drift.ManagedUnit, res *pipeline.Result) []string {
-	return func(ctx context.Context, unit *drift.ManagedUnit, res *pipeline.Result) []string {
+	return func(ctx context.Context, unit *drift.ManagedUnit, res *pipeline.Result) (out []string) {
 		if res == nil || res.Report == nil {
 			return nil
 		}
+		// A bug here must not turn the unit's known drift into an unknown one (scan treats a
+		// panicking unit as unknown): it is a warning like any failed delivery.
+		defer func() {
+			if p := recover(); p != nil {
+				out = append(out, fmt.Sprintf("unit %s: notifications: internal error: %v", unit.Metadata.Name, p))
+			}
+		}()
 		sum, err := n.Notify(ctx, unit, res.Report, res.EvidenceLocation)
-		var out []string
 		if sum != nil {
 			out = sum.Warnings()
 		}

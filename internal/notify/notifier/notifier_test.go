@@ -3,6 +3,7 @@ package notifier_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/ledger"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/route"
 	"github.com/driftplane/terraform-provider-drift/internal/notify"
 	"github.com/driftplane/terraform-provider-drift/internal/notify/notifier"
@@ -433,5 +435,39 @@ func TestExamplePolicyBuilds(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("missing %s not named: %v", v, err)
 		}
+	}
+}
+
+// brokenStore fails every call, quoting a URL with a credential as some SDK errors do.
+type brokenStore struct{}
+
+func (brokenStore) PutContext(context.Context, string, []byte) (string, error) {
+	return "", errors.New("put https://user:PLANTED@s3.example/bucket failed")
+}
+func (brokenStore) Get(context.Context, string) ([]byte, error) {
+	return nil, errors.New("get https://user:PLANTED@s3.example/bucket failed")
+}
+func (brokenStore) List(context.Context, string) ([]string, error) {
+	return nil, errors.New("list https://user:PLANTED@s3.example/bucket failed")
+}
+
+// The scan hook turns a store that fails into a warning with the URL cut to scheme and host,
+// never into a failed unit.
+func TestScanHookWarns(t *testing.T) {
+	p, err := route.Decode("policy", []byte(storePolicy("http://127.0.0.1:9/a", "http://127.0.0.1:9/b")), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := notifier.FromPolicy(context.Background(), p, notifier.EnvSecrets{Lookup: func(string) (string, bool) { return hmacKey, true }}, notifier.Options{Store: brokenStore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := &drift.ManagedUnit{Metadata: drift.Metadata{Name: "payments"}}
+	ws := n.ScanHook()(context.Background(), unit, &pipeline.Result{Report: report(finding("aws_instance.a", "compute", drift.RiskMedium, "o", "F"))})
+	if len(ws) != 1 || !strings.Contains(ws[0], "unit payments: notifications:") || !strings.Contains(ws[0], "https://s3.example") || strings.Contains(ws[0], "PLANTED") {
+		t.Errorf("warnings %q", ws)
+	}
+	if ws := n.ScanHook()(context.Background(), unit, &pipeline.Result{}); len(ws) != 0 {
+		t.Errorf("no report: %q", ws)
 	}
 }
