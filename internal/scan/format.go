@@ -90,7 +90,7 @@ func writeSARIF(w io.Writer, results []Result) error {
 		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
 		"version": "2.1.0",
 		"runs": []any{map[string]any{
-			"tool":    map[string]any{"driver": map[string]any{"name": "driftplane", "informationUri": "https://github.com/driftplane/terraform-provider-drift"}},
+			"tool":    map[string]any{"driver": map[string]any{"name": "driftplane", "informationUri": "https://github.com/driftplane/terraform-provider-drift", "rules": sarifRules()}},
 			"results": out,
 		}},
 	}
