@@ -30,7 +30,7 @@ func learnedPaths(attrs []drift.ComputedAttr) []string {
 // The excerpt is `tofu providers schema -json` of the hashicorp/kubernetes build scripts/tools.sh
 // makes, cut down to four resource types.
 func TestProviderSchemaFromRealKubernetesExcerpt(t *testing.T) {
-	s, err := ReadProviderSchemasFile("testdata/schema-kubernetes-excerpt.json")
+	s, err := ReadProviderSchemasFile("testdata/schemas/kubernetes-excerpt.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestForgedSchemaDoesNotHideRules(t *testing.T) {
 // FuzzReadProviderSchemas feeds arbitrary bytes to the schema reader: it never panics, every
 // error names the file, and what it learns is always a named path of a known shape.
 func FuzzReadProviderSchemas(f *testing.F) {
-	real, err := os.ReadFile("testdata/schema-kubernetes-excerpt.json")
+	real, err := os.ReadFile("testdata/schemas/kubernetes-excerpt.json")
 	if err != nil {
 		f.Fatal(err)
 	}
