@@ -148,6 +148,13 @@ func (n *Notifier) Notifications(in Input) (*Plan, error) {
 		if t == nil {
 			t = &Told{Receiver: k.receiver, Fingerprint: k.fingerprint}
 		}
+		if t.Pending != nil && t.Pending.State == notify.StateResolved {
+			// The drift came back before its resolution got through: the receiver's last word,
+			// firing, is right again, and the resolution is owed no more.
+			t.Pending = nil
+			told[k] = t
+			plan.Changed = true
+		}
 		reason, attempts, since := n.firingDue(t, f, d.decision, k.receiver, at)
 		if reason == "" {
 			continue
@@ -412,6 +419,12 @@ func (p *Plan) Apply(outcomes []notify.Outcome, at time.Time, maxAttempts, maxPe
 				Attempts: d.Attempts + 1, Since: since, Error: o.Error}
 			if maxAttempts > 0 && t.Pending.Attempts >= maxAttempts {
 				t.Pending.GaveUp, del.GaveUp = true, true
+				if n.State == notify.StateResolved {
+					// A drift that ended and could not be told so is forgotten once it gives up
+					// (the record says so): nothing more is owed, and a drift that comes back
+					// later is new.
+					delete(told, k)
+				}
 			}
 			if n.State == notify.StateFiring {
 				seen[fp] = seenOf(n.Finding)

@@ -329,3 +329,38 @@ func TestPlanRepeatInDays(t *testing.T) {
 		t.Fatalf("not repeated after a day: %s", due(p))
 	}
 }
+
+// A resolution that never got through is dropped when the drift comes back (the receiver's
+// "firing" is right again) or when it gives up; either way the drift's next end is told.
+func TestPlanResolutionOwedThenDriftReturns(t *testing.T) {
+	n := newPlanner(t, planPolicy)
+	vm := finding("aws_instance.a", "compute", drift.RiskMedium, "team-a", "F1")
+	p, _ := n.Notifications(notifier.Input{Report: report(vm), At: t0})
+	_, st := p.Apply(outcomes(p, ""), t0, 2, 100)
+	// It ends; the resolution fails.
+	p, _ = n.Notifications(notifier.Input{Report: report(), State: st, At: t0.Add(time.Minute)})
+	_, st = p.Apply(outcomes(p, "team"), t0.Add(time.Minute), 2, 100)
+	// It comes back: nothing to send (the team still has it firing), nothing owed any more.
+	p, _ = n.Notifications(notifier.Input{Report: report(vm), State: st, At: t0.Add(2 * time.Minute)})
+	if len(p.Due) != 0 || !p.Changed {
+		t.Fatalf("drift back: due %+v changed %v", p.Due, p.Changed)
+	}
+	_, st = p.Apply(nil, t0.Add(2*time.Minute), 2, 100)
+	for _, tt := range st.Told {
+		if tt.Pending != nil {
+			t.Fatalf("still owed: %+v", tt)
+		}
+	}
+	// It ends again: the resolution is told.
+	p, _ = n.Notifications(notifier.Input{Report: report(), State: st, At: t0.Add(3 * time.Minute)})
+	if due(p) != "team:fp-aws_instance-a:resolved:resolved" {
+		t.Fatalf("second end: %s", due(p))
+	}
+	// Failing twice (maxAttempts 2) gives it up, and forgets it.
+	_, st = p.Apply(outcomes(p, "team"), t0.Add(3*time.Minute), 2, 100)
+	p, _ = n.Notifications(notifier.Input{Report: report(), State: st, At: t0.Add(4 * time.Minute)})
+	dels, st := p.Apply(outcomes(p, "team"), t0.Add(4*time.Minute), 2, 100)
+	if len(dels) != 1 || !dels[0].GaveUp || len(st.Told) != 0 || len(st.Findings) != 0 {
+		t.Fatalf("given up: %+v state %+v", dels, st)
+	}
+}
