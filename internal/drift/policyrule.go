@@ -3,7 +3,10 @@ package drift
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -106,6 +109,27 @@ type compiledRule struct {
 // PolicyProgram is a unit's policy rules, compiled once (one program per distinct expression).
 type PolicyProgram struct {
 	rules []compiledRule
+	// byType caches which rules apply to a resource type (indexes into rules): globbing every
+	// rule for every resource costs more than many rules do. Built during one evaluation.
+	byType map[string][]int
+}
+
+// rulesFor returns the indexes of the rules that apply to a resource type.
+func (p *PolicyProgram) rulesFor(resourceType string) []int {
+	if idx, ok := p.byType[resourceType]; ok {
+		return idx
+	}
+	if p.byType == nil {
+		p.byType = map[string][]int{}
+	}
+	idx := []int{}
+	for i := range p.rules {
+		if p.rules[i].appliesTo(resourceType) {
+			idx = append(idx, i)
+		}
+	}
+	p.byType[resourceType] = idx
+	return idx
 }
 
 // Len is the number of rules.
@@ -298,13 +322,14 @@ type PolicyVerdict struct {
 	Err error
 }
 
-// JudgePolicy is the core of policy drift: every rule that applies to the resource, evaluated
+// judgePolicy is the core of policy drift (safe for concurrent use once every resource type
+// it will see has been looked up by rulesFor): every rule that applies to the resource, evaluated
 // over its actual values with sensitive values removed, and what a violation means at time at.
 // drifted says the observation's recorded and actual planes may differ. A violation is
 // pre-existing when the recorded value violates the rule too and Git (when the desired value is
 // known) does not declare a complying one; otherwise out-of-band change introduced it.
-func (p *PolicyProgram) JudgePolicy(unit *ManagedUnit, obs *Observation, drifted bool, at time.Time) []PolicyVerdict {
-	if p.Len() == 0 || obs.Deleted {
+func (p *PolicyProgram) judgePolicy(unit *ManagedUnit, obs *Observation, drifted bool, at time.Time) []PolicyVerdict {
+	if p.Len() == 0 || obs.Deleted || len(p.rulesFor(obs.Type)) == 0 {
 		return nil
 	}
 	uv := map[string]string{"name": unit.Metadata.Name, "environment": unit.Spec.Environment, "tier": unit.Spec.RiskTier}
@@ -313,11 +338,8 @@ func (p *PolicyProgram) JudgePolicy(unit *ManagedUnit, obs *Observation, drifted
 	}}
 	var recorded, desired *policyVars
 	var out []PolicyVerdict
-	for i := range p.rules {
+	for _, i := range p.rulesFor(obs.Type) {
 		c := &p.rules[i]
-		if !c.appliesTo(obs.Type) {
-			continue
-		}
 		ok, err := c.check(actual)
 		if err == nil && ok {
 			continue
@@ -450,27 +472,64 @@ func (ev *evaluator) policyFindings(observations []Observation) ([]Finding, map[
 	if prog.Len() == 0 {
 		return nil, nil
 	}
+	type subject struct {
+		obs     *Observation
+		drifted bool
+	}
+	var subjects []subject
+	drifted := map[string]bool{}
+	for i := range observations {
+		drifted[observations[i].Ref] = true
+		subjects = append(subjects, subject{&observations[i], true})
+	}
+	for i := range ev.opts.Resources {
+		if r := &ev.opts.Resources[i]; !drifted[r.Ref] {
+			subjects = append(subjects, subject{r, false})
+		}
+	}
+	// Fill the per-type cache first, so the workers below only read it.
+	for _, s := range subjects {
+		prog.rulesFor(s.obs.Type)
+	}
+	// Programs are safe for concurrent use: judging spreads over the CPUs, each worker writing
+	// its own slots, and findings are made in input order so the report stays deterministic.
+	verdicts := make([][]PolicyVerdict, len(subjects))
+	workers := runtime.GOMAXPROCS(0)
+	if n := len(subjects) / policyChunk; n < workers {
+		workers = max(n, 1)
+	}
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				start := int(next.Add(policyChunk)) - policyChunk
+				if start >= len(subjects) {
+					return
+				}
+				for i := start; i < min(start+policyChunk, len(subjects)); i++ {
+					verdicts[i] = prog.judgePolicy(ev.unit, subjects[i].obs, subjects[i].drifted, ev.at)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	var out []Finding
 	modes := map[string]string{}
-	judge := func(obs *Observation, drifted bool) {
-		for _, v := range prog.JudgePolicy(ev.unit, obs, drifted, ev.at) {
-			f, mode := ev.policyFinding(obs, v)
+	for i, vs := range verdicts {
+		for _, v := range vs {
+			f, mode := ev.policyFinding(subjects[i].obs, v)
 			out = append(out, f)
 			modes[f.FindingID] = mode
 		}
 	}
-	drifted := map[string]bool{}
-	for i := range observations {
-		drifted[observations[i].Ref] = true
-		judge(&observations[i], true)
-	}
-	for i := range ev.opts.Resources {
-		if r := &ev.opts.Resources[i]; !drifted[r.Ref] {
-			judge(r, false)
-		}
-	}
 	return out, modes
 }
+
+// policyChunk is how many resources a worker judges at a time.
+const policyChunk = 256
 
 func (ev *evaluator) policyFinding(obs *Observation, v PolicyVerdict) (Finding, string) {
 	t := ev.opts.Table
