@@ -216,8 +216,8 @@ func TestRepeatedFailureRaisesRisk(t *testing.T) {
 }
 
 func TestUnknownChangeKindRefused(t *testing.T) {
-	data := strings.Replace(string(decisionsYAML), "when: {change: dependency}", "when: {change: dependancy}", 1)
-	if _, err := LoadTable([]byte(data)); err == nil || !strings.Contains(err.Error(), "dependancy") {
+	data := strings.Replace(string(decisionsYAML), "when: {change: dependency}", "when: {change: dependncy}", 1)
+	if _, err := LoadTable([]byte(data)); err == nil || !strings.Contains(err.Error(), "dependncy") {
 		t.Fatalf("a misspelt change kind must be refused, got %v", err)
 	}
 }

@@ -184,7 +184,7 @@ func dependencyObservation(dg *drift.Digester, rc *reconcileChange, exprs map[st
 		return nil, nil
 	}
 	a := rc.Change.Actions
-	if !(a.Update() || a.Replace()) || rc.ActionReason == string(tfjson.ActionReasonReplaceBecauseTainted) ||
+	if (!a.Update() && !a.Replace()) || rc.ActionReason == string(tfjson.ActionReasonReplaceBecauseTainted) ||
 		rc.ActionReason == string(tfjson.ActionReasonReplaceByRequest) || rc.ActionReason == string(tfjson.ActionReasonReplaceByTriggers) {
 		return nil, nil
 	}
