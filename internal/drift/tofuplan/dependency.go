@@ -456,8 +456,6 @@ func mutableReferences(dg *drift.Digester, doc reconcileDocument, providers bool
 	return out
 }
 
-var gitHosts = []string{"github.com/", "bitbucket.org/", "gitlab.com/"}
-
 // registrySource is a module registry address: [host/]namespace/name/provider.
 var registrySource = regexp.MustCompile(`^([A-Za-z0-9.-]+\.[A-Za-z]{2,}(:[0-9]+)?/)?[0-9A-Za-z_-]+/[0-9A-Za-z_-]+/[0-9a-z]+(//.*)?$`)
 
@@ -468,7 +466,7 @@ func mutableModuleSource(source, version string) string {
 	switch {
 	case s == "" || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../"):
 		return ""
-	case strings.HasPrefix(s, "git::") || strings.HasPrefix(s, "git@") || strings.HasPrefix(s, "hg::") || hasAnyPrefix(s, gitHosts):
+	case strings.HasPrefix(s, "git::") || strings.HasPrefix(s, "git@") || strings.HasPrefix(s, "hg::") || hasAnyPrefix(s, "github.com/", "bitbucket.org/", "gitlab.com/"):
 		if u, err := url.Parse(strings.TrimPrefix(strings.TrimPrefix(s, "git::"), "hg::")); err == nil && u.Query().Get("ref") != "" {
 			return ""
 		}
@@ -493,7 +491,7 @@ var exactVersionRE = regexp.MustCompile(`^=?\s*v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9
 
 func exactVersion(v string) bool { return exactVersionRE.MatchString(v) }
 
-func hasAnyPrefix(s string, prefixes []string) bool {
+func hasAnyPrefix(s string, prefixes ...string) bool {
 	for _, p := range prefixes {
 		if strings.HasPrefix(s, p) {
 			return true
