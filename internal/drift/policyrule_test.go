@@ -474,3 +474,19 @@ func TestPolicyDesiredComplies(t *testing.T) {
 		t.Errorf("desired unknown: %+v", pf)
 	}
 }
+
+// The HCL example declares the same rules as the YAML one, expression for expression.
+func TestPolicyExamplesAgree(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "policy-rules", "main.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hcl := string(data)
+	for _, r := range shippedPolicyUnit(t).Spec.PolicyRules {
+		for _, want := range []string{`"` + r.ID + `"`, `"` + r.Expression + `"`, `"` + r.Message + `"`, `"` + r.Since + `"`} {
+			if !strings.Contains(hcl, want) {
+				t.Errorf("main.tf lacks %s of rule %s", want, r.ID)
+			}
+		}
+	}
+}

@@ -46,6 +46,12 @@ gate. ` + "`auto_heal`" + ` marks drift that *may* heal itself; it does only whe
 		if r.Then.Overridable {
 			desc += " *(a unit's `domain_override` applies)*"
 		}
+		switch r.Then.Blocking {
+		case BlockingNever:
+			desc += " *(never blocks, whatever the gate)*"
+		case BlockingAlways:
+			desc += " *(blocks whatever the gate, unless the gate is `none` or an exception accepts it)*"
+		}
 		fmt.Fprintf(&b, "| %d | `%s` | %s | `%s` | %s | `%s` | %s | %s |\n",
 			i+1, r.ID, r.When.markdown(), r.Then.Class, risk, r.Then.Action, heal, desc)
 	}
@@ -58,6 +64,11 @@ resource or principal no earlier grant covered, or drops a deny; or a value is a
 identity resource) and ` + "`network_open_world`" + ` (` + "`0.0.0.0/0`" + ` or ` + "`::/0`" + `
 appears). ` + "`exception: emergency`" + ` means an active exception of class ` + "`EMERGENCY_DRIFT`" + `
 covers the drift. Paths use ` + "`*`" + ` for one segment and ` + "`**`" + ` for any number.
+` + "`policy`" + ` is a unit policy rule's verdict on one resource as it runs (see the policy rules
+guide): ` + "`migrating`" + ` (the recorded state and Git already violated it; its migration window
+is open), ` + "`overdue`" + ` (the window is over), ` + "`introduced`" + ` (the recorded or Git-declared
+value complies, the running one does not), ` + "`error`" + ` (the rule could not be evaluated);
+every other finding is ` + "`none`" + `.
 
 ## Risk matrix
 
@@ -224,6 +235,7 @@ func (w When) markdown() string {
 	}
 	add("every path under", w.PathsAll)
 	add("a path under", w.PathsAny)
+	add("policy", w.Policy)
 	if len(parts) == 0 {
 		return "*(anything)*"
 	}

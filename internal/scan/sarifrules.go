@@ -23,7 +23,7 @@ func classHelp(c drift.Class) string {
 	case drift.ClassFailedReconciliation:
 		return "The last apply did not converge (a tainted or deposed object): investigate the control loop (INVESTIGATE_CONTROL_LOOP); never auto-healed."
 	case drift.ClassPolicy:
-		return "The resource violates a policy rule it predates; migrate it (MIGRATION_PLAN)."
+		return "The resource violates a policy rule it predates; migrate it (MIGRATION_PLAN) before the rule's migration window ends, after which it blocks. A violation brought in out of band is UNAUTHORIZED_RUNTIME_DRIFT naming the rule."
 	case drift.ClassUnknown:
 		return "Drift could not be observed or judged; unknown is never clean."
 	}

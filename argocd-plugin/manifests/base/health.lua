@@ -51,13 +51,15 @@ if blocking > 0 then
   local shown = {}
   -- Classes whose remedy is not a revert get a lead of their own: a failed apply is investigated
   -- (applying again is what failed), a moved dependency is planned again and validated.
-  local failed, dependency = false, false
+  local failed, dependency, policy = false, false, false
   if status.findings ~= nil then
     for _, f in ipairs(status.findings) do
       if f.blocking and f.drift_class == "FAILED_RECONCILIATION" then
         failed = true
       elseif f.blocking and f.drift_class == "DEPENDENCY_DRIFT" then
         dependency = true
+      elseif f.blocking and f.drift_class == "POLICY_DRIFT" then
+        policy = true
       end
       if f.blocking and #shown < 3 then
         local what = f.resource_ref
@@ -67,6 +69,8 @@ if blocking > 0 then
         local fields = "deleted"
         if f.drift_class == "FAILED_RECONCILIATION" then
           fields = "apply failed"
+        elseif f.drift_class == "POLICY_DRIFT" then
+          fields = "violates a policy rule"
         end
         if f.changed_fields ~= nil and #f.changed_fields > 0 then
           fields = table.concat(f.changed_fields, ",")
@@ -82,6 +86,9 @@ if blocking > 0 then
   end
   if dependency then
     hs.message = "A dependency changed under the configuration (plan again, validate, pin it). " .. hs.message
+  end
+  if policy then
+    hs.message = "A policy rule's migration window is over (bring the resources into compliance: migration plan). " .. hs.message
   end
   if failed then
     hs.message = "Reconciliation failed: the last apply did not converge (investigate the control loop; it is never auto-healed). " .. hs.message
