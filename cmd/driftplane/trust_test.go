@@ -49,6 +49,7 @@ case "$1" in
 init) exit 0 ;;
 plan) for a in "$@"; do case "$a" in -out=*) : > "${a#-out=}" ;; esac; done; exit 2 ;;
 show) cat "$FAKE_PLAN"; exit 0 ;;
+providers) echo '{"format_version":"1.0"}'; exit 0 ;;
 esac
 exit 1
 `)

@@ -136,9 +136,8 @@ func ReadProviderSchemas(name string, data []byte, opts ...Option) (*ProviderSch
 	if doc.FormatVersion == "" || maj != "1" {
 		return nil, fmt.Errorf("provider schema file %s: format_version %q is not 1.x (is it `tofu providers schema -json` output?)", name, doc.FormatVersion)
 	}
-	if doc.ProviderSchemas == nil {
-		return nil, fmt.Errorf("provider schema file %s has no provider_schemas", name)
-	}
+	// A stack without providers has none: OpenTofu then leaves provider_schemas out. An empty
+	// schema teaches nothing, so it can only leave more changes counted, never fewer.
 	sum := sha256.Sum256(data)
 	s := &ProviderSchemas{
 		Path:       name,

@@ -89,7 +89,6 @@ func TestProviderSchemaRefusals(t *testing.T) {
 		"[]": "not a JSON object",
 		`{"format_version":"2.0","provider_schemas":{}}`: "not 1.x",
 		`{"provider_schemas":{}}`:                        "not 1.x",
-		`{"format_version":"1.0"}`:                       "no provider_schemas",
 		`{"format_version":"1.0","provider_schemas":[]}`: "shape",
 		`{"format_version":"1.0","provider_schemas":{`:   "shape",
 		deep: "deep",
@@ -247,4 +246,12 @@ func FuzzReadProviderSchemas(f *testing.F) {
 			t.Fatalf("a schema hid the rule change: %s", a)
 		}
 	})
+}
+
+// A stack without providers: OpenTofu prints no provider_schemas at all, and that is an empty
+// schema, not an error.
+func TestProviderSchemaOfAStackWithoutProviders(t *testing.T) {
+	if _, err := ReadProviderSchemas("in.json", []byte(`{"format_version":"1.0"}`)); err != nil {
+		t.Fatal(err)
+	}
 }
