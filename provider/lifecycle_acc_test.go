@@ -221,7 +221,7 @@ data "drift_finding" "f" {
 				Check:  resource.TestCheckResourceAttr("data.drift_finding.f", "blocking_count", "0"),
 			},
 			{
-				Config: unit + finding(t1.Add(4 * time.Hour)),
+				Config: unit + finding(t1.Add(4*time.Hour)),
 				ExpectError: diagRE("Unaccepted drift: local_file.managed",
 					"drift budget other-detected-15m is exhausted since "+t1.Add(3*time.Hour).Format(time.RFC3339),
 					"objective 100% over 24h missed: 1 of 1 judgements bad, burn rate inf"),

@@ -203,7 +203,7 @@ type ActorDetail struct {
 
 // AutoHealRecord is one auto-heal decision and its outcome.
 type AutoHealRecord struct {
-	At      string       `json:"at"`
+	At     string       `json:"at"`
 	Healed []HealTarget `json:"healed,omitempty"`
 	// Failed are the objects whose sync was asked for and failed (Error says why).
 	Failed  []HealTarget `json:"failed,omitempty"`

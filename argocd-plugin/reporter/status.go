@@ -43,7 +43,7 @@ type Status struct {
 
 // HealRecord is one auto-heal decision and its outcome.
 type HealRecord struct {
-	At      string       `json:"at"`
+	At     string       `json:"at"`
 	Healed []HealTarget `json:"healed,omitempty"`
 	// Failed are the objects whose sync was asked for and failed (Error says why).
 	Failed  []HealTarget `json:"failed,omitempty"`

@@ -336,7 +336,7 @@ func TestTagsAllMirrorIsBookkeeping(t *testing.T) {
 	}
 	u := k8sUnit()
 	obs := Observation{Ref: "aws_s3_bucket.b", Type: "aws_s3_bucket", Recorded: bucket(map[string]any{"team": "a"}),
-		Actual: bucket(map[string]any{"team": "b"}),
+		Actual:        bucket(map[string]any{"team": "b"}),
 		Configuration: js(`{"bucket":{"constant_value":"b"},"tags":{"constant_value":{"team":"a"}}}`).(map[string]any)}
 	rep := evaluateOne(t, u, obs)
 	if len(rep.Findings) != 1 || strings.Join(rep.Findings[0].ChangedFields, ",") != "/tags/team" || rep.Findings[0].Risk != RiskLow {

@@ -158,17 +158,17 @@ func (r *Report) Breached() bool {
 // never as zero.
 func notComputed() map[string]string {
 	return map[string]string{
-		"M7 inventory coverage":     "needs the expected inventory per unit, which the ledger does not record yet",
+		"M7 inventory coverage": "needs the expected inventory per unit, which the ledger does not record yet",
 	}
 }
 
 func notes() map[string]string {
 	return map[string]string{
 		"M6 reconcile failure rate": "per unit and overall, not per finding group: the reconciliations (auto-heal syncs, counted by finding) the reporter asked for and the share that failed",
-		"M3 time to classify": "driftplane classifies a drift when it detects it, so time to classify is first_seen − changed_at, like time to detect",
-		"M8 unowned":          "open, unaccepted, meaningful drift at the window's end whose unit names no owner (empty or \"unowned\")",
-		"M9 policy violation": "POLICY_DRIFT among the drifts that appeared in the window",
-		"stale":               "a unit with no successful evaluation within its schedule's bound (or --stale-after) is stale, never clean, and its budgets count as exhausted",
+		"M3 time to classify":       "driftplane classifies a drift when it detects it, so time to classify is first_seen − changed_at, like time to detect",
+		"M8 unowned":                "open, unaccepted, meaningful drift at the window's end whose unit names no owner (empty or \"unowned\")",
+		"M9 policy violation":       "POLICY_DRIFT among the drifts that appeared in the window",
+		"stale":                     "a unit with no successful evaluation within its schedule's bound (or --stale-after) is stale, never clean, and its budgets count as exhausted",
 	}
 }
 
@@ -468,7 +468,6 @@ func older(a, b OpenDrift) bool {
 	}
 	return a.DriftClass < b.DriftClass
 }
-
 
 func (c *computation) tally(g *Row, e ledger.Event) {
 	table := c.o.Table
