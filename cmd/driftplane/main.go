@@ -80,6 +80,7 @@ type scanOptions struct {
 	timeout, notifyTimeout                                             time.Duration
 	s3PathStyle, quiet                                                 bool
 	maxPlan                                                            int64
+	normalPlan                                                         bool
 	con                                                                console
 }
 
@@ -133,6 +134,7 @@ Exit codes: 0 no blocking drift, 2 blocking drift or an exhausted drift budget, 
 	fs.BoolVar(&o.s3PathStyle, "s3-path-style", false, "path-style S3 addressing")
 	fs.StringVar(&o.digestKeyFile, "digest-key-file", "", "file holding this installation's key for digests of sensitive values, created when absent\n(default: $"+digestkey.EnvKey+", else the file $"+digestkey.EnvFile+", else ~/.config/driftplane/digest-key)")
 	fs.Int64Var(&o.maxPlan, "max-plan-bytes", 0, "bound on one unit's plan JSON (default 256 MiB)")
+	fs.BoolVar(&o.normalPlan, "normal-plan", false, "plan the whole configuration, not refresh-only: also finds dependency drift and mutable references")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line on a terminal")
 	fs.StringVar(&o.routingPolicy, "routing-policy", "", "DriftRoutingPolicy file: tell each finding's receivers (needs --evidence; secrets from env)")
 	fs.DurationVar(&o.notifyTimeout, "notify-timeout", 30*time.Second, "bound on one unit's notifications; what a receiver did not take in time is retried by the next scan")
@@ -173,7 +175,7 @@ func (o *scanOptions) run(stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	opts := scan.Options{Tofu: o.tofu, Parallelism: o.parallel, Timeout: o.timeout, Version: version, Progress: stderr,
-		Env: []string{"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1"}, Digester: digester, MaxPlanBytes: o.maxPlan}
+		Env: []string{"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1"}, Digester: digester, MaxPlanBytes: o.maxPlan, NormalPlan: o.normalPlan}
 	if o.evidence != "" {
 		store, err := blob.OpenStore(ctx, o.evidence, blob.S3Options{Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle})
 		if err != nil {

@@ -69,6 +69,10 @@ type Options struct {
 	// MaxPlanBytes bounds the plan JSON read from `tofu show -json` (tofuplan.DefaultMaxBytes
 	// when 0).
 	MaxPlanBytes int64
+	// NormalPlan plans the whole configuration instead of refreshing only. Drift is read the same
+	// way; dependency drift (a change only data sources explain) and mutable references, which
+	// only a normal plan shows, are found too.
+	NormalPlan bool
 	// Observer, when set, is told as units start and finish (progress.go).
 	Observer Observer
 	// SchemaCacheDir caches each stack's `tofu providers schema -json` per lock file (schema.go);
@@ -263,9 +267,15 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	if _, err := tofu(ctx, o, u.StackDir, "init", "-input=false", "-no-color"); err != nil {
 		return unobserved(fmt.Errorf("tofu init: %w", err))
 	}
-	code, err := tofu(ctx, o, u.StackDir, "plan", "-refresh-only", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false", "-out="+planFile)
+	mode := "refresh-only"
+	args := []string{"plan", "-refresh-only", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false", "-out=" + planFile}
+	if o.NormalPlan {
+		mode = "normal"
+		args = append(args[:1], args[2:]...)
+	}
+	code, err := tofu(ctx, o, u.StackDir, args...)
 	if err != nil && code != 2 {
-		return unobserved(fmt.Errorf("tofu plan -refresh-only: %w", err))
+		return unobserved(fmt.Errorf("tofu %s: %w", strings.Join(args[:len(args)-1], " "), err))
 	}
 	maxPlan := o.MaxPlanBytes
 	if maxPlan <= 0 {
@@ -281,7 +291,7 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	}
 	res, err := pipeline.Run(ctx, pipeline.Request{
 		Unit: u.Policy, Exceptions: u.Exceptions, At: o.Now(), Digester: o.Digester,
-		Source: pipeline.PlanJSON{Name: u.StackDir + " (refresh-only plan)", Data: js, MaxBytes: maxPlan, Label: "refresh-only plan of " + u.StackDir,
+		Source: pipeline.PlanJSON{Name: u.StackDir + " (" + mode + " plan)", Data: js, MaxBytes: maxPlan, Label: mode + " plan of " + u.StackDir,
 			ProviderSchema: schema, ProviderSchemaLabel: "provider schema of " + u.StackDir},
 		Evidence: o.Evidence, Ledger: o.Ledger, Tool: "driftplane scan", Version: o.Version,
 	})
