@@ -535,3 +535,34 @@ func testDigester(t *testing.T) *drift.Digester {
 	}
 	return dg
 }
+
+// testdata/normal-dependency-tainted.json is OpenTofu 1.10's normal plan of the stack of
+// realDependencyStack with other.txt edited out of band and the upstream file changed (it also
+// seeds FuzzRead): the findings the real test asserts, from the recorded bytes.
+func TestRecordedDependencyPlan(t *testing.T) {
+	p, err := ReadFile("testdata/normal-dependency-tainted.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := drift.Evaluate(depUnit(), nil, p.Observations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range rep.Findings {
+		got[f.ResourceRef+" "+string(f.DriftClass)] = f.Rule
+	}
+	want := map[string]string{
+		"local_file.derived DEPENDENCY_DRIFT":         "dependency-drift",
+		"local_file.other STATE_DRIFT":                "deleted-outside",
+		"terraform_data.broken FAILED_RECONCILIATION": "failed-reconciliation",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("findings %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
+		}
+	}
+}
