@@ -15,52 +15,31 @@ import (
 )
 
 // reconcileDocument is what the dependency, failure and mutable-reference checks read of a
-// plan. It is decoded apart from planDocument so a refresh-only plan without failures pays
-// nothing for it: values stay raw until a resource needs them.
+// plan: parts of planDocument, whose values stay raw until a resource needs them.
 type reconcileDocument struct {
-	ResourceDrift []struct {
-		Address      string `json:"address"`
-		ProviderName string `json:"provider_name"`
-	} `json:"resource_drift"`
-	ResourceChanges []*reconcileChange `json:"resource_changes"`
-	Configuration   rawValue           `json:"configuration"`
-	PriorState      rawValue           `json:"prior_state"`
-}
-
-type reconcileChange struct {
-	Address      string `json:"address"`
-	Mode         string `json:"mode"`
-	Type         string `json:"type"`
-	ProviderName string `json:"provider_name"`
-	Deposed      string `json:"deposed"`
-	ActionReason string `json:"action_reason"`
-	Change       struct {
-		Actions         tfjson.Actions `json:"actions"`
-		Before          rawValue       `json:"before"`
-		After           rawValue       `json:"after"`
-		AfterUnknown    rawValue       `json:"after_unknown"`
-		BeforeSensitive rawValue       `json:"before_sensitive"`
-		AfterSensitive  rawValue       `json:"after_sensitive"`
-	} `json:"change"`
+	ResourceChanges []*lazyResourceChange
+	Configuration   rawValue
+	PriorState      rawValue
 }
 
 // reconcile adds to p the observations that are not drift between the planes: failed
 // reconciliation (tainted or deposed objects, in any plan), and, in a normal plan, dependency
 // drift and mutable references. It also marks drift of resources whose provider was upgraded.
-func reconcile(p *Plan, data []byte, o options) error {
+func reconcile(p *Plan, plan *planDocument, data []byte, o options) error {
+	// Only a plan that mentions them can hold tainted or deposed objects: the prior state is not
+	// decoded for the others.
 	failures := bytes.Contains(data, []byte(`"tainted"`)) || bytes.Contains(data, []byte(`"deposed`))
 	if p.RefreshOnly && !failures && o.providerVersions == nil {
 		return nil
 	}
-	var doc reconcileDocument
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("plan file %s: %w", p.Path, err)
-	}
+	doc := reconcileDocument{ResourceChanges: plan.ResourceChanges, Configuration: plan.Configuration, PriorState: plan.PriorState}
 	drifted := map[string]bool{}
 	providers := map[string]string{}
-	for _, rd := range doc.ResourceDrift {
-		drifted[rd.Address] = true
-		providers[rd.Address] = rd.ProviderName
+	for _, rd := range plan.ResourceDrift {
+		if rd != nil {
+			drifted[rd.Address] = true
+			providers[rd.Address] = rd.ProviderName
+		}
 	}
 	var extra []drift.Observation
 	if failures {
@@ -179,7 +158,7 @@ type stateModule struct {
 // change), and the resource must not have drifted: a planned change that undoes an out-of-band
 // edit looks exactly like one a data source causes, so a drifted resource is left to its drift
 // finding and never relabelled.
-func dependencyObservation(dg *drift.Digester, rc *reconcileChange, exprs map[string]map[string]any, drifted map[string]bool) (*drift.Observation, error) {
+func dependencyObservation(dg *drift.Digester, rc *lazyResourceChange, exprs map[string]map[string]any, drifted map[string]bool) (*drift.Observation, error) {
 	if rc == nil || rc.Deposed != "" || drifted[rc.Address] || (rc.Mode != "" && rc.Mode != string(tfjson.ManagedResourceMode)) {
 		return nil, nil
 	}

@@ -75,6 +75,11 @@ type lazyResourceChange struct {
 	Address string         `json:"address"`
 	Mode    string         `json:"mode"`
 	Change  lazyChangeBody `json:"change"`
+	// Type, ProviderName, Deposed and ActionReason are for reconcile (dependency.go).
+	Type         string `json:"type"`
+	ProviderName string `json:"provider_name"`
+	Deposed      string `json:"deposed"`
+	ActionReason string `json:"action_reason"`
 }
 
 type lazyChangeBody struct {
@@ -84,6 +89,9 @@ type lazyChangeBody struct {
 	// AfterSensitive masks After's sensitive values; only Resources reads it (Observations
 	// redact with resource_drift's masks).
 	AfterSensitive rawValue `json:"after_sensitive"`
+	// Before and BeforeSensitive are read only by reconcile, for a planned change's origin.
+	Before          rawValue `json:"before"`
+	BeforeSensitive rawValue `json:"before_sensitive"`
 }
 
 // rawValue keeps the bytes of a JSON value. encoding/json hands UnmarshalJSON a slice of the
@@ -299,7 +307,7 @@ func Read(name string, data []byte, opts ...Option) (*Plan, error) {
 			p.Observations = append(p.Observations, *obs)
 		}
 	}
-	if err := reconcile(p, data, o); err != nil {
+	if err := reconcile(p, &doc, data, o); err != nil {
 		return nil, err
 	}
 	sort.SliceStable(p.Observations, func(i, j int) bool { return p.Observations[i].Ref < p.Observations[j].Ref })
