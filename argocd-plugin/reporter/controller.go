@@ -71,6 +71,9 @@ type Config struct {
 	// Ledger, when set, keeps the lifecycle of every application's findings (the reporter keeps it
 	// beside the evidence, shared with the provider and driftplane scan).
 	Ledger ledger.Store
+	// Notifier, when set (with Ledger), tells a routing policy's receivers about every successful
+	// evaluation, after its status is written; its failures never fail the evaluation.
+	Notifier Notifier
 	// Version is recorded in evidence.
 	Version string
 	// AutoHeal enables bounded auto-heal through Healer; off by default.
@@ -285,7 +288,15 @@ func (c *Controller) syncReport(ctx context.Context, app *unstructured.Unstructu
 	}
 	prev := currentStatus(dr)
 	start := c.cfg.Now()
-	next, evalErr := c.evaluateGuarded(ctx, app, dr, key, ref, prev, start, refusal)
+	var notice func()
+	next, evalErr := c.evaluateGuarded(ctx, app, dr, key, ref, prev, start, refusal, &notice)
+	// Receivers are told after the status is written (deferred before the write's own cancel, so
+	// it runs after it), whether or not the write worked: the ledger already holds the evaluation.
+	defer func() {
+		if notice != nil {
+			notice()
+		}
+	}()
 	if evalErr != nil {
 		c.cfg.Metrics.Failed(key)
 		c.cfg.Metrics.Stale(key, prev == nil || start.Sub(time.Unix(prev.LastEvaluatedEpoch, 0)) > staleBoundOf(dr))
@@ -317,7 +328,7 @@ func (c *Controller) syncReport(ctx context.Context, app *unstructured.Unstructu
 
 // evaluateGuarded runs the evaluation and the auto-heal, turning a panic into a failed
 // evaluation of this application alone.
-func (c *Controller) evaluateGuarded(ctx context.Context, app, dr *unstructured.Unstructured, key string, ref reportRef, prev *Status, now time.Time, refusal error) (st Status, err error) {
+func (c *Controller) evaluateGuarded(ctx context.Context, app, dr *unstructured.Unstructured, key string, ref reportRef, prev *Status, now time.Time, refusal error, notice *func()) (st Status, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.cfg.Log.Error("evaluation panicked", "app", key, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -328,7 +339,7 @@ func (c *Controller) evaluateGuarded(ctx context.Context, app, dr *unstructured.
 	if refusal != nil {
 		return StatusFromError(refusal, dr.GetGeneration(), now, prev), refusal
 	}
-	next, policy, err := c.evaluate(ctx, app, dr, key, ref, prev, now)
+	next, policy, err := c.evaluate(ctx, app, dr, key, ref, prev, now, notice)
 	if err == nil {
 		c.cfg.Metrics.Configured(key, policy)
 	}
@@ -338,7 +349,9 @@ func (c *Controller) evaluateGuarded(ctx context.Context, app, dr *unstructured.
 	return next, err
 }
 
-func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstructured, key string, ref reportRef, prev *Status, now time.Time) (Status, *Policy, error) {
+// evaluate sets *notice to the notification of a successful evaluation, for the caller to run
+// once the status is written.
+func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstructured, key string, ref reportRef, prev *Status, now time.Time, notice *func()) (Status, *Policy, error) {
 	fail := func(err error) (Status, *Policy, error) {
 		return StatusFromError(c.redact(err), dr.GetGeneration(), now, prev), nil, c.redact(err)
 	}
@@ -391,6 +404,10 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 			err = fmt.Errorf("evidence: %w", err)
 		}
 		return fail(err)
+	}
+	// Without the ledger the notifier cannot tell a new drift from one already told.
+	if c.cfg.Notifier != nil && c.cfg.Ledger != nil {
+		*notice = func() { c.notify(ctx, app, key, policy.Unit, res) }
 	}
 	rep, obs := res.Report, res.Observations
 	revision, _, _ := unstructured.NestedString(app.Object, "status", "sync", "revision")

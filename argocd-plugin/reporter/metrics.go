@@ -15,8 +15,9 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/drift/ledger"
 )
 
-// Every series but the evaluation-duration histogram carries an `app` label, and Forget drops
-// them all. Label values come from bounded vocabularies (class, risk, domain, budget state, burn
+// Every series but the evaluation-duration histogram and the notification counter carries an
+// `app` label, and Forget drops them all. (Notifications are counted by receiver: its label values
+// come from the routing policy, a bounded set, and a receiver's failures are what to alert on.) Label values come from bounded vocabularies (class, risk, domain, budget state, burn
 // window, resolution) or from the application's own policy (budget and exception names); the
 // one label drawn from the drift itself, `field`, is capped at maxIgnoredFields per application.
 
@@ -73,6 +74,7 @@ type Metrics struct {
 	ignored         *prometheus.GaugeVec
 	exceptionExpiry *prometheus.GaugeVec
 	autoheal        *prometheus.CounterVec
+	notifications   *prometheus.CounterVec
 
 	mu sync.Mutex
 	// firstSeen is, per application, the lifecycle as the last evaluation left it, from which the
@@ -142,11 +144,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			"Unix time at which a DriftException the application's policy carries expires.", "app", "exception"),
 		autoheal: counter("driftplane_autoheal_total",
 			"Auto-heal syncs by outcome: success (Argo CD accepted the sync of the objects chosen) or failure (it refused or failed).", "app", "outcome"),
+		notifications: counter("driftplane_notifications_total",
+			"Notifications of the routing policy's receivers by receiver, state (firing, resolved) and outcome (sent, failed, superseded): a failed one is retried by the next evaluation, up to its bound.", "receiver", "state", "outcome"),
 		firstSeen: map[string]*lifecycle{},
 	}
 	reg.MustRegister(m.findings, m.blocking, m.evalDuration, m.evalErrors, m.stale, m.classification, m.driftWindow, m.budget, m.budgetOpen,
 		m.budgetState, m.burnRate, m.objectiveRatio, m.lastSuccess, m.staleAfter, m.unitInfo, m.events, m.resolved, m.openDrift,
-		m.oldestOpen, m.breakglass, m.ignored, m.exceptionExpiry, m.autoheal)
+		m.oldestOpen, m.breakglass, m.ignored, m.exceptionExpiry, m.autoheal, m.notifications)
 	return m
 }
 
@@ -159,6 +163,15 @@ func (m *Metrics) perApp() []interface {
 	}{m.findings, m.blocking, m.evalErrors, m.stale, m.budget, m.budgetOpen, m.budgetState, m.burnRate, m.objectiveRatio,
 		m.lastSuccess, m.staleAfter, m.unitInfo, m.events, m.resolved, m.openDrift, m.oldestOpen, m.breakglass, m.ignored,
 		m.exceptionExpiry, m.autoheal}
+}
+
+// Count counts one delivery to receiver of a notification in state with outcome: Metrics is the
+// notifier's Counters.
+func (m *Metrics) Count(receiver, state, outcome string) {
+	if m == nil {
+		return
+	}
+	m.notifications.WithLabelValues(receiver, state, outcome).Inc()
 }
 
 // Evaluated records a successful evaluation of app that started at now.

@@ -26,16 +26,17 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/cli"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
+	"github.com/driftplane/terraform-provider-drift/internal/notify/notifier"
 )
 
 // reportOptions are `report`'s flags.
 type reportOptions struct {
 	server, tokenFile, namespace, argoNamespace, instanceLabel, kubeconfig string
 	auditLog, metricsAddr, evidenceAt, s3Endpoint, leaseNamespace          string
-	digestSecret                                                           string
+	digestSecret, routingPolicy                                            string
 	cas                                                                    []string
 	insecure, s3PathStyle, autoHeal, leaderElect                           bool
-	resync                                                                 time.Duration
+	resync, notifyTimeout                                                  time.Duration
 	workers                                                                int
 }
 
@@ -52,6 +53,12 @@ replica, only the holder of the Lease writes (--leader-elect).
 The Argo CD token comes from $ARGOCD_AUTH_TOKEN, else the file --argocd-token-file. TLS to
 argocd-server is verified against the system roots and every --argocd-ca-file; --argocd-insecure
 is for labs only. Metrics and /healthz are served on --metrics-addr.
+
+With --routing-policy (a DriftRoutingPolicy file, mounted from a ConfigMap) and --evidence, every
+evaluation's drift is sent to the receivers the policy routes it to, after the report's status is
+written, within --notify-timeout; what a receiver did not take is retried by the next evaluation.
+Receiver secrets come from the reporter's environment ({env: NAME}) or from Secrets in its own
+namespace, --lease-namespace ({name, key}). The file is re-read when it changes.
 
 It runs until SIGINT or SIGTERM; it exits 1 when it cannot start or fails.`,
 		Example: `  # In the cluster, as the shipped Deployment runs it
@@ -96,6 +103,9 @@ It runs until SIGINT or SIGTERM; it exits 1 when it cannot start or fails.`,
 	fs.BoolVar(&o.leaderElect, "leader-elect", true, "run only while holding the Lease (for more than one replica)")
 	fs.StringVar(&o.leaseNamespace, "lease-namespace", "argocd", "the reporter's own namespace: its leader-election Lease and its digest key Secret")
 	fs.StringVar(&o.digestSecret, "digest-key-secret", reporter.DefaultDigestKeySecret, "Secret in the reporter's own namespace (--lease-namespace) holding the installation's digest key; created with a random key when absent")
+	fs.StringVar(&o.routingPolicy, "routing-policy", "", "DriftRoutingPolicy file (a mounted ConfigMap): tell each drift's receivers (needs --evidence; re-read when it changes)")
+	fs.DurationVar(&o.notifyTimeout, "notify-timeout", notifier.DefaultDeadline, "bound on one application's notifications; what a receiver did not take in time is retried by the next evaluation")
+	_ = cmd.MarkFlagFilename("routing-policy", "yaml", "yml", "json")
 	_ = cmd.MarkFlagFilename("argocd-token-file")
 	_ = cmd.MarkFlagFilename("argocd-ca-file")
 	_ = cmd.MarkFlagFilename("kubeconfig")
@@ -163,21 +173,33 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	ctrl := reporter.NewController(reporter.Config{
+	metrics := reporter.NewMetrics(reg)
+	rcfg := reporter.Config{
 		Dynamic: dyn, Kube: kc, Argo: argo, AutoHeal: o.autoHeal, Healer: argo, Version: version, Digester: digester,
 		Namespace: o.namespace, ArgoNamespace: o.argoNamespace, InstanceLabelKey: o.instanceLabel,
-		Resync: o.resync, AuditLogPath: o.auditLog, Metrics: reporter.NewMetrics(reg), Log: log,
-	})
-
+		Resync: o.resync, AuditLogPath: o.auditLog, Metrics: metrics, Log: log,
+	}
+	if o.routingPolicy != "" && o.evidenceAt == "" {
+		return errors.New("--routing-policy needs --evidence: the ledger there says what was told and what ended")
+	}
 	if o.evidenceAt != "" {
 		store, err := blob.OpenStore(ctx, o.evidenceAt, blob.S3Options{Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle})
 		if err != nil {
 			return err
 		}
-		// The lifecycle ledger lives beside the evidence (ledger/<unit>/...).
-		ctrl.SetEvidence(store)
-		ctrl.SetLedger(store)
+		// The lifecycle ledger lives beside the evidence (ledger/<unit>/...), and the
+		// notification records beside it (notifications/<unit>/...).
+		rcfg.Evidence, rcfg.Ledger = store, store
+		if o.routingPolicy != "" {
+			n, err := newNotifier(ctx, o.routingPolicy, kc, o.leaseNamespace, store, metrics, o.notifyTimeout, log)
+			if err != nil {
+				return err
+			}
+			rcfg.Notifier = n
+			log.Info("routing policy", "file", o.routingPolicy, "receivers", strings.Join(n.Receivers(), ","))
+		}
 	}
+	ctrl := reporter.NewController(rcfg)
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	mux := http.NewServeMux()
