@@ -30,6 +30,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
+	"github.com/driftplane/terraform-provider-drift/internal/notify/notifier"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/alertmanagertest"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/kubetest"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/procs"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
@@ -185,6 +188,14 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		})
 	})
 
+	// The reporter's routing policy sends every drift to a real Alertmanager, whose own routing
+	// tree sends identity and network drift of high risk to security and the rest to platform.
+	security, platform := alertmanagertest.NewSink(t), alertmanagertest.NewSink(t)
+	var am *alertmanagertest.Server
+	step(t, "alertmanager", func() {
+		am = alertmanagertest.Start(t, alertmanagertest.DomainRiskConfig(security.URL, platform.URL))
+	})
+
 	step(t, "driftplane reporter", func() {
 		body := argoPost(t, serverURL, adminToken, "/api/v1/account/driftplane-reporter/token", map[string]any{})
 		argo := reporter.NewArgoClient(serverURL, jsonField(t, body, "token"), false)
@@ -196,10 +207,30 @@ func TestArgoCDEndToEnd(t *testing.T) {
 				t.Logf("--- reporter log tail:\n%s", procs.Tail(logFile.Name(), 30))
 			}
 		})
+		kc := must(kubernetes.NewForConfig(cfg))
+		// The evidence and the ledger in a folder, the notification records beside them, as the
+		// shipped Deployment keeps them in its --evidence bucket.
+		store := blob.Dir(filepath.Join(work, "evidence"))
+		policy := filepath.Join(work, "routing.yaml")
+		procs.WriteFile(t, policy, fmt.Sprintf(`apiVersion: drift.driftplane.io/v1alpha1
+kind: DriftRoutingPolicy
+metadata: {name: to-alertmanager}
+spec:
+  receivers:
+    - {name: alertmanager, type: alertmanager, url: %q}
+  route:
+    receivers: [alertmanager]
+`, am.URL))
+		n, err := reporter.NewPolicyFile(ctx, policy, reporter.KubeSecrets{Client: kc, Namespace: argoNS},
+			notifier.Options{Store: store, Deadline: 10 * time.Second, ReceiverTimeout: 5 * time.Second}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		ctrl := reporter.NewController(reporter.Config{
-			Dynamic: must(dynamic.NewForConfig(cfg)), Kube: must(kubernetes.NewForConfig(cfg)),
+			Dynamic: must(dynamic.NewForConfig(cfg)), Kube: kc,
 			Argo: argo, Healer: argo, AutoHeal: true,
 			Namespace: argoNS, Resync: 5 * time.Second, AuditLogPath: c.AuditLog,
+			Evidence: store, Ledger: store, Notifier: n,
 			Log: slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		})
 		done := make(chan struct{})
@@ -230,6 +261,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		procs.WaitFor(t, 2*time.Minute, "application Healthy with an evaluated DriftReport", appHealthy)
 	})
 
+	var imageAlert alertmanagertest.Alert
 	step(t, "alice changes the image -> Degraded", func() {
 		c.KubectlAs("e2e-admin", []string{"system:masters"}, "-n", "web", "create", "role", "deploy-editor",
 			"--verb=get,list,patch,update", "--resource=deployments.apps")
@@ -256,6 +288,12 @@ func TestArgoCDEndToEnd(t *testing.T) {
 			t.Logf("health %s: %s", h, msg)
 			return h == "Degraded", summarize(a)
 		})
+		imageAlert = waitImageAlert(t, security, platform, "firing")
+		a := imageAlert
+		if a.Labels["alertname"] != "DriftFinding" || a.Labels["unit"] != "web" || a.Labels["owner"] != "team-web" ||
+			a.Labels["environment"] != "prod" || a.Annotations["evidence_uri"] == "" {
+			t.Errorf("the image drift's alert as Alertmanager sent it: %+v", a)
+		}
 		// Record Argo CD's real managed-resources answer for the reporter's unit tests
 		// (DRIFTPLANE_RECORD_ARGO_DIR=argocd-plugin/reporter/testdata).
 		if dir := os.Getenv("DRIFTPLANE_RECORD_ARGO_DIR"); dir != "" {
@@ -335,6 +373,11 @@ spec:
 			}
 			return appHealthy()
 		})
+		// Accepting the drift ends it: the reporter posts the alert resolved, and Alertmanager
+		// tells the same receiver.
+		if a := waitImageAlert(t, security, platform, "resolved"); a.Labels["fingerprint"] != imageAlert.Labels["fingerprint"] {
+			t.Errorf("resolved %+v, fired %+v", a.Labels, imageAlert.Labels)
+		}
 	})
 
 	// The image change is not healable (the policy allows labels only), so a person syncs.
@@ -390,6 +433,34 @@ spec:
 		})
 		procs.WaitFor(t, time.Minute, "application Healthy after the heal", appHealthy)
 	})
+}
+
+// waitImageAlert waits until Alertmanager told a receiver that the drift of the Deployment's image
+// is in state (firing, resolved), and checks it was the receiver its own routing tree chooses by
+// domain and risk.
+func waitImageAlert(t *testing.T, security, platform *alertmanagertest.Sink, state string) alertmanagertest.Alert {
+	t.Helper()
+	var got alertmanagertest.Alert
+	var at *alertmanagertest.Sink
+	procs.WaitFor(t, time.Minute, "Alertmanager to send the image drift "+state, func() (bool, string) {
+		for _, sink := range []*alertmanagertest.Sink{security, platform} {
+			for _, a := range sink.Latest("fingerprint") {
+				if a.Labels["class"] == "UNAUTHORIZED_RUNTIME_DRIFT" && strings.Contains(a.Labels["resource"], "Deployment") && a.Status == state {
+					got, at = a, sink
+					return true, ""
+				}
+			}
+		}
+		return false, "security: " + security.States("resource") + "; platform: " + platform.States("resource")
+	})
+	want := platform
+	if d, r := got.Labels["domain"], got.Labels["risk"]; (d == "identity" || d == "network") && (r == "HIGH" || r == "CRITICAL") {
+		want = security
+	}
+	if at != want {
+		t.Errorf("Alertmanager sent the image drift (%s) to the wrong receiver", got.Labels)
+	}
+	return got
 }
 
 // step runs one stage and logs how long it took, so a slow component shows up in the test output.
