@@ -91,3 +91,66 @@ data "drift_finding" "f" {
 		}},
 	})
 }
+
+// drift_finding with the lock files of the last apply and of the plan: an attribute the upgraded
+// provider reads is DEPENDENCY_DRIFT naming both versions, marked provider_upgrade, while a value
+// changed beside it stays unauthorized drift; one lock file alone is a configuration error.
+func TestAccProviderUpgradeFromLockFiles(t *testing.T) {
+	dir := t.TempDir()
+	lock := func(name, version string) string {
+		p := filepath.Join(dir, name)
+		body := `provider "registry.opentofu.org/hashicorp/aws" {
+  version     = "` + version + `"
+  constraints = "~> 6.0"
+  hashes = [
+    "h1:abc=",
+  ]
+}
+`
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	recorded, current := lock("recorded.lock.hcl", "6.1.0"), lock("current.lock.hcl", "6.2.0")
+	plan := filepath.Join(dir, "plan.json")
+	js := `{"format_version":"1.2","terraform_version":"1.10.10","planned_values":{"root_module":{}},
+ "resource_drift":[{"address":"aws_instance.web","mode":"managed","type":"aws_instance","name":"web",
+  "provider_name":"registry.opentofu.org/hashicorp/aws",
+  "change":{"actions":["update"],"before":{"instance_type":"t3.small"},
+   "after":{"instance_type":"t3.large","cpu_options":[{"core_count":2}]},"after_unknown":{}}}],
+ "configuration":{"root_module":{}}}`
+	if err := os.WriteFile(plan, []byte(js), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(locks string) string {
+		return unitHCL("critical") + fmt.Sprintf(`
+data "drift_finding" "f" {
+  unit           = data.drift_managed_unit.u.policy_json
+  plan_json_path = %q
+%s}
+`, plan, locks)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: cfg(fmt.Sprintf("  lock_file_path = %q\n  recorded_lock_file_path = %q\n", current, recorded)),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("data.drift_finding.f", "findings.#", "2"),
+				resource.TestMatchTypeSetElemNestedAttrs("data.drift_finding.f", "findings.*", map[string]*regexp.Regexp{
+					"changed_fields.0": regexp.MustCompile("^/cpu_options$"),
+					"drift_class":      regexp.MustCompile("^DEPENDENCY_DRIFT$"),
+					"provider_upgrade": regexp.MustCompile("^true$"),
+					"rule":             regexp.MustCompile("^provider-upgrade$"),
+					"explanation":      regexp.MustCompile(`from 6\.1\.0 to 6\.2\.0`),
+				}),
+				resource.TestCheckTypeSetElemNestedAttrs("data.drift_finding.f", "findings.*", map[string]string{
+					"changed_fields.0": "/instance_type", "drift_class": "UNAUTHORIZED_RUNTIME_DRIFT", "provider_upgrade": "false",
+				}),
+			),
+		}, {
+			Config:      cfg(fmt.Sprintf("  lock_file_path = %q\n", current)),
+			ExpectError: regexp.MustCompile(`Both lock files or neither`),
+		}},
+	})
+}

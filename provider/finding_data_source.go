@@ -58,6 +58,8 @@ type findingDSModel struct {
 	Exceptions     []string         `tfsdk:"exceptions"`
 	PlanJSONPath   types.String     `tfsdk:"plan_json_path"`
 	SchemaJSONPath types.String     `tfsdk:"provider_schema_json_path"`
+	LockFilePath   types.String     `tfsdk:"lock_file_path"`
+	RecordedLock   types.String     `tfsdk:"recorded_lock_file_path"`
 	Kubernetes     *kubernetesModel `tfsdk:"kubernetes"`
 	CloudTrailPath types.String     `tfsdk:"cloudtrail_path"`
 	StatePath      types.String     `tfsdk:"state_path"`
@@ -109,6 +111,7 @@ var findingAttrTypes = map[string]attr.Type{
 	"rule":               types.StringType,
 	"policy_rule":        types.StringType,
 	"deleted":            types.BoolType,
+	"provider_upgrade":   types.BoolType,
 	"blocking":           types.BoolType,
 	"explanation":        types.StringType,
 	"fingerprint":        types.StringType,
@@ -140,6 +143,14 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 			"plan_json_path": schema.StringAttribute{Optional: true, MarkdownDescription: "Path to `tofu show -json` output of a " +
 				"saved plan, refresh-only (`tofu plan -refresh-only -out=drift.plan`) or normal. For `opentofu-stack` units; " +
 				"set this or the `kubernetes` block."},
+			"lock_file_path": schema.StringAttribute{Optional: true, MarkdownDescription: "The stack's dependency lock file " +
+				"(`.terraform.lock.hcl`) the plan was made with; with `recorded_lock_file_path`, the one of the last apply. A " +
+				"resource whose provider version differs between them is judged as a provider upgrade: drift the noise rules " +
+				"explain stays `PROVIDER_READ_NOISE` marked `provider_upgrade`, an attribute the new version reads that the old " +
+				"did not (or no longer reads) is `DEPENDENCY_DRIFT` naming both versions, any other change is drift as usual. " +
+				"A provider missing from either file is not judged. Set both or neither."},
+			"recorded_lock_file_path": schema.StringAttribute{Optional: true, MarkdownDescription: "The dependency lock file of " +
+				"the last apply (see `lock_file_path`)."},
 			"provider_schema_json_path": schema.StringAttribute{Optional: true, MarkdownDescription: "Path (or `s3://bucket/key`) " +
 				"to `tofu providers schema -json` output of the stack, written after `tofu init`. Attributes a provider computes and " +
 				"never takes from configuration (resource versions, generations, uids, etags) are bookkeeping, not drift; without " +
@@ -171,11 +182,11 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 					"environment":        str("Unit environment."),
 					"domain":             str("identity, network, secrets, data, compute, workload, cost or other."),
 					"resource_ref":       str("Resource address."),
-					"drift_class":        str("The class, e.g. `UNAUTHORIZED_RUNTIME_DRIFT`, `STATE_DRIFT`, `PROVIDER_READ_NOISE`."),
+					"drift_class":        str("The class, e.g. `UNAUTHORIZED_RUNTIME_DRIFT`, `STATE_DRIFT`, `PROVIDER_READ_NOISE`, `DEPENDENCY_DRIFT` (a normal plan's change only data sources explain, a mutable reference, a provider upgrade), `FAILED_RECONCILIATION` (a tainted or deposed object: the last apply failed)."),
 					"risk":               str("CRITICAL, HIGH, MEDIUM, LOW or INFO."),
 					"changed_fields":     schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "JSON pointers of the changed fields (empty when the resource was deleted)."},
 					"sensitive_fields":   schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Changed fields whose values are sensitive; their values are never shown."},
-					"recommended_action": str("RUNTIME_REVERT, GIT_UPDATE_PR, STATE_REFRESH, IMPORT, STATE_MOVE, IGNORE, INCIDENT or INCIDENT_AND_REVERT."),
+					"recommended_action": str("RUNTIME_REVERT, GIT_UPDATE_PR, STATE_REFRESH, IMPORT, STATE_MOVE, IGNORE, INCIDENT, INCIDENT_AND_REVERT, MIGRATION_PLAN, REPLAN_AND_VALIDATE (a data source, remote state or provider upgrade changed what is planned), PIN_REFERENCE (a mutable module source, provider or image) or INVESTIGATE_CONTROL_LOOP (the last apply failed; never auto-healed)."),
 					"auto_heal_allowed":  schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether it may heal without a human."},
 					"accepted_by":        str("The accepting exception's id, or empty."),
 					"actor":              str("Who changed it (username), when an audit source says so; empty otherwise."),
@@ -187,6 +198,7 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 					"rule":               str("The decision-table rule that classified it."),
 					"policy_rule":        str("The id of the unit's policy rule the resource violates (or could not be judged by); empty for drift between the planes."),
 					"deleted":            schema.BoolAttribute{Computed: true, MarkdownDescription: "The resource was deleted outside IaC."},
+					"provider_upgrade":   schema.BoolAttribute{Computed: true, MarkdownDescription: "The resource's provider changed version between the recorded state and the plan (the provider versions given to the pipeline); the finding is `PROVIDER_READ_NOISE` when the values are semantically equal, else `DEPENDENCY_DRIFT` naming both versions."},
 					"blocking":           schema.BoolAttribute{Computed: true, MarkdownDescription: "Unaccepted and at or above the gate."},
 					"explanation":        str("Why it was accepted, or why no exception accepted it."),
 					"fingerprint":        str("Names the drift across evaluations: unit, resource, class and changed fields, never values (with `evidence.ledger`)."),
@@ -333,6 +345,7 @@ func findingsList(fs []drift.Finding) (types.List, diag.Diagnostics) {
 			"rule":               types.StringValue(f.Rule),
 			"policy_rule":        types.StringValue(f.PolicyRule),
 			"deleted":            types.BoolValue(f.Deleted),
+			"provider_upgrade":   types.BoolValue(f.ProviderUpgrade),
 			"blocking":           types.BoolValue(f.Blocking),
 			"explanation":        types.StringValue(f.Explanation),
 			"fingerprint":        types.StringValue(f.Fingerprint),
@@ -374,8 +387,12 @@ func (d *FindingDataSource) request(ctx context.Context, m *findingDSModel, unit
 		return req, false
 	}
 	if hasPlan {
+		extra, ok := providerVersionOptions(m.RecordedLock.ValueString(), m.LockFilePath.ValueString(), diags)
+		if !ok {
+			return req, false
+		}
 		req.Source = pipeline.PlanFile{Location: m.PlanJSONPath.ValueString(), S3: d.s3, Label: "plan_json_path",
-			ProviderSchema: m.SchemaJSONPath.ValueString(), ProviderSchemaLabel: "provider_schema_json_path"}
+			ProviderSchema: m.SchemaJSONPath.ValueString(), ProviderSchemaLabel: "provider_schema_json_path", Extra: extra}
 		if p := m.CloudTrailPath.ValueString(); p != "" {
 			req.Attribution = append(req.Attribution, pipeline.CloudTrail{Trail: p, State: m.StatePath.ValueString(), S3: d.s3, StateLabel: "state_path"})
 		}

@@ -26,6 +26,9 @@ type PlanFile struct {
 	ProviderSchema string
 	// ProviderSchemaLabel names it in the evidence record ("<label> <location>").
 	ProviderSchemaLabel string
+	// Extra are further options of the plan reader (tofuplan.WithProviderVersions,
+	// tofuplan.WithProviderConstraints).
+	Extra []tofuplan.Option
 }
 
 // UnitKind implements Source.
@@ -41,7 +44,8 @@ func (p PlanFile) Observe(ctx context.Context, env Env) (*Observed, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan, err := tofuplan.ReadLocation(ctx, loc, append(opts, tofuplan.WithDigester(env.Digester))...)
+	opts = append(append(opts, p.Extra...), tofuplan.WithDigester(env.Digester))
+	plan, err := tofuplan.ReadLocation(ctx, loc, opts...)
 	if err != nil {
 		return nil, fail(StagePlan, err)
 	}
@@ -60,6 +64,8 @@ type PlanJSON struct {
 	// named ProviderSchemaLabel in the evidence record (see PlanFile.ProviderSchema).
 	ProviderSchema      []byte
 	ProviderSchemaLabel string
+	// Extra are further options of the plan reader (see PlanFile.Extra).
+	Extra []tofuplan.Option
 }
 
 // UnitKind implements Source.
@@ -71,7 +77,7 @@ func (p PlanJSON) Observe(_ context.Context, env Env) (*Observed, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, tofuplan.WithDigester(env.Digester))
+	opts = append(append(opts, p.Extra...), tofuplan.WithDigester(env.Digester))
 	if p.MaxBytes > 0 {
 		opts = append(opts, tofuplan.WithMaxBytes(p.MaxBytes))
 	}
