@@ -210,9 +210,9 @@ func (ev *evaluator) mutableRefFinding(obs *Observation) Finding {
 // observeUpgrade classifies drift of a resource whose provider changed version. What the noise
 // rules explain stays PROVIDER_READ_NOISE; an attribute the new version reads that the old did
 // not (or no longer reads) is DEPENDENCY_DRIFT naming both versions. A value that changed from
-// one value to another is not what an upgrade does, so it is judged as any drift: an out-of-band
-// edit made during an upgrade cannot pass as the upgrade. So are changes an ownership rule
-// decides and changes a detector raises a signal on.
+// one value to another, or an element added to or removed from a list, is not what an upgrade
+// does, so it is judged as any drift: an out-of-band edit made during an upgrade cannot pass as
+// the upgrade. So are changes an ownership rule decides and changes a detector raises a signal on.
 func (ev *evaluator) observeUpgrade(obs *Observation) []Finding {
 	t := ev.opts.Table
 	domain := t.DomainFor(obs.Type, ev.unit.Spec.ResourceDomains)
@@ -220,7 +220,7 @@ func (ev *evaluator) observeUpgrade(obs *Observation) []Finding {
 	var shaped []Change
 	if !obs.Deleted {
 		for _, c := range ev.withoutComputed(obs, domain, Diff(obs.Recorded, obs.Actual)) {
-			if c.Noise || (c.Before != nil && c.After != nil) {
+			if c.Noise || (c.Before != nil && c.After != nil) || !attributeOf(obs, c.Path) {
 				continue
 			}
 			if kind, _, _ := ev.ownerOf(obs, c.Path); kind != OwnerGit {
@@ -256,6 +256,23 @@ func (ev *evaluator) observeUpgrade(obs *Observation) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// attributeOf reports whether p names an attribute (a key of an object on both sides), not an
+// element of a list: an element added to a list (another ingress rule) is never what an upgrade
+// does.
+func attributeOf(obs *Observation, p Pointer) bool {
+	if len(p) == 0 {
+		return false
+	}
+	parent := p[:len(p)-1]
+	for _, v := range []any{obs.Recorded, obs.Actual} {
+		pv, ok := ValueAt(v, parent)
+		if _, isMap := pv.(map[string]any); !ok || !isMap {
+			return false
+		}
+	}
+	return true
 }
 
 // withValue returns v with the value at p replaced (nil removes a map key), copying only the

@@ -119,6 +119,11 @@ func TestProviderUpgradeCannotHideAnEdit(t *testing.T) {
 		Actual: map[string]any{"instance_type": "t3.2xlarge", "tags": map[string]any{"Owner": "a", "x": "y"},
 			"metadata_options": []any{map[string]any{"http_tokens": "optional"}}},
 	}, {
+		Ref: "aws_security_group.sg", Type: "aws_security_group", ProviderUpgrade: upgrade,
+		Recorded: map[string]any{"ingress": []any{map[string]any{"cidr_blocks": []any{"10.0.0.0/8"}}}},
+		Actual: map[string]any{"ingress": []any{map[string]any{"cidr_blocks": []any{"10.0.0.0/8"}},
+			map[string]any{"cidr_blocks": []any{"203.0.113.7/32"}}}},
+	}, {
 		Ref: "aws_iam_role_policy.p", Type: "aws_iam_role_policy", ProviderUpgrade: upgrade,
 		Recorded: map[string]any{}, Actual: map[string]any{"policy": policyWider},
 	}, {
@@ -138,6 +143,7 @@ func TestProviderUpgradeCannotHideAnEdit(t *testing.T) {
 		"aws_instance.web /tags/x":               "CONTROLLER_OWNED_DRIFT runtime-owned",
 		"aws_instance.web /metadata_options":     "DEPENDENCY_DRIFT provider-upgrade",
 		"aws_iam_role_policy.p /policy":          "UNAUTHORIZED_RUNTIME_DRIFT identity-widened",
+		"aws_security_group.sg /ingress/1":       "UNAUTHORIZED_RUNTIME_DRIFT sensitive-domain",
 		"aws_security_group_rule.r /cidr_blocks": "UNAUTHORIZED_RUNTIME_DRIFT network-exposure",
 	}
 	for k, v := range want {
