@@ -182,7 +182,7 @@ func Evaluate(unit *ManagedUnit, exceptions []*Exception, observations []Observa
 	for i := range observations {
 		rep.Findings = append(rep.Findings, ev.observe(&observations[i])...)
 	}
-	policyFindings, blocking := ev.policyFindings(observations)
+	policyFindings, blocking := ev.policyFindings(observations, &rep.Warnings)
 	rep.Findings = append(rep.Findings, policyFindings...)
 	sortFindings(rep.Findings)
 	gateRisk, gated := GateRisk(unit.Spec.Gate)

@@ -467,11 +467,30 @@ func blocks(mode string, gated bool, gate, risk Risk) bool {
 // policyFindings judges every resource (the observations, and the source's inventory of
 // resources that did not drift) by the unit's policy rules. It returns the findings and, per
 // finding id, the row's blocking.
-func (ev *evaluator) policyFindings(observations []Observation) ([]Finding, map[string]string) {
+func (ev *evaluator) policyFindings(observations []Observation, warnings *[]string) ([]Finding, map[string]string) {
 	prog := ev.policy
 	if prog.Len() == 0 {
 		return nil, nil
 	}
+	defer func() {
+		// A rule that judged nothing passes silently; say so, so a typo in appliesTo or a source
+		// that gave no inventory is seen rather than read as compliance.
+		if len(ev.opts.Resources) == 0 {
+			*warnings = append(*warnings, fmt.Sprintf("policy rules judged only the %d drifted resource(s): the source gave no inventory of the unit's resources", len(observations)))
+			return
+		}
+		judged := map[int]bool{}
+		for _, idx := range prog.byType {
+			for _, i := range idx {
+				judged[i] = true
+			}
+		}
+		for i := range prog.rules {
+			if !judged[i] {
+				*warnings = append(*warnings, fmt.Sprintf("policy rule %s applies to none of the unit's resources (appliesTo %s)", prog.rules[i].rule.ID, strings.Join(prog.rules[i].rule.AppliesTo, ", ")))
+			}
+		}
+	}()
 	type subject struct {
 		obs     *Observation
 		drifted bool

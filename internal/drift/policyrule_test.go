@@ -490,3 +490,66 @@ func TestPolicyExamplesAgree(t *testing.T) {
 		}
 	}
 }
+
+// Rules that judge nothing are reported, never read as compliance: a typo in appliesTo, or a
+// source that gave no inventory of the unit's resources.
+func TestPolicyWarnsWhenNothingIsJudged(t *testing.T) {
+	u := shippedPolicyUnit(t)
+	u.Spec.PolicyRules = append(u.Spec.PolicyRules, PolicyRule{ID: "typo", AppliesTo: []string{"aws_s3_buckett"}, Expression: "true"})
+	rep, err := Evaluate(u, nil, nil, WithResources([]Observation{policyResource("aws_s3_bucket.b", "aws_s3_bucket", js(`{"tags":{"owner":"x"}}`))}), fixedPolicyNow(inWindow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(rep.Warnings, "\n")
+	if !strings.Contains(w, "policy rule typo applies to none") || strings.Contains(w, "policy rule owner-tag applies") {
+		t.Errorf("warnings: %q", w)
+	}
+	rep, err = Evaluate(u, nil, nil, fixedPolicyNow(inWindow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(rep.Warnings, "\n"); !strings.Contains(w, "no inventory") {
+		t.Errorf("warnings: %q", w)
+	}
+	// Without rules, nothing is said.
+	u.Spec.PolicyRules = nil
+	if rep, _ = Evaluate(u, nil, nil); len(rep.Warnings) != 0 {
+		t.Errorf("warnings without rules: %q", rep.Warnings)
+	}
+}
+
+// Hostile expressions are refused at validation or bounded, never a panic or a hang: deep
+// nesting, a huge generated list and a constant regular expression that does not compile are
+// refused; long but cheap chains compile; a regular expression from the values that does not
+// compile is UNKNOWN at evaluation.
+func TestPolicyHostileExpressions(t *testing.T) {
+	for _, c := range []struct {
+		expr    string
+		refused bool
+	}{
+		{strings.Repeat("(", 500) + "true" + strings.Repeat(")", 500), true},
+		{"lists.range(100000000).size() > 0", true},
+		{strings.Repeat("!", 3000) + "true", false},
+		{"[" + strings.Repeat("1,", 1500) + "1].size() > 0", false},
+		{"resource.values.name.matches('(')", true},
+		{"resource.values.name.matches(resource.values.pattern)", false},
+	} {
+		start := time.Now()
+		_, err := CompilePolicyRules([]PolicyRule{{ID: "h", Expression: c.expr}})
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%.40q took %s", c.expr, d)
+		}
+		if (err != nil) != c.refused {
+			t.Errorf("%.40q: refused=%v, want %v (%v)", c.expr, err != nil, c.refused, err)
+		}
+	}
+	u := shippedPolicyUnit(t)
+	u.Spec.PolicyRules = []PolicyRule{{ID: "bad-regex", Expression: "resource.values.name.matches(resource.values.pattern)"}}
+	rep, err := Evaluate(u, nil, nil, WithResources([]Observation{policyResource("x_a.b", "x_a", js(`{"name":"n","pattern":"("}`))}), fixedPolicyNow(inWindow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pf := policyOnly(rep); len(pf) != 1 || pf[0].DriftClass != ClassUnknown {
+		t.Errorf("bad regex: %+v", pf)
+	}
+}
