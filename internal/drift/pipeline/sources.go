@@ -165,7 +165,8 @@ func (k KubernetesLive) Observe(ctx context.Context, env Env) (*Observed, error)
 	if err != nil {
 		return nil, fail(StageKubernetes, err)
 	}
-	return &Observed{Observations: obs,
+	// Every declared object is observed, drifted or not: the observations are the inventory.
+	return &Observed{Observations: obs, Resources: obs,
 		Inputs: []evidence.Input{{Name: k.Label + " " + k.ManifestsPath, Digest: evidence.ObservationsDigest(obs)}}}, nil
 }
 
@@ -236,6 +237,7 @@ func (k KubernetesObjects) Observe(_ context.Context, env Env) (*Observed, error
 		obs = append(obs, o)
 	}
 	sort.SliceStable(obs, func(i, j int) bool { return obs[i].Ref < obs[j].Ref })
-	return &Observed{Observations: obs,
+	// Every pair is observed, drifted or not: the observations are the inventory.
+	return &Observed{Observations: obs, Resources: obs,
 		Inputs: []evidence.Input{{Name: k.Label, Digest: evidence.ObservationsDigest(obs)}}}, nil
 }
