@@ -411,6 +411,7 @@ func TestReporterRBACLeastPrivilege(t *testing.T) {
 		{"patch", "", "events", "", "argocd", "x", true},
 		{"get", "", "secrets", "", "argocd", "driftplane-digest-key", true},
 		{"create", "", "secrets", "", "argocd", "", true},
+		{"get", "", "secrets", "", "argocd", "driftplane-notifications", true},
 
 		{"patch", "argoproj.io", "applications", "", "argocd", "web", false},
 		{"update", "argoproj.io", "applications", "", "argocd", "web", false},
@@ -423,6 +424,8 @@ func TestReporterRBACLeastPrivilege(t *testing.T) {
 		{"list", "", "secrets", "", "argocd", "", false},
 		{"get", "", "secrets", "", "web", "db", false},
 		{"update", "", "secrets", "", "argocd", "driftplane-digest-key", false},
+		{"update", "", "secrets", "", "argocd", "driftplane-notifications", false},
+		{"get", "", "secrets", "", "web", "driftplane-notifications", false},
 		{"get", "", "configmaps", "", "argocd", "argocd-cm", false},
 		{"list", "", "pods", "", "", "", false},
 	} {
