@@ -136,8 +136,15 @@ func ReadProviderSchemas(name string, data []byte, opts ...Option) (*ProviderSch
 	if doc.FormatVersion == "" || maj != "1" {
 		return nil, fmt.Errorf("provider schema file %s: format_version %q is not 1.x (is it `tofu providers schema -json` output?)", name, doc.FormatVersion)
 	}
-	// A stack without providers has none: OpenTofu then leaves provider_schemas out. An empty
-	// schema teaches nothing, so it can only leave more changes counted, never fewer.
+	// A stack without providers has none: OpenTofu then leaves provider_schemas out, and the
+	// document holds nothing but its format_version. Any other document without them (a plan
+	// given by mistake) is refused.
+	if doc.ProviderSchemas == nil {
+		var keys map[string]json.RawMessage
+		if err := json.Unmarshal(data, &keys); err != nil || len(keys) != 1 {
+			return nil, fmt.Errorf("provider schema file %s has no provider_schemas (is it `tofu providers schema -json` output?)", name)
+		}
+	}
 	sum := sha256.Sum256(data)
 	s := &ProviderSchemas{
 		Path:       name,

@@ -87,10 +87,11 @@ func TestProviderSchemaRefusals(t *testing.T) {
 	cases := map[string]string{
 		"":   "not a JSON object",
 		"[]": "not a JSON object",
-		`{"format_version":"2.0","provider_schemas":{}}`: "not 1.x",
-		`{"provider_schemas":{}}`:                        "not 1.x",
-		`{"format_version":"1.0","provider_schemas":[]}`: "shape",
-		`{"format_version":"1.0","provider_schemas":{`:   "shape",
+		`{"format_version":"2.0","provider_schemas":{}}`:                             "not 1.x",
+		`{"provider_schemas":{}}`:                                                    "not 1.x",
+		`{"format_version":"1.0","provider_schemas":[]}`:                             "shape",
+		`{"format_version":"1.2","terraform_version":"1.10.10","planned_values":{}}`: "no provider_schemas",
+		`{"format_version":"1.0","provider_schemas":{`:                               "shape",
 		deep: "deep",
 	}
 	for in, want := range cases {
