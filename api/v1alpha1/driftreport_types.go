@@ -134,6 +134,9 @@ type Finding struct {
 	Evidence string `json:"evidence"`
 	// Rule is the decision-table row that classified the finding.
 	Rule string `json:"rule"`
+	// PolicyRule is the id of the unit's policy rule the object violates (or could not be judged
+	// by); empty for drift between the planes.
+	PolicyRule string `json:"policy_rule,omitempty"`
 	// Deleted marks an object that no longer exists.
 	Deleted bool `json:"deleted,omitempty"`
 	// ProviderUpgrade marks drift seen while the resource's provider changed version between the

@@ -86,6 +86,7 @@ func (f ObjectFinding) ToAPI() v1alpha1.Finding {
 		Actor: f.Actor, Evidence: f.Evidence, Rule: f.Rule, Deleted: f.Deleted, Blocking: f.Blocking, Explanation: f.Explanation,
 		Fingerprint: f.Fingerprint, FirstSeen: f.FirstSeen, Age: f.Age, FirstObservedAt: f.FirstObservedAt, ProviderUpgrade: f.ProviderUpgrade,
 	}
+	out.PolicyRule = f.PolicyRule
 	if a := f.ActorDetail; a != nil {
 		out.ActorDetail = &v1alpha1.ActorDetail{Username: a.Username, Groups: a.Groups, UserAgent: a.UserAgent, Time: a.Time, Manager: a.Manager, Kind: a.Kind}
 	}
@@ -105,6 +106,7 @@ func ObjectFindingFromAPI(f v1alpha1.Finding) ObjectFinding {
 		},
 		Group: f.Group, Kind: f.Kind, Namespace: f.Namespace, Name: f.Name, FirstObservedAt: f.FirstObservedAt,
 	}
+	out.PolicyRule = f.PolicyRule
 	if a := f.ActorDetail; a != nil {
 		out.ActorDetail = &Actor{Username: a.Username, Groups: a.Groups, UserAgent: a.UserAgent, Time: a.Time, Manager: a.Manager, Kind: a.Kind}
 	}

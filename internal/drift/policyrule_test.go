@@ -553,3 +553,12 @@ func TestPolicyHostileExpressions(t *testing.T) {
 		t.Errorf("bad regex: %+v", pf)
 	}
 }
+
+// A DriftReport status keeps the policy rule of a finding both ways.
+func TestPolicyRuleInDriftReportStatus(t *testing.T) {
+	f := ObjectFinding{Finding: Finding{FindingID: "drift-1", PolicyRule: "team-label", DriftClass: ClassPolicy}}
+	api := f.ToAPI()
+	if api.PolicyRule != "team-label" || ObjectFindingFromAPI(api).PolicyRule != "team-label" {
+		t.Errorf("lost: %+v", api)
+	}
+}
