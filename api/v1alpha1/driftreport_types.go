@@ -90,6 +90,9 @@ type DriftReportStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 	// Budgets are the states of the unit's drift budgets at the last evaluation.
 	Budgets []BudgetState `json:"budgets,omitempty"`
+	// Inventory is what the application declares and what the last evaluation found running
+	// (inventory coverage, M7).
+	Inventory *Inventory `json:"inventory,omitempty"`
 	// AutoHeal is the last bounded auto-heal: what the reporter asked Argo CD to sync back to
 	// Git, and why the rest was not.
 	AutoHeal *AutoHealRecord `json:"autoHeal,omitempty"`
@@ -223,4 +226,10 @@ type HealTarget struct {
 	Findings  []string `json:"findings"`
 	Paths     []string `json:"paths"`
 	Policy    string   `json:"policy"`
+}
+
+// Inventory counts declared resources and those found running.
+type Inventory struct {
+	Expected int `json:"expected"`
+	Observed int `json:"observed"`
 }

@@ -31,6 +31,7 @@ func StatusToAPI(s Status) v1alpha1.DriftReportStatus {
 		CountsByRisk:       s.CountsByRisk,
 		CountsByClass:      s.CountsByClass,
 		Budgets:            s.Budgets,
+		Inventory:          s.Inventory,
 	}
 	if s.Findings != nil {
 		out.Findings = make([]v1alpha1.Finding, 0, len(s.Findings))
@@ -64,6 +65,7 @@ func StatusFromAPI(a *v1alpha1.DriftReportStatus) Status {
 		CountsByRisk:       a.CountsByRisk,
 		CountsByClass:      a.CountsByClass,
 		Budgets:            a.Budgets,
+		Inventory:          a.Inventory,
 		Conditions:         a.Conditions,
 	}
 	if a.Findings != nil {

@@ -43,3 +43,17 @@ func TestHealFailureIsRecordedForTheLedger(t *testing.T) {
 		t.Fatalf("round trip lost the failed targets: %+v", back.AutoHeal)
 	}
 }
+
+// The status counts what the application declares and what was found running (M7), and keeps
+// it through the typed API.
+func TestStatusCarriesTheInventory(t *testing.T) {
+	obs := []drift.Observation{{Ref: "a"}, {Ref: "b", Deleted: true}, {Ref: "c"}}
+	st := StatusFromReport(&drift.Report{Unit: "web", Status: drift.StatusClean}, obs, 1, "r", time.Now(), nil)
+	if st.Inventory == nil || *st.Inventory != (drift.Inventory{Expected: 3, Observed: 2}) {
+		t.Fatalf("inventory %+v", st.Inventory)
+	}
+	api := StatusToAPI(st)
+	if back := StatusFromAPI(&api); back.Inventory == nil || *back.Inventory != *st.Inventory {
+		t.Fatalf("round trip: %+v", back.Inventory)
+	}
+}

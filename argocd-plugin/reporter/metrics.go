@@ -61,6 +61,7 @@ type Metrics struct {
 	budgetOpen     *prometheus.GaugeVec
 
 	budgetState     *prometheus.GaugeVec
+	inventory       *prometheus.GaugeVec
 	burnRate        *prometheus.GaugeVec
 	objectiveRatio  *prometheus.GaugeVec
 	lastSuccess     *prometheus.GaugeVec
@@ -116,6 +117,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			"1 when an application's drift budget is exhausted (its drift blocks whatever the gate), 0 otherwise.", "app", "budget"),
 		budgetOpen: gauge("driftplane_budget_open_drift",
 			"Unaccepted drift a budget counts.", "app", "budget"),
+		inventory: gauge("driftplane_inventory_resources",
+			"Resources an application declares (state=expected) and those its last evaluation found running (state=observed): inventory coverage, M7.", "app", "state"),
 		budgetState: gauge("driftplane_budget_state",
 			"1 for a drift budget's current state (ok, burning or exhausted), 0 for the other two.", "app", "budget", "state"),
 		burnRate: gauge("driftplane_budget_burn_rate",
@@ -150,7 +153,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.findings, m.blocking, m.evalDuration, m.evalErrors, m.stale, m.classification, m.driftWindow, m.budget, m.budgetOpen,
 		m.budgetState, m.burnRate, m.objectiveRatio, m.lastSuccess, m.staleAfter, m.unitInfo, m.events, m.resolved, m.openDrift,
-		m.oldestOpen, m.breakglass, m.ignored, m.exceptionExpiry, m.autoheal, m.notifications)
+		m.oldestOpen, m.breakglass, m.ignored, m.exceptionExpiry, m.autoheal, m.notifications, m.inventory)
 	return m
 }
 
@@ -162,7 +165,7 @@ func (m *Metrics) perApp() []interface {
 		DeletePartialMatch(prometheus.Labels) int
 	}{m.findings, m.blocking, m.evalErrors, m.stale, m.budget, m.budgetOpen, m.budgetState, m.burnRate, m.objectiveRatio,
 		m.lastSuccess, m.staleAfter, m.unitInfo, m.events, m.resolved, m.openDrift, m.oldestOpen, m.breakglass, m.ignored,
-		m.exceptionExpiry, m.autoheal}
+		m.exceptionExpiry, m.autoheal, m.inventory}
 }
 
 // Count counts one delivery to receiver of a notification in state with outcome: Metrics is the
@@ -193,6 +196,11 @@ func (m *Metrics) Evaluated(app string, st Status, took time.Duration, now time.
 	m.stale.WithLabelValues(app).Set(0)
 	m.lastSuccess.WithLabelValues(app).Set(float64(now.Unix()))
 	m.budgets(app, st.Budgets)
+	m.inventory.DeletePartialMatch(prometheus.Labels{"app": app})
+	if inv := st.Inventory; inv != nil {
+		m.inventory.WithLabelValues(app, "expected").Set(float64(inv.Expected))
+		m.inventory.WithLabelValues(app, "observed").Set(float64(inv.Observed))
+	}
 	m.current(app, st.Findings, now)
 	m.healed(app, st.AutoHeal, now)
 	m.transitions(app, st, now)

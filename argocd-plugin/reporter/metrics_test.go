@@ -337,7 +337,7 @@ func exerciseAll(m *Metrics, app string) {
 			BurnRates: []drift.BurnRate{{Window: "5m", Rate: "1.00"}}}},
 		AutoHeal: &HealRecord{At: rfc(evalAt), Healed: []HealTarget{{Name: "x"}}}}, time.Second, evalAt)
 	m.Evaluated(app, Status{Findings: []StatusFinding{bg, ignored}, Budgets: []drift.BudgetState{{Name: "identity", State: drift.BudgetBurning, Open: 1,
-		Objective: "95% over 720h", BurnRate: "0.50"}}}, time.Second, evalAt.Add(time.Minute))
+		Objective: "95% over 720h", BurnRate: "0.50"}}, Inventory: &drift.Inventory{Expected: 12, Observed: 11}}, time.Second, evalAt.Add(time.Minute))
 	m.Failed(app)
 	m.Stale(app, true)
 }
@@ -367,7 +367,7 @@ func TestDashboardsQueryOnlyExportedSeries(t *testing.T) {
 	go func() {
 		for _, c := range []prometheus.Collector{m.findings, m.blocking, m.evalDuration, m.evalErrors, m.stale, m.classification, m.driftWindow, m.budget, m.budgetOpen,
 			m.budgetState, m.burnRate, m.objectiveRatio, m.lastSuccess, m.staleAfter, m.unitInfo, m.events, m.resolved, m.openDrift,
-			m.oldestOpen, m.breakglass, m.ignored, m.exceptionExpiry, m.autoheal} {
+			m.oldestOpen, m.breakglass, m.ignored, m.exceptionExpiry, m.autoheal, m.inventory} {
 			c.Describe(descs)
 		}
 		close(descs)
@@ -471,4 +471,13 @@ func dashboardQueries(v any) []string {
 		}
 	}
 	return out
+}
+
+// Inventory coverage (M7): what the application declares and what was found running.
+func TestInventoryMetrics(t *testing.T) {
+	m := NewMetrics(prometheus.NewRegistry())
+	exerciseAll(m, "argocd/web")
+	if e, o := testutil.ToFloat64(m.inventory.WithLabelValues("argocd/web", "expected")), testutil.ToFloat64(m.inventory.WithLabelValues("argocd/web", "observed")); e != 12 || o != 11 {
+		t.Fatalf("inventory expected %v observed %v", e, o)
+	}
 }

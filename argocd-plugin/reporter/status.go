@@ -36,6 +36,8 @@ type Status struct {
 	Conditions         []Condition      `json:"conditions,omitempty"`
 	// Budgets are the unit's drift budgets at the last evaluation.
 	Budgets []drift.BudgetState `json:"budgets,omitempty"`
+	// Inventory is what the application declares and what was found running (M7).
+	Inventory *drift.Inventory `json:"inventory,omitempty"`
 	// AutoHeal records the last bounded auto-heal: what was synced back to Git and why the rest
 	// was not.
 	AutoHeal *HealRecord `json:"autoHeal,omitempty"`
@@ -110,6 +112,10 @@ func StatusFromReport(rep *drift.Report, obs []drift.Observation, generation int
 		CountsByClass:      tally.ByClass,
 		Findings:           drift.ObjectFindings(rep.Findings, obs),
 		Budgets:            rep.Budgets,
+	}
+	if len(obs) > 0 {
+		inv := drift.InventoryOf(obs)
+		s.Inventory = &inv
 	}
 	carryFirstObserved(s.Findings, prev, now)
 	s.Conditions = setCondition(prevConditions(prev), Condition{

@@ -36,7 +36,8 @@ within its risk's SLA, time to classify (M3: driftplane classifies when it detec
 remediate (M4), the share healed automatically (M5), unowned open drift (M8), the share of
 policy drift (M9), the share of drift that is meaningful rather than noise (M10), reopened and
 accepted drift, resolutions by kind, what is open at the window's end and the longest-running
-open drift. SLIs the ledger cannot give yet (M6, M7) are listed as not computed, never as zero.
+open drift; per unit and overall, the reconcile failure rate (M6: auto-heal syncs that failed)
+and inventory coverage (M7: resources found running of those declared).
 
 It also prints each unit's drift budgets as its newest evaluation judged them, and the stale
 units: no successful evaluation within twice their schedule's interval (--stale-after for units

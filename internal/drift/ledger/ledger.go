@@ -113,6 +113,8 @@ type Record struct {
 	// Reconciles counts the reconciliations (auto-heal syncs) asked for since the previous
 	// evaluation, by finding, and how many failed: the reconcile failure rate (M6).
 	Reconciles *Reconciles `json:"reconciles,omitempty"`
+	// Inventory is what the unit declares and what the evaluation found running (M7).
+	Inventory *drift.Inventory `json:"inventory,omitempty"`
 }
 
 // Reconciles counts reconciliation attempts and failures.

@@ -111,6 +111,8 @@ type Env struct {
 	Table    *drift.Table
 	// At is the evaluation's time stamp.
 	At time.Time
+	// CountInventory asks the source for Observed.Inventory (a ledger keeps it).
+	CountInventory bool
 }
 
 // Observed is one source's answer.
@@ -123,6 +125,9 @@ type Observed struct {
 	// Resources are every resource the source saw, drifted or not, for the unit's policy rules;
 	// sources fill it only when the unit has policy rules.
 	Resources []drift.Observation
+	// Inventory counts what the unit declares and what was found running (M7); sources fill it
+	// when Env.CountInventory asks (the ledger keeps it).
+	Inventory *drift.Inventory
 }
 
 // Source observes the plane of one unit kind.
@@ -169,7 +174,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if table == nil {
 		table = drift.DefaultTable()
 	}
-	env := Env{Unit: req.Unit, Digester: req.Digester, Table: table, At: at}
+	env := Env{Unit: req.Unit, Digester: req.Digester, Table: table, At: at, CountInventory: req.Ledger != nil}
 	observed, err := req.Source.Observe(ctx, env)
 	if err != nil {
 		recordUnknown(ctx, req, at)
@@ -202,7 +207,7 @@ func Run(ctx context.Context, req Request) (*Result, error) {
 	if req.Ledger != nil {
 		// Budgets are judged within the lifecycle: a drift's age and the unit's history come
 		// from the ledger, and the record keeps the budgets as judged.
-		if res.LedgerLocation, err = recordLifecycle(ctx, req, rep, observed.Observations, judgedAt, table); err != nil {
+		if res.LedgerLocation, err = recordLifecycle(ctx, req, rep, observed.Observations, observed.Inventory, judgedAt, table); err != nil {
 			return nil, fail(StageLedger, err)
 		}
 	} else {
@@ -233,13 +238,14 @@ func writeEvidence(ctx context.Context, req Request, inputs []evidence.Input, re
 
 // recordLifecycle stamps each finding with its fingerprint, first sighting and age, judges the
 // unit's budgets on its history, and appends the evaluation to the unit's ledger.
-func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, obs []drift.Observation, at time.Time, table *drift.Table) (string, error) {
+func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, obs []drift.Observation, inventory *drift.Inventory, at time.Time, table *drift.Table) (string, error) {
 	prev, prevKey, err := ledger.Latest(ctx, req.Ledger, rep.Unit)
 	if err != nil {
 		return "", err
 	}
 	escalateRepeatedFailures(rep, req.Unit, table, prev)
 	rec := ledger.Next(prev, prevKey, rep, at, ledger.Outcome{Healed: req.Healed, HealFailed: req.HealFailed, Actual: actualAt(obs)})
+	rec.Inventory = inventory
 	open := make(map[string]ledger.Entry, len(rec.Open))
 	for _, e := range rec.Open {
 		open[e.Fingerprint] = e

@@ -396,3 +396,29 @@ func TestRunJudgesBudgetObjectivesOnTheLedger(t *testing.T) {
 		t.Fatalf("ledger record %+v (%v)", rec, err)
 	}
 }
+
+// With a ledger, each record counts what the unit declares and what was found running (M7):
+// every object of a Kubernetes unit; the managed resources of a stack's state, from the plan.
+func TestRunRecordsTheInventory(t *testing.T) {
+	ctx := context.Background()
+	store := blob.Dir(t.TempDir())
+	gone := configMapPair()
+	gone.Live = nil
+	gone.Desired = map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "gone", "namespace": "web"}}
+	src := pipeline.KubernetesObjects{Pairs: []pipeline.ObjectPair{configMapPair(), gone}}
+	if _, err := pipeline.Run(ctx, pipeline.Request{Unit: kubeUnit(t), Source: src, Ledger: store}); err != nil {
+		t.Fatal(err)
+	}
+	rec, _, err := ledger.Latest(ctx, store, "web")
+	if err != nil || rec.Inventory == nil || *rec.Inventory != (drift.Inventory{Expected: 2, Observed: 1}) {
+		t.Fatalf("kubernetes inventory %+v (%v)", rec, err)
+	}
+	if _, err := pipeline.Run(ctx, pipeline.Request{Unit: stackUnit(t), Source: pipeline.PlanFile{Location: refreshOnlyPlan}, Ledger: store}); err != nil {
+		t.Fatal(err)
+	}
+	rec, _, err = ledger.Latest(ctx, store, "files")
+	// Both files of that stack were deleted out of band: the refresh found neither.
+	if err != nil || rec.Inventory == nil || *rec.Inventory != (drift.Inventory{Expected: 2, Observed: 0}) {
+		t.Fatalf("stack inventory %+v (%v)", rec.Inventory, err)
+	}
+}

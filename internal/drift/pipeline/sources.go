@@ -99,6 +99,13 @@ func planObserved(plan *tofuplan.Plan, label string, env Env) (*Observed, error)
 		}
 		o.Resources = res
 	}
+	if env.CountInventory {
+		inv, err := plan.Inventory()
+		if err != nil {
+			return nil, fail(StagePlan, err)
+		}
+		o.Inventory = &inv
+	}
 	return o, nil
 }
 
@@ -166,7 +173,8 @@ func (k KubernetesLive) Observe(ctx context.Context, env Env) (*Observed, error)
 		return nil, fail(StageKubernetes, err)
 	}
 	// Every declared object is observed, drifted or not: the observations are the inventory.
-	return &Observed{Observations: obs, Resources: obs,
+	inv := drift.InventoryOf(obs)
+	return &Observed{Observations: obs, Resources: obs, Inventory: &inv,
 		Inputs: []evidence.Input{{Name: k.Label + " " + k.ManifestsPath, Digest: evidence.ObservationsDigest(obs)}}}, nil
 }
 
@@ -238,6 +246,7 @@ func (k KubernetesObjects) Observe(_ context.Context, env Env) (*Observed, error
 	}
 	sort.SliceStable(obs, func(i, j int) bool { return obs[i].Ref < obs[j].Ref })
 	// Every pair is observed, drifted or not: the observations are the inventory.
-	return &Observed{Observations: obs, Resources: obs,
+	inv := drift.InventoryOf(obs)
+	return &Observed{Observations: obs, Resources: obs, Inventory: &inv,
 		Inputs: []evidence.Input{{Name: k.Label, Digest: evidence.ObservationsDigest(obs)}}}, nil
 }

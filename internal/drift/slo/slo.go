@@ -111,6 +111,8 @@ type UnitState struct {
 	StaleSince string `json:"stale_since,omitempty"`
 	// Reconciles are the reconciliations asked for in the window and how many failed (M6).
 	Reconciles *ledger.Reconciles `json:"reconciles,omitempty"`
+	// Inventory is what its newest successful evaluation by To expected and observed (M7).
+	Inventory *drift.Inventory `json:"inventory,omitempty"`
 }
 
 // UnitBudget is one of a unit's budgets as its newest successful evaluation at or before To
@@ -132,6 +134,10 @@ type Summary struct {
 	ReconcilesAttempted  int      `json:"reconciles_attempted"`
 	ReconcilesFailed     int      `json:"reconciles_failed"`
 	ReconcileFailureRate *float64 `json:"reconcile_failure_pct"`
+	// M7: the resources the units declare and the share their newest evaluations observed.
+	InventoryExpected int      `json:"inventory_expected"`
+	InventoryObserved int      `json:"inventory_observed"`
+	InventoryCoverage *float64 `json:"inventory_coverage_pct"`
 }
 
 // Report is the SLIs of a window.
@@ -145,8 +151,6 @@ type Report struct {
 	Units   []UnitState  `json:"units"`
 	// Notes say how an SLI is computed where the name alone could mislead.
 	Notes map[string]string `json:"notes"`
-	// NotComputed names the SLIs the ledger cannot give yet, and why.
-	NotComputed map[string]string `json:"not_computed"`
 }
 
 // Breached reports whether a budget is exhausted or a unit stale: `driftplane slo` then exits 2.
@@ -154,17 +158,10 @@ func (r *Report) Breached() bool {
 	return r.Summary.StaleUnits > 0 || r.Summary.BudgetsExhausted > 0
 }
 
-// notComputed are the seed's SLIs the ledger does not hold the inputs for: reported as such,
-// never as zero.
-func notComputed() map[string]string {
-	return map[string]string{
-		"M7 inventory coverage": "needs the expected inventory per unit, which the ledger does not record yet",
-	}
-}
-
 func notes() map[string]string {
 	return map[string]string{
 		"M6 reconcile failure rate": "per unit and overall, not per finding group: the reconciliations (auto-heal syncs, counted by finding) the reporter asked for and the share that failed",
+		"M7 inventory coverage":     "per unit and overall, at the window's end: the resources each unit's newest successful evaluation expected (the state's, or the objects its manifests declare) and the share it found running",
 		"M3 time to classify":       "driftplane classifies a drift when it detects it, so time to classify is first_seen − changed_at, like time to detect",
 		"M8 unowned":                "open, unaccepted, meaningful drift at the window's end whose unit names no owner (empty or \"unowned\")",
 		"M9 policy violation":       "POLICY_DRIFT among the drifts that appeared in the window",
@@ -191,7 +188,7 @@ func Compute(ctx context.Context, s ledger.Store, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{From: o.From.UTC().Format(time.RFC3339), To: o.To.UTC().Format(time.RFC3339), By: o.By,
-		Notes: notes(), NotComputed: notComputed(), Units: []UnitState{}, Budgets: []UnitBudget{}, Rows: []Row{}}
+		Notes: notes(), Units: []UnitState{}, Budgets: []UnitBudget{}, Rows: []Row{}}
 	c, err := computeUnits(ctx, s, o, units)
 	if err != nil {
 		return nil, err
@@ -226,7 +223,12 @@ func Compute(ctx context.Context, s ledger.Store, o Options) (*Report, error) {
 			rep.Summary.ReconcilesAttempted += u.Reconciles.Attempted
 			rep.Summary.ReconcilesFailed += u.Reconciles.Failed
 		}
+		if u.Inventory != nil {
+			rep.Summary.InventoryExpected += u.Inventory.Expected
+			rep.Summary.InventoryObserved += u.Inventory.Observed
+		}
 	}
+	rep.Summary.InventoryCoverage = pct(rep.Summary.InventoryObserved, rep.Summary.InventoryExpected)
 	rep.Summary.ReconcileFailureRate = pct(rep.Summary.ReconcilesFailed, rep.Summary.ReconcilesAttempted)
 	for _, b := range rep.Budgets {
 		switch b.State {
@@ -409,6 +411,7 @@ func (c *computation) unit(ctx context.Context, s ledger.Store, unit string) (Un
 		return UnitState{}, nil, err
 	}
 	c.openAt(unit, ok)
+	st.Inventory = ok.Inventory
 	bound := c.o.StaleAfter
 	if ok.StaleAfter != "" {
 		if bound, err = time.ParseDuration(ok.StaleAfter); err != nil || bound <= 0 {

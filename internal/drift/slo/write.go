@@ -14,7 +14,8 @@ import (
 var Formats = []string{"table", "json", "markdown"}
 
 // Write prints rep as a table, JSON or Markdown: the SLIs per group (timings, then counts and
-// resolutions), the budgets, the stale units, the notes and what is not computed.
+// resolutions), the budgets, the stale units, reconciliations (M6), inventory coverage (M7) and
+// the notes.
 func Write(w io.Writer, format string, rep *Report) error {
 	switch format {
 	case "json":
@@ -124,15 +125,25 @@ func tables(rep *Report) []table {
 	if rep.Summary.ReconcilesAttempted > 0 {
 		reconciles.rows = append(reconciles.rows, []string{"all", fmt.Sprint(rep.Summary.ReconcilesAttempted), fmt.Sprint(rep.Summary.ReconcilesFailed), percent(rep.Summary.ReconcileFailureRate)})
 	}
-	return []table{timing, counts, budgets, stale, reconciles}
+	inventory := table{title: "Inventory coverage (M7: observed / expected at the window's end)", header: []string{"unit", "expected", "observed", "coverage"}}
+	for _, u := range rep.Units {
+		if u.Inventory != nil {
+			inventory.rows = append(inventory.rows, []string{u.Unit, fmt.Sprint(u.Inventory.Expected), fmt.Sprint(u.Inventory.Observed),
+				percent(pct(u.Inventory.Observed, u.Inventory.Expected))})
+		}
+	}
+	if rep.Summary.InventoryExpected > 0 {
+		inventory.rows = append(inventory.rows, []string{"all", fmt.Sprint(rep.Summary.InventoryExpected), fmt.Sprint(rep.Summary.InventoryObserved), percent(rep.Summary.InventoryCoverage)})
+	}
+	return []table{timing, counts, budgets, stale, reconciles, inventory}
 }
 
-// writeTail prints the notes and what is not computed, and why.
+// writeTail prints the notes: how an SLI is computed where its name alone could mislead.
 func writeTail(w io.Writer, rep *Report, bullet string) {
 	for _, sec := range []struct {
 		title string
 		m     map[string]string
-	}{{"notes", rep.Notes}, {"not computed", rep.NotComputed}} {
+	}{{"notes", rep.Notes}} {
 		keys := make([]string, 0, len(sec.m))
 		for k := range sec.m {
 			keys = append(keys, k)
