@@ -115,6 +115,9 @@ type Record struct {
 	Reconciles *Reconciles `json:"reconciles,omitempty"`
 	// Inventory is what the unit declares and what the evaluation found running (M7).
 	Inventory *drift.Inventory `json:"inventory,omitempty"`
+	// Owner and Environment are the unit's, so readers can group unit-level SLIs (M6, M7).
+	Owner       string `json:"owner,omitempty"`
+	Environment string `json:"environment,omitempty"`
 }
 
 // Reconciles counts reconciliation attempts and failures.

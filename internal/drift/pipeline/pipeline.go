@@ -245,7 +245,7 @@ func recordLifecycle(ctx context.Context, req Request, rep *drift.Report, obs []
 	}
 	escalateRepeatedFailures(rep, req.Unit, table, prev)
 	rec := ledger.Next(prev, prevKey, rep, at, ledger.Outcome{Healed: req.Healed, HealFailed: req.HealFailed, Actual: actualAt(obs)})
-	rec.Inventory = inventory
+	rec.Inventory, rec.Owner, rec.Environment = inventory, req.Unit.Spec.Owner, req.Unit.Spec.Environment
 	open := make(map[string]ledger.Entry, len(rec.Open))
 	for _, e := range rec.Open {
 		open[e.Fingerprint] = e

@@ -94,9 +94,16 @@ type Row struct {
 	Open        int        `json:"open"`
 	LongestOpen *OpenDrift `json:"longest_open,omitempty"`
 
-	detect, remediate     []time.Duration
-	slaCounted, slaWithin int
-	healed, meaningful    int
+	// M6 and M7 are properties of units, not of drifts: filled when rows are whole units
+	// (everything together, or by unit, owner or environment), null otherwise.
+	ReconcileFailureRate *float64 `json:"reconcile_failure_pct"`
+	InventoryCoverage    *float64 `json:"inventory_coverage_pct"`
+
+	detect, remediate                     []time.Duration
+	slaCounted, slaWithin                 int
+	healed, meaningful                    int
+	reconcilesAttempted, reconcilesFailed int
+	inventoryExpected, inventoryObserved  int
 }
 
 // UnitState is one unit's freshness at the window's end.
@@ -160,8 +167,8 @@ func (r *Report) Breached() bool {
 
 func notes() map[string]string {
 	return map[string]string{
-		"M6 reconcile failure rate": "per unit and overall, not per finding group: the reconciliations (auto-heal syncs, counted by finding) the reporter asked for and the share that failed",
-		"M7 inventory coverage":     "per unit and overall, at the window's end: the resources each unit's newest successful evaluation expected (the state's, or the objects its manifests declare) and the share it found running",
+		"M6 reconcile failure rate": "a property of units: per row when rows are whole units (all, --by unit, owner or environment), and per unit: the reconciliations (auto-heal syncs, counted by finding) the reporter asked for and the share that failed",
+		"M7 inventory coverage":     "a property of units: per row when rows are whole units (all, --by unit, owner or environment), and per unit, at the window's end: the resources each unit's newest successful evaluation expected (the state's, or the objects its manifests declare) and the share it found running",
 		"M3 time to classify":       "driftplane classifies a drift when it detects it, so time to classify is first_seen − changed_at, like time to detect",
 		"M8 unowned":                "open, unaccepted, meaningful drift at the window's end whose unit names no owner (empty or \"unowned\")",
 		"M9 policy violation":       "POLICY_DRIFT among the drifts that appeared in the window",
@@ -206,6 +213,8 @@ func Compute(ctx context.Context, s ledger.Store, o Options) (*Report, error) {
 		r.AutoRemediated = pct(r.healed, r.Resolved)
 		r.Meaningful = pct(r.meaningful, r.Events)
 		r.PolicyViolationRate = pct(r.PolicyViolations, r.Events)
+		r.ReconcileFailureRate = pct(r.reconcilesFailed, r.reconcilesAttempted)
+		r.InventoryCoverage = pct(r.inventoryObserved, r.inventoryExpected)
 		rep.Rows = append(rep.Rows, *r)
 	}
 	sort.Slice(rep.Rows, func(i, j int) bool { return rep.Rows[i].Group < rep.Rows[j].Group })
@@ -333,6 +342,16 @@ func (r *Row) merge(src *Row) {
 	r.slaWithin += src.slaWithin
 	r.healed += src.healed
 	r.meaningful += src.meaningful
+	r.reconcilesAttempted += src.reconcilesAttempted
+	r.reconcilesFailed += src.reconcilesFailed
+	r.inventoryExpected += src.inventoryExpected
+	r.inventoryObserved += src.inventoryObserved
+}
+
+// unitLevel says whether rows grouped by by are whole units, so unit-level SLIs (M6, M7) can
+// be given per row.
+func unitLevel(by string) bool {
+	return by == "" || by == "unit" || by == "owner" || by == "environment"
 }
 
 func (c *computation) row(g string) *Row {
@@ -389,6 +408,11 @@ func (c *computation) unit(ctx context.Context, s ledger.Store, unit string) (Un
 				if rc := r.Reconciles; rc != nil {
 					reconciles.Attempted += rc.Attempted
 					reconciles.Failed += rc.Failed
+					if unitLevel(c.o.By) {
+						g := c.row(groupOf(c.o.By, unit, r.Owner, "", r.Environment, "", ""))
+						g.reconcilesAttempted += rc.Attempted
+						g.reconcilesFailed += rc.Failed
+					}
 				}
 				for _, e := range r.Events {
 					c.tally(c.row(groupOf(c.o.By, unit, e.Owner, e.Domain, e.Environment, e.DriftClass, e.Risk)), e)
@@ -412,6 +436,11 @@ func (c *computation) unit(ctx context.Context, s ledger.Store, unit string) (Un
 	}
 	c.openAt(unit, ok)
 	st.Inventory = ok.Inventory
+	if inv := ok.Inventory; inv != nil && unitLevel(c.o.By) {
+		g := c.row(groupOf(c.o.By, unit, ok.Owner, "", ok.Environment, "", ""))
+		g.inventoryExpected += inv.Expected
+		g.inventoryObserved += inv.Observed
+	}
 	bound := c.o.StaleAfter
 	if ok.StaleAfter != "" {
 		if bound, err = time.ParseDuration(ok.StaleAfter); err != nil || bound <= 0 {

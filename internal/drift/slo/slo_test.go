@@ -510,6 +510,9 @@ func TestComputeReconcileFailureRate(t *testing.T) {
 	if u := rep.Units[0]; u.Reconciles == nil || *u.Reconciles != (ledger.Reconciles{Attempted: 3, Failed: 1}) {
 		t.Fatalf("unit %+v", u)
 	}
+	if r := byGroup(rep.Rows)["all"].ReconcileFailureRate; r == nil || int(*r+0.5) != 33 {
+		t.Fatalf("the all row's M6: %v", r)
+	}
 	var out bytes.Buffer
 	if err := Write(&out, "table", rep); err != nil || !strings.Contains(out.String(), "Reconciliations (M6") {
 		t.Fatalf("table lacks M6 (%v):\n%s", err, out.String())
@@ -522,12 +525,13 @@ func TestComputeInventoryCoverage(t *testing.T) {
 	ctx := context.Background()
 	s := blob.Dir(t.TempDir())
 	put := func(unit string, at time.Time, inv *drift.Inventory) {
+		env := map[string]string{"web": "prod", "db": "staging"}[unit]
 		prev, key, err := ledger.Latest(ctx, s, unit)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rec := ledger.Next(prev, key, &drift.Report{Unit: unit, Status: drift.StatusClean}, at, ledger.Outcome{})
-		rec.Inventory = inv
+		rec.Inventory, rec.Environment = inv, env
 		if _, _, err := ledger.Append(ctx, s, rec, prev); err != nil {
 			t.Fatal(err)
 		}
@@ -546,5 +550,23 @@ func TestComputeInventoryCoverage(t *testing.T) {
 	var out bytes.Buffer
 	if err := Write(&out, "table", rep); err != nil || !strings.Contains(out.String(), "Inventory coverage (M7") {
 		t.Fatalf("table lacks M7 (%v):\n%s", err, out.String())
+	}
+	// A unit-level SLI per row where rows are whole units; not where they are kinds of drift.
+	rep, err = Compute(ctx, s, Options{From: t0.Add(-time.Minute), To: t0.Add(2 * time.Hour), By: "environment"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := byGroup(rep.Rows)
+	if p, s := rows["prod"].InventoryCoverage, rows["staging"].InventoryCoverage; p == nil || *p != 80 || s == nil || *s != 100 {
+		t.Fatalf("by environment: %+v", rep.Rows)
+	}
+	rep, err = Compute(ctx, s, Options{From: t0.Add(-time.Minute), To: t0.Add(2 * time.Hour), By: "domain"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Rows {
+		if r.InventoryCoverage != nil {
+			t.Errorf("a domain row has an inventory coverage: %+v", r)
+		}
 	}
 }

@@ -75,8 +75,8 @@ func tables(rep *Report) []table {
 	if rep.By != "" {
 		group = rep.By
 	}
-	timing := table{title: "SLIs (M1–M5, M9, M10)", header: []string{group, "events/day", "detect p50", "detect p95", "within SLA",
-		"classify p50", "remediate p50", "remediate p95", "auto-healed", "policy", "meaningful"}}
+	timing := table{title: "SLIs (M1–M7, M9, M10)", header: []string{group, "events/day", "detect p50", "detect p95", "within SLA",
+		"classify p50", "remediate p50", "remediate p95", "auto-healed", "reconcile failed", "coverage", "policy", "meaningful"}}
 	counts := table{title: "Open drift at the window's end and resolutions (M8)", header: []string{group, "open", "unowned", "longest open", "reopened"}}
 	counts.header = append(counts.header, Resolutions...)
 	for _, r := range rep.Rows {
@@ -84,7 +84,7 @@ func tables(rep *Report) []table {
 			dur(r.TimeToDetect, r.TimeToDetect.MedianSeconds), dur(r.TimeToDetect, r.TimeToDetect.P95Seconds), percent(r.DetectedWithinSLA),
 			dur(r.TimeToClassify, r.TimeToClassify.MedianSeconds),
 			dur(r.TimeToRemediate, r.TimeToRemediate.MedianSeconds), dur(r.TimeToRemediate, r.TimeToRemediate.P95Seconds),
-			percent(r.AutoRemediated), percent(r.PolicyViolationRate), percent(r.Meaningful)})
+			percent(r.AutoRemediated), percent(r.ReconcileFailureRate), percent(r.InventoryCoverage), percent(r.PolicyViolationRate), percent(r.Meaningful)})
 		longest := "-"
 		if l := r.LongestOpen; l != nil {
 			longest = fmt.Sprintf("%s %s/%s (since %s)", time.Duration(l.AgeSeconds)*time.Second, l.Unit, l.ResourceRef, l.FirstSeen)
