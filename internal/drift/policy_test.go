@@ -259,7 +259,7 @@ spec:
 	if err != nil || len(b.RoutingPolicies) != 1 || b.RoutingPolicies[0].Spec.Receivers[0].Name != "am" {
 		t.Fatalf("bundle %+v: %v", b, err)
 	}
-	if _, err := DecodeDocuments("routes.yaml", []byte(strings.Replace(doc, "receivers: [am]", "reciever: [am]", 1))); err == nil || !strings.Contains(err.Error(), "reciever") {
+	if _, err := DecodeDocuments("routes.yaml", []byte(strings.Replace(doc, "receivers: [am]", "receiverz: [am]", 1))); err == nil || !strings.Contains(err.Error(), "receiverz") {
 		t.Fatalf("misspelt field: %v", err)
 	}
 	if _, err := DecodeUnit("routes.yaml", []byte(doc)); err == nil {

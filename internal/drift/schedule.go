@@ -37,7 +37,7 @@ func interval(schedule string) (time.Duration, error) {
 	}
 	sched, err := cron.ParseStandard(schedule)
 	if err != nil {
-		return 0, fmt.Errorf("schedule %q is neither a Go duration (1h), @every 1h, @hourly/@daily/@weekly/@monthly nor a five-field cron expression: %v", schedule, err)
+		return 0, fmt.Errorf("schedule %q is neither a Go duration (1h), @every 1h, @hourly/@daily/@weekly/@monthly nor a five-field cron expression: %w", schedule, err)
 	}
 	// The longest gap over a year of runs from a fixed instant, so the answer does not depend
 	// on when it is asked; a year covers every calendar pattern cron can express but leap days.
