@@ -153,7 +153,10 @@ spec: {kind: opentofu-stack, owner: team, environment: prod, riskTier: critical,
 	if err := json.Unmarshal(stdout.Bytes(), &slis); err != nil {
 		t.Fatalf("%v\n%s", err, stdout.String())
 	}
-	if len(slis.Rows) != 1 || slis.Rows[0].Group != "drifted" || slis.Rows[0].Events != 1 || slis.Rows[0].Open != 1 {
+	// Every unit evaluated successfully has a row (its inventory coverage, M7, at least); the
+	// broken one, never evaluated, has none.
+	if len(slis.Rows) != 2 || slis.Rows[0].Group != "clean" || slis.Rows[0].Events != 0 || slis.Rows[0].Open != 0 ||
+		slis.Rows[1].Group != "drifted" || slis.Rows[1].Events != 1 || slis.Rows[1].Open != 1 {
 		t.Errorf("slo rows %+v", slis.Rows)
 	}
 	stale := map[string]bool{}

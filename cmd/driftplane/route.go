@@ -318,6 +318,9 @@ func writeRouted(w io.Writer, format string, out []routed) error {
 				fmt.Fprintf(w, "  %s -> nothing sent (would be %s): %s\n", name, strings.Join(d.Held, ","), d.Suppressed)
 			}
 			fmt.Fprintf(w, "    group %s wait %s interval %s repeat %s\n", d.GroupKey, d.GroupWait, d.GroupInterval, d.RepeatInterval)
+			if len(d.Declined) > 0 {
+				fmt.Fprintf(w, "    declined %s: issue receivers open issues only where createIssue is on\n", strings.Join(d.Declined, ","))
+			}
 			for _, s := range d.InactiveSilences {
 				fmt.Fprintf(w, "    silence %s\n", s)
 			}

@@ -33,8 +33,11 @@ type Notification struct {
 	// Route names the route that chose the receiver, GroupKey the group it was batched in.
 	Route    string `json:"route,omitempty"`
 	GroupKey string `json:"group_key,omitempty"`
-	// Page asks receivers that distinguish paging from ticketing (PagerDuty) to page.
-	Page bool `json:"page,omitempty"`
+	// Page asks receivers that distinguish paging from ticketing (PagerDuty) to page; Incident
+	// asks them to open an incident without paging (PagerDuty: a trigger of at most warning
+	// severity, which services route to low urgency).
+	Page     bool `json:"page,omitempty"`
+	Incident bool `json:"incident,omitempty"`
 	// EvidenceURI locates the evidence record; Link is a page a human opens (may be empty).
 	EvidenceURI string `json:"evidence_uri,omitempty"`
 	Link        string `json:"link,omitempty"`

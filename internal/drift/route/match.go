@@ -33,6 +33,9 @@ type Decision struct {
 	Page           bool     `json:"page"`
 	CreateIncident bool     `json:"create_incident"`
 	CreateIssue    bool     `json:"create_issue"`
+	// Declined are the issue receivers (github, gitlab, gitea) the route names but whose
+	// createIssue is off: they open no issue for it.
+	Declined []string `json:"declined,omitempty"`
 	// SilencedBy names the active silences that mute the finding.
 	SilencedBy []string `json:"silenced_by,omitempty"`
 	// InactiveSilences are silences whose matchers select the finding but which are expired or
@@ -90,6 +93,9 @@ func (p *Policy) Route(ls Labels, at time.Time) ([]Decision, error) {
 		if n.groupAll {
 			d.GroupBy = []string{GroupByAll}
 		}
+		if !n.issue {
+			d.Receivers, d.Declined = p.splitIssueReceivers(d.Receivers)
+		}
 		switch {
 		case len(silencedBy) > 0:
 			d.Suppressed = "silenced by " + strings.Join(silencedBy, ", ")
@@ -144,4 +150,26 @@ func (n *node) groupKey(lset model.LabelSet) string {
 		}
 	}
 	return n.path + ":{" + strings.Join(parts, ",") + "}"
+}
+
+// IssueReceiverTypes are the receiver types that open issues, and act only where a route's
+// createIssue is on.
+func IssueReceiverTypes() []string { return []string{"github", "gitlab", "gitea"} }
+
+// splitIssueReceivers separates the issue receivers from the others.
+func (p *Policy) splitIssueReceivers(names []string) (others, issues []string) {
+	for _, name := range names {
+		isIssue := false
+		for _, r := range p.Spec.Receivers {
+			if r.Name == name && slices.Contains(IssueReceiverTypes(), r.Type) {
+				isIssue = true
+			}
+		}
+		if isIssue {
+			issues = append(issues, name)
+		} else {
+			others = append(others, name)
+		}
+	}
+	return others, issues
 }

@@ -533,3 +533,29 @@ func TestDepthBound(t *testing.T) {
 		t.Errorf("deep tree: %v", err)
 	}
 }
+
+// Issue receivers open issues only where a route's createIssue is on: a route that names one
+// without it declines it (and says so), while its other receivers are told.
+func TestIssueReceiversNeedCreateIssue(t *testing.T) {
+	p := mustDecode(t, `apiVersion: drift.driftplane.io/v1alpha1
+kind: DriftRoutingPolicy
+metadata: {name: t}
+spec:
+  receivers:
+    - {name: hook, type: webhook, url: "http://hook.example"}
+    - {name: tracker, type: gitea, url: "http://gitea.example", secretRef: {env: GITEA_TOKEN}, settings: {repository: team/infra}}
+  route:
+    receivers: [hook, tracker]
+    routes:
+      - matchers: ['domain="identity"']
+        createIssue: true
+`)
+	ds, err := p.Route(Labels{"domain": "network", "risk": "HIGH"}.Normalize(), at)
+	if err != nil || len(ds) != 1 || !reflect.DeepEqual(ds[0].Receivers, []string{"hook"}) || !reflect.DeepEqual(ds[0].Declined, []string{"tracker"}) {
+		t.Fatalf("without createIssue: %+v %v", ds, err)
+	}
+	ds, err = p.Route(Labels{"domain": "identity", "risk": "HIGH"}.Normalize(), at)
+	if err != nil || len(ds) != 1 || !reflect.DeepEqual(ds[0].Receivers, []string{"hook", "tracker"}) || len(ds[0].Declined) != 0 {
+		t.Fatalf("with createIssue: %+v %v", ds, err)
+	}
+}

@@ -174,7 +174,8 @@ func (n *Notifier) Notifications(in Input) (*Plan, error) {
 		plan.Due = append(plan.Due, Planned{Receiver: k.receiver, Reason: reason, Attempts: attempts, since: since,
 			Notification: notify.Notification{Finding: f, State: notify.StateFiring,
 				Changed: t.State == notify.StateFiring && t.FindingID != f.FindingID,
-				Route:   d.decision.Route, GroupKey: d.decision.GroupKey, Page: d.decision.Page, EvidenceURI: in.EvidenceURI}})
+				Route:   d.decision.Route, GroupKey: d.decision.GroupKey, Page: d.decision.Page, Incident: d.decision.CreateIncident,
+				EvidenceURI: in.EvidenceURI}})
 	}
 
 	// Drifts no longer open: resolve them where they were told firing.

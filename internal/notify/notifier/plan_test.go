@@ -364,3 +364,22 @@ func TestPlanResolutionOwedThenDriftReturns(t *testing.T) {
 		t.Fatalf("given up: %+v state %+v", dels, st)
 	}
 }
+
+// A route's page and createIncident reach the notification, so a PagerDuty receiver pages or
+// only opens an incident as the route says.
+func TestPlanCarriesPageAndIncident(t *testing.T) {
+	n := newPlanner(t, strings.Replace(planPolicy, "        page: true\n", "        page: true\n      - name: incident\n        matchers: ['domain=\"network\"']\n        receivers: [security]\n        createIncident: true\n", 1))
+	role := finding("aws_iam_role.admin", "identity", drift.RiskHigh, "team-a", "F1")
+	sg := finding("aws_security_group.web", "network", drift.RiskHigh, "team-a", "F2")
+	p, err := n.Notifications(notifier.Input{Report: report(role, sg), At: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]bool{}
+	for _, d := range p.Due {
+		got[d.Notification.Finding.Fingerprint] = [2]bool{d.Notification.Page, d.Notification.Incident}
+	}
+	if got["fp-aws_iam_role-admin"] != [2]bool{true, false} || got["fp-aws_security_group-web"] != [2]bool{false, true} {
+		t.Fatalf("page/incident by drift: %v", got)
+	}
+}

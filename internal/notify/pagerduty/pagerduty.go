@@ -170,7 +170,7 @@ func Events(routingKey string, group []notify.Notification) []Event {
 			out = append(out, Event{RoutingKey: routingKey, EventAction: ActionResolve, DedupKey: dedup, Client: "driftplane"})
 			continue
 		}
-		if !n.Page {
+		if !n.Page && !n.Incident {
 			continue
 		}
 		f := n.Finding
@@ -186,7 +186,7 @@ func Events(routingKey string, group []notify.Notification) []Event {
 			Payload: &Payload{
 				Summary:   notify.Truncate(notify.Summary(n), maxSummary),
 				Source:    source,
-				Severity:  Severity(f.Risk),
+				Severity:  severityOf(n),
 				Timestamp: f.DetectedAt,
 				Component: f.ResourceRef,
 				Group:     f.Unit,
@@ -227,4 +227,14 @@ func Events(routingKey string, group []notify.Notification) []Event {
 		out = append(out, e)
 	}
 	return out
+}
+
+// severityOf is the risk's severity when the notification pages, and at most warning when it
+// only opens an incident.
+func severityOf(n notify.Notification) string {
+	s := Severity(n.Finding.Risk)
+	if n.Page || s == "info" {
+		return s
+	}
+	return "warning"
 }

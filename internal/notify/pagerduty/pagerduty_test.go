@@ -131,3 +131,21 @@ func TestRejectedEvent(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A route that opens an incident without paging triggers PagerDuty at most at warning (services
+// route that to low urgency); one that pages keeps the risk's severity; neither, nothing.
+func TestIncidentWithoutPaging(t *testing.T) {
+	n := note("fp", drift.RiskCritical, notify.StateFiring, false)
+	if evs := pagerduty.Events("k", []notify.Notification{n}); len(evs) != 0 {
+		t.Fatalf("neither page nor incident: %+v", evs)
+	}
+	n.Incident = true
+	evs := pagerduty.Events("k", []notify.Notification{n})
+	if len(evs) != 1 || evs[0].EventAction != pagerduty.ActionTrigger || evs[0].Payload.Severity != "warning" {
+		t.Fatalf("incident only: %+v", evs)
+	}
+	n.Page = true
+	if evs := pagerduty.Events("k", []notify.Notification{n}); evs[0].Payload.Severity != "critical" {
+		t.Fatalf("paging: %+v", evs[0].Payload)
+	}
+}
