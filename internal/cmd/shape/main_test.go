@@ -39,3 +39,31 @@ func TestShapeFindsRepeatsBetweenFrontEnds(t *testing.T) {
 		t.Fatalf("the core or a test file reported as a front-end repeat:\n%s", out)
 	}
 }
+
+// A core file that imports a front end (or a framework only front ends speak) is named; the
+// front ends' own imports are theirs.
+func TestShapeFindsCoreImportsOfFrontEnds(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, imp string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("package x\n\nimport _ \""+imp+"\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("internal/drift/a.go", "github.com/driftplane/terraform-provider-drift/internal/scan")
+	write("internal/notify/b.go", "github.com/hashicorp/terraform-plugin-framework/datasource")
+	write("internal/drift/c.go", "github.com/driftplane/terraform-provider-drift/internal/drift/ledger")
+	write("provider/d.go", "github.com/hashicorp/terraform-plugin-framework/datasource")
+	var b bytes.Buffer
+	if err := run(root, &b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "Core imports of front ends: 2 ") || !strings.Contains(out, "internal/drift/a.go imports") ||
+		!strings.Contains(out, "internal/notify/b.go imports") || strings.Contains(out, "c.go imports") || strings.Contains(out, "provider/d.go imports") {
+		t.Fatalf("want the two core files named:\n%s", out)
+	}
+}
