@@ -23,31 +23,33 @@ func NewManagedUnitDataSource() datasource.DataSource { return &ManagedUnitDataS
 type ManagedUnitDataSource struct{}
 
 type managedUnitModel struct {
-	ID               types.String          `tfsdk:"id"`
-	Name             types.String          `tfsdk:"name"`
-	Kind             types.String          `tfsdk:"kind"`
-	Owner            types.String          `tfsdk:"owner"`
-	Environment      types.String          `tfsdk:"environment"`
-	RiskTier         types.String          `tfsdk:"risk_tier"`
-	Gate             types.String          `tfsdk:"gate"`
-	AutoHeal         types.Bool            `tfsdk:"auto_heal"`
-	IncidentRequired types.Bool            `tfsdk:"incident_required"`
-	Source           types.String          `tfsdk:"source"`
-	StateBackend     types.String          `tfsdk:"state_backend"`
-	Schedule         types.String          `tfsdk:"schedule"`
-	ResourceDomains  map[string]string     `tfsdk:"resource_domains"`
-	BreakGlassGroups []string              `tfsdk:"break_glass_groups"`
-	Appliers         []string              `tfsdk:"appliers"`
-	ApplierIDs       []string              `tfsdk:"applier_identities"`
-	ControllerIDs    map[string][]string   `tfsdk:"controller_identities"`
-	MaxExceptionDays types.Int64           `tfsdk:"max_exception_days"`
-	OwnershipRules   []ownershipRuleModel  `tfsdk:"ownership_rule"`
-	DomainOverrides  []domainOverrideModel `tfsdk:"domain_override"`
-	Budgets          []budgetModel         `tfsdk:"budget"`
-	PolicyRules      []policyRuleModel     `tfsdk:"policy_rule"`
-	PolicyFile       types.String          `tfsdk:"policy_file"`
-	PolicyJSON       types.String          `tfsdk:"policy_json"`
-	ExceptionsJSON   []string              `tfsdk:"exceptions_json"`
+	ID          types.String `tfsdk:"id"`
+	Name        types.String `tfsdk:"name"`
+	Kind        types.String `tfsdk:"kind"`
+	Owner       types.String `tfsdk:"owner"`
+	Environment types.String `tfsdk:"environment"`
+	RiskTier    types.String `tfsdk:"risk_tier"`
+	Gate        types.String `tfsdk:"gate"`
+	AutoHeal    types.Bool   `tfsdk:"auto_heal"`
+	// RequirePinnedProviders: see drift.UnitSpec.
+	RequirePinnedProviders types.Bool            `tfsdk:"require_pinned_providers"`
+	IncidentRequired       types.Bool            `tfsdk:"incident_required"`
+	Source                 types.String          `tfsdk:"source"`
+	StateBackend           types.String          `tfsdk:"state_backend"`
+	Schedule               types.String          `tfsdk:"schedule"`
+	ResourceDomains        map[string]string     `tfsdk:"resource_domains"`
+	BreakGlassGroups       []string              `tfsdk:"break_glass_groups"`
+	Appliers               []string              `tfsdk:"appliers"`
+	ApplierIDs             []string              `tfsdk:"applier_identities"`
+	ControllerIDs          map[string][]string   `tfsdk:"controller_identities"`
+	MaxExceptionDays       types.Int64           `tfsdk:"max_exception_days"`
+	OwnershipRules         []ownershipRuleModel  `tfsdk:"ownership_rule"`
+	DomainOverrides        []domainOverrideModel `tfsdk:"domain_override"`
+	Budgets                []budgetModel         `tfsdk:"budget"`
+	PolicyRules            []policyRuleModel     `tfsdk:"policy_rule"`
+	PolicyFile             types.String          `tfsdk:"policy_file"`
+	PolicyJSON             types.String          `tfsdk:"policy_json"`
+	ExceptionsJSON         []string              `tfsdk:"exceptions_json"`
 }
 
 type ownershipRuleModel struct {
@@ -131,7 +133,11 @@ func (d *ManagedUnitDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 				"is an incident (`INCIDENT_AND_REVERT`) rather than a plain revert. Default `false`."},
 			"source":        schema.StringAttribute{Optional: true, MarkdownDescription: "Where the desired state lives (repository URL and path); informational."},
 			"state_backend": schema.StringAttribute{Optional: true, MarkdownDescription: "The state backend (e.g. `s3://bucket/key`); informational."},
-			"schedule":      schema.StringAttribute{Optional: true, MarkdownDescription: "How often drift is checked (cron expression); informational."},
+			"schedule": schema.StringAttribute{Optional: true, MarkdownDescription: "How often the unit is evaluated: a Go duration (`1h`), `@every 1h`, " +
+				"`@hourly`, `@daily`, `@weekly` or a five-field cron expression. A unit with no successful evaluation for two of its longest intervals is stale: " +
+				"never clean, and each stale period counts against its budgets' objectives."},
+			"require_pinned_providers": schema.BoolAttribute{Optional: true, MarkdownDescription: "Report every provider the configuration uses without a " +
+				"version constraint as a mutable reference (`PIN_REFERENCE`), from a normal plan. Off by default: the committed lock file usually pins them."},
 			"resource_domains": schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Extra " +
 				"resource-type → domain mappings (`*` globs), checked before the built-in ones, e.g. `{ \"mycorp_vault_*\" = \"secrets\" }`."},
 			"break_glass_groups": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Identity " +
@@ -305,22 +311,23 @@ func (m *managedUnitModel) toUnit() *drift.ManagedUnit {
 		Kind:       drift.KindManagedUnit,
 		Metadata:   drift.Metadata{Name: m.Name.ValueString()},
 		Spec: drift.UnitSpec{
-			Kind:                 m.Kind.ValueString(),
-			Owner:                m.Owner.ValueString(),
-			Environment:          m.Environment.ValueString(),
-			RiskTier:             m.RiskTier.ValueString(),
-			Gate:                 m.Gate.ValueString(),
-			Source:               m.Source.ValueString(),
-			StateBackend:         m.StateBackend.ValueString(),
-			Schedule:             m.Schedule.ValueString(),
-			AutoHeal:             m.AutoHeal.ValueBool(),
-			IncidentRequired:     m.IncidentRequired.ValueBool(),
-			ResourceDomains:      m.ResourceDomains,
-			BreakGlassGroups:     m.BreakGlassGroups,
-			Appliers:             m.Appliers,
-			ApplierIdentities:    m.ApplierIDs,
-			ControllerIdentities: m.ControllerIDs,
-			MaxExceptionDays:     int(m.MaxExceptionDays.ValueInt64()),
+			Kind:                   m.Kind.ValueString(),
+			Owner:                  m.Owner.ValueString(),
+			Environment:            m.Environment.ValueString(),
+			RiskTier:               m.RiskTier.ValueString(),
+			Gate:                   m.Gate.ValueString(),
+			Source:                 m.Source.ValueString(),
+			StateBackend:           m.StateBackend.ValueString(),
+			Schedule:               m.Schedule.ValueString(),
+			AutoHeal:               m.AutoHeal.ValueBool(),
+			RequirePinnedProviders: m.RequirePinnedProviders.ValueBool(),
+			IncidentRequired:       m.IncidentRequired.ValueBool(),
+			ResourceDomains:        m.ResourceDomains,
+			BreakGlassGroups:       m.BreakGlassGroups,
+			Appliers:               m.Appliers,
+			ApplierIdentities:      m.ApplierIDs,
+			ControllerIdentities:   m.ControllerIDs,
+			MaxExceptionDays:       int(m.MaxExceptionDays.ValueInt64()),
 		},
 	}
 	if u.Spec.Kind == "" {
@@ -402,6 +409,9 @@ func (m *managedUnitModel) overlay(file *drift.ManagedUnit) *drift.ManagedUnit {
 	str(m.Schedule, &u.Spec.Schedule)
 	if !m.AutoHeal.IsNull() {
 		u.Spec.AutoHeal = m.AutoHeal.ValueBool()
+	}
+	if !m.RequirePinnedProviders.IsNull() {
+		u.Spec.RequirePinnedProviders = m.RequirePinnedProviders.ValueBool()
 	}
 	if !m.IncidentRequired.IsNull() {
 		u.Spec.IncidentRequired = m.IncidentRequired.ValueBool()

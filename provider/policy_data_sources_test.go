@@ -41,6 +41,33 @@ data "drift_managed_unit" "u" {
 }`,
 				ExpectError: diagRE(`risk_tier: "extreme" is not one of`, `ownership_rule[0].controller_owned[0].path`, `must start with "/"`),
 			},
+			{
+				// The schedule and the provider-pinning switch reach the policy; a schedule that
+				// is not one is an error naming it.
+				Config: `
+data "drift_managed_unit" "u" {
+  name                     = "u"
+  owner                    = "o"
+  environment              = "prod"
+  risk_tier                = "high"
+  schedule                 = "0 9 * * 1-5"
+  require_pinned_providers = true
+}`,
+				Check: resource.TestCheckResourceAttr("data.drift_managed_unit.u", "policy_json",
+					`{"apiVersion":"drift.driftplane.io/v1alpha1","kind":"DriftManagedUnit","metadata":{"name":"u"},`+
+						`"spec":{"kind":"opentofu-stack","owner":"o","environment":"prod","riskTier":"high","gate":"high","schedule":"0 9 * * 1-5","requirePinnedProviders":true}}`),
+			},
+			{
+				Config: `
+data "drift_managed_unit" "u" {
+  name        = "u"
+  owner       = "o"
+  environment = "prod"
+  risk_tier   = "high"
+  schedule    = "every hour"
+}`,
+				ExpectError: diagRE(`schedule: schedule "every hour" is neither a Go`),
+			},
 		},
 	})
 }

@@ -53,6 +53,10 @@ type DriftManagedUnitSpec struct {
 	// for two scheduled intervals is stale: never clean, and each stale period counts against
 	// its budgets' objectives.
 	Schedule string `json:"schedule,omitempty"`
+	// RequirePinnedProviders reports every provider the stack's configuration uses without a
+	// version constraint as a mutable reference (PIN_REFERENCE), from a normal plan. Off by
+	// default: the committed lock file usually pins them.
+	RequirePinnedProviders bool `json:"requirePinnedProviders,omitempty"`
 	// AutoHeal lets findings whose decision allows it be healed without a human.
 	AutoHeal bool `json:"autoHeal,omitempty"`
 	// IncidentRequired makes every unexplained manual change an incident, not just a revert.

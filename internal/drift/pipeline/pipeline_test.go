@@ -422,3 +422,33 @@ func TestRunRecordsTheInventory(t *testing.T) {
 		t.Fatalf("stack inventory %+v (%v)", rec.Inventory, err)
 	}
 }
+
+// A unit that requires pinned providers gets a PIN_REFERENCE finding for a provider its
+// configuration uses without a version constraint; without the switch, none.
+func TestRunRequirePinnedProviders(t *testing.T) {
+	plan := []byte(`{"format_version":"1.2","terraform_version":"1.10.10","planned_values":{"root_module":{}},
+	 "resource_changes":[{"address":"local_file.a","mode":"managed","type":"local_file","name":"a","provider_name":"registry.opentofu.org/hashicorp/local",
+	   "change":{"actions":["no-op"],"before":{"content":"x"},"after":{"content":"x"}}}],
+	 "configuration":{"provider_config":{"local":{"name":"local","full_name":"registry.opentofu.org/hashicorp/local"}},"root_module":{}}}`)
+	pins := func(require bool) int {
+		unit := stackUnit(t)
+		unit.Spec.RequirePinnedProviders = require
+		res, err := pipeline.Run(context.Background(), pipeline.Request{Unit: unit, Source: pipeline.PlanJSON{Name: "plan.json", Data: plan}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, f := range res.Report.Findings {
+			if f.RecommendedAction == drift.ActionPinReference && strings.Contains(f.ResourceRef, "hashicorp/local") {
+				n++
+			}
+		}
+		return n
+	}
+	if got := pins(false); got != 0 {
+		t.Errorf("without the switch: %d provider findings", got)
+	}
+	if got := pins(true); got != 1 {
+		t.Errorf("with requirePinnedProviders: %d provider findings, want 1", got)
+	}
+}

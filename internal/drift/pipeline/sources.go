@@ -44,7 +44,7 @@ func (p PlanFile) Observe(ctx context.Context, env Env) (*Observed, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append(append(opts, p.Extra...), tofuplan.WithDigester(env.Digester))
+	opts = append(append(append(opts, p.Extra...), unitPlanOptions(env)...), tofuplan.WithDigester(env.Digester))
 	plan, err := tofuplan.ReadLocation(ctx, loc, opts...)
 	if err != nil {
 		return nil, fail(StagePlan, err)
@@ -77,7 +77,7 @@ func (p PlanJSON) Observe(_ context.Context, env Env) (*Observed, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append(append(opts, p.Extra...), tofuplan.WithDigester(env.Digester))
+	opts = append(append(append(opts, p.Extra...), unitPlanOptions(env)...), tofuplan.WithDigester(env.Digester))
 	if p.MaxBytes > 0 {
 		opts = append(opts, tofuplan.WithMaxBytes(p.MaxBytes))
 	}
@@ -249,4 +249,12 @@ func (k KubernetesObjects) Observe(_ context.Context, env Env) (*Observed, error
 	inv := drift.InventoryOf(obs)
 	return &Observed{Observations: obs, Resources: obs, Inventory: &inv,
 		Inputs: []evidence.Input{{Name: k.Label, Digest: evidence.ObservationsDigest(obs)}}}, nil
+}
+
+// unitPlanOptions are the plan reader's options the unit's policy asks for.
+func unitPlanOptions(env Env) []tofuplan.Option {
+	if env.Unit != nil && env.Unit.Spec.RequirePinnedProviders {
+		return []tofuplan.Option{tofuplan.WithProviderConstraints()}
+	}
+	return nil
 }
