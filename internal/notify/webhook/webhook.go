@@ -192,7 +192,9 @@ func Verify(keys [][]byte, header http.Header, body []byte, now time.Time, toler
 		return ErrBadSignature
 	}
 	gotMAC, err := hex.DecodeString(got)
-	if err != nil || len(gotMAC) != sha256.Size {
+	// Only the form Sign writes (lowercase hex) is accepted: one signature, one spelling, so a
+	// receiver that compares or logs signatures as strings sees a replay as the same one.
+	if err != nil || len(gotMAC) != sha256.Size || hex.EncodeToString(gotMAC) != got {
 		return ErrBadSignature
 	}
 	for _, k := range keys {
