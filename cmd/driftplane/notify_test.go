@@ -116,29 +116,6 @@ func (s *notifyStacks) notificationRecords(t *testing.T, unit string) []map[stri
 	return out
 }
 
-// amRoutes is an Alertmanager configuration routing by domain and risk: identity or network drift
-// of HIGH or CRITICAL risk to security, everything else to platform.
-func amRoutes(security, platform string) string {
-	return fmt.Sprintf(`
-route:
-  receiver: platform
-  group_by: [fingerprint]
-  group_wait: 100ms
-  group_interval: 500ms
-  repeat_interval: 1h
-  routes:
-    - receiver: security
-      matchers:
-        - domain=~"identity|network"
-        - risk=~"HIGH|CRITICAL"
-receivers:
-  - name: security
-    webhook_configs: [{url: %q, send_resolved: true}]
-  - name: platform
-    webhook_configs: [{url: %q, send_resolved: true}]
-`, security, platform)
-}
-
 // The issue's first CI test: `driftplane scan` over real OpenTofu stacks with a routing policy
 // whose receiver is a real Alertmanager. Alertmanager's own routing tree sends the identity drift
 // to security and the other to platform; a second scan of the same drift tells nobody again;
@@ -146,7 +123,7 @@ receivers:
 func TestScanNotifiesRealAlertmanager(t *testing.T) {
 	s := newNotifyStacks(t)
 	security, platform := alertmanagertest.NewSink(t), alertmanagertest.NewSink(t)
-	am := alertmanagertest.Start(t, amRoutes(security.URL, platform.URL))
+	am := alertmanagertest.Start(t, alertmanagertest.DomainRiskConfig(security.URL, platform.URL))
 	policy := filepath.Join(s.root, "routing.yaml")
 	write(t, policy, fmt.Sprintf(`apiVersion: drift.driftplane.io/v1alpha1
 kind: DriftRoutingPolicy
