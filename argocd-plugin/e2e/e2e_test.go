@@ -433,6 +433,7 @@ spec:
 		})
 		procs.WaitFor(t, time.Minute, "application Healthy after the heal", appHealthy)
 	})
+	captureForUI(t, c, serverURL, adminToken) // only with DRIFTPLANE_E2E_CAPTURE set
 }
 
 // waitImageAlert waits until Alertmanager told a receiver that the drift of the Deployment's image
