@@ -116,7 +116,7 @@ type Finding struct {
 	Namespace   string `json:"namespace"`
 	Name        string `json:"name"`
 	// +required
-	// +kubebuilder:validation:Enum=UNAUTHORIZED_RUNTIME_DRIFT;EMERGENCY_DRIFT;CONTROLLER_OWNED_DRIFT;PROVIDER_READ_NOISE;DEPENDENCY_DRIFT;STALE_DESIRED_STATE;STATE_DRIFT;FAILED_RECONCILIATION;POLICY_DRIFT;UNKNOWN
+	// +kubebuilder:validation:Enum=UNAUTHORIZED_RUNTIME_DRIFT;EMERGENCY_DRIFT;CONTROLLER_OWNED_DRIFT;PROVIDER_READ_NOISE;DEPENDENCY_DRIFT;STALE_DESIRED_STATE;STATE_DRIFT;FAILED_RECONCILIATION;POLICY_DRIFT;SECRET_DELIVERY_DRIFT;UNMANAGED_RESOURCE;UNKNOWN
 	DriftClass string `json:"drift_class"`
 	// +required
 	// +kubebuilder:validation:Enum=CRITICAL;HIGH;MEDIUM;LOW;INFO
@@ -126,7 +126,7 @@ type Finding struct {
 	// SensitiveFields are the changed fields whose values were redacted (reported by path only).
 	SensitiveFields []string `json:"sensitive_fields,omitempty"`
 	// +required
-	// +kubebuilder:validation:Enum=RUNTIME_REVERT;GIT_UPDATE_PR;STATE_REFRESH;IMPORT;STATE_MOVE;IGNORE;INCIDENT;INCIDENT_AND_REVERT;MIGRATION_PLAN;REPLAN_AND_VALIDATE;PIN_REFERENCE;INVESTIGATE_CONTROL_LOOP
+	// +kubebuilder:validation:Enum=RUNTIME_REVERT;GIT_UPDATE_PR;STATE_REFRESH;IMPORT;STATE_MOVE;IGNORE;INCIDENT;INCIDENT_AND_REVERT;MIGRATION_PLAN;REPLAN_AND_VALIDATE;PIN_REFERENCE;INVESTIGATE_CONTROL_LOOP;RESTART_CONSUMERS_AFTER_SECRET_SYNC;FIX_SECRET_SYNC
 	RecommendedAction string `json:"recommended_action"`
 	AutoHealAllowed   bool   `json:"auto_heal_allowed"`
 	AcceptedBy        string `json:"accepted_by"`
@@ -232,4 +232,7 @@ type HealTarget struct {
 type Inventory struct {
 	Expected int `json:"expected"`
 	Observed int `json:"observed"`
+	// Unmanaged are objects found running, in the namespaces and of the kinds the unit manages,
+	// that nothing declares or owns (counted in Expected too: coverage falls with them).
+	Unmanaged int `json:"unmanaged,omitempty"`
 }

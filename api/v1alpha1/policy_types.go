@@ -89,6 +89,10 @@ type DriftManagedUnitSpec struct {
 	// +listType=map
 	// +listMapKey=id
 	PolicyRules []PolicyRule `json:"policyRules,omitempty"`
+	// UnmanagedAllowed are objects expected to run in the unit's namespaces though no Git
+	// source declares them and no controller owns them (Kubernetes units): they are not
+	// UNMANAGED_RESOURCE findings.
+	UnmanagedAllowed []UnmanagedAllowance `json:"unmanagedAllowed,omitempty"`
 }
 
 // PolicyRule is a CEL expression over one resource as it actually runs (resource.values without
@@ -123,7 +127,7 @@ type DriftBudget struct {
 	Name string `json:"name"`
 	// Domain and Class select the drift counted (empty: any); MinRisk counts drift at or above it.
 	Domain string `json:"domain,omitempty"`
-	// +kubebuilder:validation:Enum=UNAUTHORIZED_RUNTIME_DRIFT;EMERGENCY_DRIFT;DEPENDENCY_DRIFT;STALE_DESIRED_STATE;STATE_DRIFT;FAILED_RECONCILIATION;POLICY_DRIFT;UNKNOWN
+	// +kubebuilder:validation:Enum=UNAUTHORIZED_RUNTIME_DRIFT;EMERGENCY_DRIFT;DEPENDENCY_DRIFT;STALE_DESIRED_STATE;STATE_DRIFT;FAILED_RECONCILIATION;POLICY_DRIFT;SECRET_DELIVERY_DRIFT;UNMANAGED_RESOURCE;UNKNOWN
 	Class string `json:"class,omitempty"`
 	// +kubebuilder:validation:Enum=CRITICAL;HIGH;MEDIUM;LOW;INFO
 	MinRisk string `json:"minRisk,omitempty"`
@@ -163,6 +167,15 @@ type OwnershipRule struct {
 	GitOwned        []string         `json:"gitOwned,omitempty"`
 	RuntimeOwned    []string         `json:"runtimeOwned,omitempty"`
 	ControllerOwned []ControllerPath `json:"controllerOwned,omitempty"`
+}
+
+// UnmanagedAllowance is one expected unmanaged object (or set of them): a Kubernetes match and
+// why it may run outside Git.
+type UnmanagedAllowance struct {
+	// +required
+	Resource ResourceMatch `json:"resource"`
+	// +required
+	Reason string `json:"reason"`
 }
 
 // ResourceMatch selects resources: OpenTofu ones by type and/or address, Kubernetes ones by
@@ -250,7 +263,7 @@ type DriftExceptionSpec struct {
 	Resource string   `json:"resource"`
 	Paths    []string `json:"paths,omitempty"`
 	// +required
-	// +kubebuilder:validation:Enum=UNAUTHORIZED_RUNTIME_DRIFT;EMERGENCY_DRIFT;CONTROLLER_OWNED_DRIFT;PROVIDER_READ_NOISE;DEPENDENCY_DRIFT;STALE_DESIRED_STATE;STATE_DRIFT;FAILED_RECONCILIATION;POLICY_DRIFT;UNKNOWN
+	// +kubebuilder:validation:Enum=UNAUTHORIZED_RUNTIME_DRIFT;EMERGENCY_DRIFT;CONTROLLER_OWNED_DRIFT;PROVIDER_READ_NOISE;DEPENDENCY_DRIFT;STALE_DESIRED_STATE;STATE_DRIFT;FAILED_RECONCILIATION;POLICY_DRIFT;SECRET_DELIVERY_DRIFT;UNMANAGED_RESOURCE;UNKNOWN
 	DriftClass string `json:"driftClass"`
 	// +required
 	Reason string `json:"reason"`

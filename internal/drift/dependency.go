@@ -25,6 +25,7 @@ const (
 var ChangeKinds = []string{
 	ChangeNoise, ChangeDeleted, ChangeStateOnly, ChangeModified,
 	ChangeDependency, ChangeMutableReference, ChangeProviderUpgrade, ChangeFailed,
+	ChangeImageDigest, ChangeSecretSync, ChangeSecretConsumer, ChangeUnmanaged, ChangeUnobserved,
 }
 
 // DependencyChange is a planned change to a resource that comes only from what its configuration
@@ -91,6 +92,8 @@ type ProviderUpgrade struct {
 // planes (observeDrift).
 func (ev *evaluator) observe(obs *Observation) []Finding {
 	switch {
+	case obs.Live != nil:
+		return []Finding{ev.liveFinding(obs)}
 	case obs.Failure != nil:
 		return []Finding{ev.failureFinding(obs)}
 	case obs.Dependency != nil:

@@ -55,6 +55,12 @@ type Observation struct {
 	// ProviderUpgrade, when set, says the resource's provider changed version between the
 	// recorded state and this observation (see observeUpgrade).
 	ProviderUpgrade *ProviderUpgrade
+	// Live marks a fact a live-object detector saw (a moved image digest, a secret not
+	// delivered, an unmanaged object); like Dependency, Recorded and Actual are context only.
+	Live *LiveCheck
+	// Created is the live object's creation time (Kubernetes), zero when unknown: a policy rule
+	// gives a migration window only to objects created before its since.
+	Created time.Time
 }
 
 // Actor is who made a change, from an audit source (Kubernetes audit log, CloudTrail).

@@ -67,6 +67,9 @@ func mustPolicyEnv() *cel.Env {
 		// resource: {values, type, address}; unit: {name, environment, tier}. Values are JSON
 		// shaped (maps, lists, strings, doubles, bools, null) so they are dyn.
 		cel.Variable("resource", cel.MapType(cel.StringType, cel.DynType)),
+		// object: the resource's values, as a ValidatingAdmissionPolicy names the object it
+		// judges, so a Kubernetes rule reads object.spec... either way.
+		cel.Variable("object", cel.DynType),
 		cel.Variable("unit", cel.MapType(cel.StringType, cel.StringType)),
 		// The options Kubernetes validation rules use: standard macros (has, all, exists,
 		// exists_one, map, filter), strings, lists, sets and optional types; a parse depth and
@@ -285,12 +288,21 @@ func (c *compiledRule) appliesTo(resourceType string) bool {
 type policyVars struct {
 	resource map[string]any
 	unit     map[string]string
+	// object is resource.values as the API serves it (objectView), made on first use.
+	object     any
+	objectDone bool
 }
 
 func (a *policyVars) ResolveName(name string) (any, bool) {
 	switch name {
 	case "resource":
 		return a.resource, true
+	case "object":
+		if !a.objectDone {
+			t, _ := a.resource["type"].(string)
+			a.object, a.objectDone = objectView(t, a.resource["values"]), true
+		}
+		return a.object, true
 	case "unit":
 		return a.unit, true
 	}
@@ -320,6 +332,9 @@ type PolicyVerdict struct {
 	Deadline time.Time
 	// Err is why the rule could not be evaluated (PolicyError).
 	Err error
+	// Created is set when the object was created once the rule was in effect (a live object's
+	// creation time at or after since), so no migration window applies to it.
+	Created time.Time
 }
 
 // judgePolicy is the core of policy drift (safe for concurrent use once every resource type
@@ -382,9 +397,17 @@ func (p *PolicyProgram) judgePolicy(unit *ManagedUnit, obs *Observation, drifted
 					pre = false
 				}
 			}
+			// The window is for objects that predate the rule, as an admission policy lets
+			// existing objects stay: one created once the rule was in effect gets none.
+			createdAfter := pre && !c.since.IsZero() && !obs.Created.IsZero() && !obs.Created.Before(c.since)
+			if createdAfter {
+				v.Created = obs.Created
+			}
 			switch {
 			case !pre:
 				v.State = PolicyIntroduced
+			case createdAfter:
+				v.State = PolicyOverdue
 			case at.Before(c.deadline) && !c.since.IsZero():
 				v.State = PolicyMigrating
 			default:
@@ -600,6 +623,9 @@ func policyExplanation(v PolicyVerdict, at time.Time) string {
 		}
 		return s + " is violated by a resource that predates it"
 	case PolicyOverdue:
+		if !v.Created.IsZero() {
+			return s + fmt.Sprintf(" is violated by an object created at %s, after the rule took effect at %s: the migration window (until %s) is only for objects that predate the rule", v.Created.UTC().Format(time.RFC3339), r.Since, deadline)
+		}
 		if v.Deadline.IsZero() {
 			return s + " is violated, and the rule has no migration window"
 		}

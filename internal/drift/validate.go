@@ -136,6 +136,7 @@ func (u *ManagedUnit) ValidateWith(t *Table) error {
 		}
 	}
 	compilePolicyRules(v, s.PolicyRules)
+	validateUnmanagedAllowed(v, s)
 	if s.Schedule != "" {
 		if _, err := StaleAfter(s.Schedule); err != nil {
 			v.add("spec.schedule", "%v", err)

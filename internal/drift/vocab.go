@@ -25,13 +25,20 @@ const (
 	ClassState                Class = "STATE_DRIFT"
 	ClassFailedReconciliation Class = "FAILED_RECONCILIATION"
 	ClassPolicy               Class = "POLICY_DRIFT"
-	ClassUnknown              Class = "UNKNOWN"
+	// ClassSecretDelivery: a secret did not reach its consumers (an ExternalSecret not synced, a
+	// SealedSecret not unsealed, Pods still on a Secret's old version), judged from metadata only.
+	ClassSecretDelivery Class = "SECRET_DELIVERY_DRIFT"
+	// ClassUnmanaged: an object runs in a unit's namespaces, of a kind the unit manages, that no
+	// Git source declares and no controller owns.
+	ClassUnmanaged Class = "UNMANAGED_RESOURCE"
+	ClassUnknown   Class = "UNKNOWN"
 )
 
 // Classes lists every class in documentation order.
 var Classes = []Class{
 	ClassUnauthorizedRuntime, ClassEmergency, ClassControllerOwned, ClassProviderReadNoise,
-	ClassDependency, ClassStaleDesiredState, ClassState, ClassFailedReconciliation, ClassPolicy, ClassUnknown,
+	ClassDependency, ClassStaleDesiredState, ClassState, ClassFailedReconciliation, ClassPolicy,
+	ClassSecretDelivery, ClassUnmanaged, ClassUnknown,
 }
 
 // Expected reports whether drift of this class is the system working as designed, so it never
@@ -98,6 +105,12 @@ const (
 	// ActionInvestigateControlLoop: the engine tried and failed to converge; find out why before
 	// applying again.
 	ActionInvestigateControlLoop Action = "INVESTIGATE_CONTROL_LOOP"
+	// ActionRestartConsumers: the Secret was updated after its consumers started; restart them
+	// (a rollout) so they read the new version.
+	ActionRestartConsumers Action = "RESTART_CONSUMERS_AFTER_SECRET_SYNC"
+	// ActionFixSecretSync: the secret's sync itself is failing or stale (an ExternalSecret not
+	// Ready or not refreshed, a SealedSecret not unsealed); fix the sync before anything else.
+	ActionFixSecretSync Action = "FIX_SECRET_SYNC"
 )
 
 // Actions lists every action.
@@ -105,6 +118,7 @@ var Actions = []Action{
 	ActionRuntimeRevert, ActionGitUpdatePR, ActionStateRefresh, ActionImport, ActionStateMove,
 	ActionIgnore, ActionIncident, ActionIncidentAndRevert, ActionMigrationPlan,
 	ActionReplanAndValidate, ActionPinReference, ActionInvestigateControlLoop,
+	ActionRestartConsumers, ActionFixSecretSync,
 }
 
 // Domains a resource belongs to; they drive default risk.

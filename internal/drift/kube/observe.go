@@ -195,6 +195,8 @@ func Compare(desired, live map[string]any, opts ...CompareOption) (drift.Observa
 		obs.SensitivePaths = nd.SensitivePaths
 		return obs, nil
 	}
+	// Policy rules give a migration window only to objects created before their since.
+	obs.Created = drift.CreationTime(live)
 	managers, err := ReadManagers(live)
 	if err != nil {
 		return obs, fmt.Errorf("%s: %w", obs.Ref, err)

@@ -73,6 +73,8 @@ type hclEditor struct {
 	display string
 	// canonical remembers which files were `tofu fmt`-clean before the first edit.
 	canonical map[string]bool
+	// moduleDirs are the local module sources on the way to the resource.
+	moduleDirs map[string]bool
 }
 
 // moduleCtx is one module directory on the way to the resource, and how its parent calls it.
@@ -162,6 +164,10 @@ func (h *hclEditor) resolveModules(dir string) (*moduleCtx, error) {
 			return nil, fmt.Errorf("edit: module %q: %w", step.Name, err)
 		}
 		cur = &moduleCtx{dir: child, parent: cur, call: step.Name}
+		if h.moduleDirs == nil {
+			h.moduleDirs = map[string]bool{}
+		}
+		h.moduleDirs[child] = true
 	}
 	return cur, nil
 }
@@ -221,9 +227,6 @@ func (h *hclEditor) field(m *moduleCtx, f Field, ptr drift.Pointer) error {
 	if _, ok := block.Body.Attributes["for_each"]; ok {
 		h.t.note("%s: one configuration block defines every instance (for_each); not rewritten", where)
 		return nil
-	}
-	if m.parent != nil {
-		h.t.note("%s: the value is written in module source %s, which every call of that module shares", where, m.dir)
 	}
 	op := &hclOp{h: h, field: f, where: where}
 	return op.body(m, file, block, block.Body, ptr)
@@ -319,6 +322,9 @@ func (o *hclOp) body(m *moduleCtx, file *parsedFile, block *hclsyntax.Block, bod
 		if len(ptr) == 2 {
 			o.note("%q block %d changed as a whole; rewrite it by hand", tok, i)
 			return nil
+		}
+		if len(blocks) > 1 && !o.field.HasBefore {
+			o.note("matched %q block %d by its position in %s; a provider that keeps %q as a set may order it differently — check the diff", tok, i, file.path, tok)
 		}
 		return o.body(m, file, blocks[i], blocks[i].Body, ptr[2:])
 	}
@@ -582,6 +588,9 @@ func (o *hclOp) splice(file *parsedFile, start, end int, repl []byte) error {
 	out = append(out, file.src[end:]...)
 	if _, diags := hclsyntax.ParseConfig(out, file.path, hcl.Pos{Line: 1, Column: 1}); diags.HasErrors() {
 		return fmt.Errorf("edit: %s: the rewritten file does not parse (%s); not written", file.path, diags.Error())
+	}
+	if d := path.Dir(file.path); o.h.moduleDirs[d] {
+		o.note("the change is in module source %s, which every call of that module shares", d)
 	}
 	return o.h.t.write(file.path, out)
 }

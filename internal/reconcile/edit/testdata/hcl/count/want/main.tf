@@ -1,0 +1,5 @@
+resource "local_file" "x" {
+  count    = 3
+  filename = "x${count.index}.txt"
+  content  = "same"
+}

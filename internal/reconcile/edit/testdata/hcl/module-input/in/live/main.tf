@@ -1,0 +1,6 @@
+module "site" {
+  source = "../modules/site"
+
+  # Content is reviewed by marketing.
+  body = "welcome"
+}

@@ -1,0 +1,4 @@
+settings = {
+  port = 80 # default HTTP
+  host = "example.com"
+}

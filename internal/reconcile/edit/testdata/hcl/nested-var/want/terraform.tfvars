@@ -1,0 +1,4 @@
+settings = {
+  port = 8080 # default HTTP
+  host = "example.org"
+}

@@ -1,0 +1,1 @@
+image = "app:1.1" # bumped by release bot

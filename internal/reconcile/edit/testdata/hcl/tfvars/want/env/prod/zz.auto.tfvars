@@ -1,0 +1,1 @@
+image = "app:1.2-hotfix" # bumped by release bot

@@ -1,0 +1,13 @@
+variable "content" {
+  description = "what the file says"
+  default     = "hello, world" # greeting
+}
+
+resource "local_file" "greeting" {
+  filename = "greeting.txt"
+  content  = var.content
+}
+
+output "content" {
+  value = var.content
+}
