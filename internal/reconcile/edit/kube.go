@@ -58,6 +58,11 @@ type kubeEditor struct {
 	t       *tree
 	target  Target
 	display string
+	// visited are the kustomization directories locate read; anyRemote is set when one of them
+	// names a remote resource (then nothing is rendered: kustomize would fetch it).
+	visited   []string
+	anyRemote bool
+	anyHelm   bool
 }
 
 // objectID is an object's identity as one layer of manifests sees it.
