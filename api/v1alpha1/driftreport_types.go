@@ -96,6 +96,8 @@ type DriftReportStatus struct {
 	// AutoHeal is the last bounded auto-heal: what the reporter asked Argo CD to sync back to
 	// Git, and why the rest was not.
 	AutoHeal *AutoHealRecord `json:"autoHeal,omitempty"`
+	// Reconcile is the per-path history (keyed digests, never values) reconcile thrash is judged on.
+	Reconcile *ReconcileTracking `json:"reconcile,omitempty"`
 }
 
 // Finding is one object's classified drift: driftplane's finding schema plus the object's group,

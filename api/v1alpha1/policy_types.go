@@ -93,6 +93,9 @@ type DriftManagedUnitSpec struct {
 	// source declares them and no controller owns them (Kubernetes units): they are not
 	// UNMANAGED_RESOURCE findings.
 	UnmanagedAllowed []UnmanagedAllowance `json:"unmanagedAllowed,omitempty"`
+	// ReconcileThrash bounds reconcile-thrash detection (Kubernetes units; default 3 changes in
+	// 30m).
+	ReconcileThrash *ReconcileThrash `json:"reconcileThrash,omitempty"`
 }
 
 // PolicyRule is a CEL expression over one resource as it actually runs (resource.values without

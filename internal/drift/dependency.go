@@ -26,6 +26,7 @@ var ChangeKinds = []string{
 	ChangeNoise, ChangeDeleted, ChangeStateOnly, ChangeModified,
 	ChangeDependency, ChangeMutableReference, ChangeProviderUpgrade, ChangeFailed,
 	ChangeImageDigest, ChangeSecretSync, ChangeSecretConsumer, ChangeUnmanaged, ChangeUnobserved,
+	ChangeSyncFailed, ChangeThrash,
 }
 
 // DependencyChange is a planned change to a resource that comes only from what its configuration
@@ -49,6 +50,11 @@ type ReconcileFailure struct {
 	Reason string
 	// Deposed is the deposed object's key, for FailureDeposed.
 	Deposed string
+	// Phase, Revision and Message are the applier's failed sync operation, for FailureSyncFailed
+	// (Message as the applier wrote it: the core sanitizes it).
+	Phase, Revision, Message string
+	// Thrash is the path that thrashes, for FailureThrash.
+	Thrash *ReconcileThrashing
 }
 
 // Reasons of a ReconcileFailure.
@@ -152,6 +158,9 @@ func (ev *evaluator) special(obs *Observation, change string, changes []Change, 
 // never heals: applying again is what already failed.
 func (ev *evaluator) failureFinding(obs *Observation) Finding {
 	fl := obs.Failure
+	if fl.Reason == FailureSyncFailed || fl.Reason == FailureThrash {
+		return ev.reconcileFinding(obs)
+	}
 	f, g, domain := ev.special(obs, ChangeFailed, nil, "failed:"+fl.Reason, struct{ Ref, Reason, Deposed string }{obs.Ref, fl.Reason, fl.Deposed})
 	f.AutoHealAllowed = false
 	switch fl.Reason {

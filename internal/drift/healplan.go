@@ -38,6 +38,9 @@ type HealApp struct {
 	// AutomatedSync: the application syncs itself (spec.syncPolicy.automated). Only then may a
 	// pending sync (Git ahead of the cluster) be healed: healing it is a deploy.
 	AutomatedSync bool
+	// Suspended, when set, says why nothing of the application may heal now (more paths change
+	// than reconcile thrash can track).
+	Suspended string
 }
 
 // PlanHeal decides what may heal without a human: only findings the decision table lets heal
@@ -56,8 +59,19 @@ func (table *Table) PlanHeal(policies []*AutoHealPolicy, findings []ObjectFindin
 	type key struct{ group, kind, ns, name string }
 	targets := map[key]*HealTarget{}
 	limits := map[string]int{}
+	suspended := SuspendedHeal(findings)
 	for _, f := range findings {
 		if table.Expected(f.DriftClass) {
+			continue
+		}
+		// Before anything else may allow it: a heal is a sync of the whole object, which either
+		// already failed or joins a fight over one of its fields.
+		if app.Suspended != "" {
+			skip(f, app.Suspended)
+			continue
+		}
+		if why, ok := suspended[f.Group+"/"+f.Kind+"/"+f.Namespace+"/"+f.Name]; ok {
+			skip(f, why)
 			continue
 		}
 		if why := table.HealBlocker(HealCandidate{Finding: &f.Finding, Type: f.Group + "/" + f.Kind,

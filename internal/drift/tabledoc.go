@@ -202,6 +202,7 @@ reporter then heals it without a human only when all of these hold too:
 	}
 	markdownReconcile(b)
 	markdownLive(b)
+	markdownReconcileArgo(b)
 	b.WriteString("\n## Detection SLA\n\nHow soon after a change (the audit source's time) its drift must be first seen, per risk; `driftplane slo` reports the share detected within it.\n\n| risk | detected within |\n|---|---|\n")
 	for i := len(Risks) - 1; i >= 0; i-- {
 		fmt.Fprintf(b, "| %s | %s |\n", Risks[i], t.DetectionSLAFor(Risks[i]))

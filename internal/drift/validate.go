@@ -137,6 +137,7 @@ func (u *ManagedUnit) ValidateWith(t *Table) error {
 	}
 	compilePolicyRules(v, s.PolicyRules)
 	validateUnmanagedAllowed(v, s)
+	validateThrash(v, s)
 	if s.Schedule != "" {
 		if _, err := StaleAfter(s.Schedule); err != nil {
 			v.add("spec.schedule", "%v", err)
