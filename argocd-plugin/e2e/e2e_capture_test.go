@@ -24,8 +24,8 @@ const EnvCaptureDir = "DRIFTPLANE_E2E_CAPTURE"
 
 // captureForUI records what the Drift tab reads from argocd-server, as argocd-server answers it:
 // the Application, its resource tree, its managed resources and the live DriftReport through
-// the resource endpoint. By the end of the test the drift has been accepted and healed, so a
-// blocking drift is made first (alice edits the image, which the live exception accepts, and an
+// the resource endpoint. By the end of the test the drift has been accepted and healed, so new
+// drift is made first (alice edits the image, which the live exception accepts, and an
 // environment variable, which nothing accepts) and the answers are taken once the reporter has
 // classified it. It runs only when EnvCaptureDir is set, so the test proper is unchanged.
 func captureForUI(t *testing.T, c *kubetest.Cluster, serverURL, token string) {
@@ -59,7 +59,6 @@ func captureForUI(t *testing.T, c *kubetest.Cluster, serverURL, token string) {
 			Status struct {
 				Findings []struct {
 					Actor         string   `json:"actor"`
-					Blocking      bool     `json:"blocking"`
 					ChangedFields []string `json:"changed_fields"`
 				}
 			}
@@ -68,7 +67,7 @@ func captureForUI(t *testing.T, c *kubetest.Cluster, serverURL, token string) {
 			return false, err.Error()
 		}
 		for _, f := range dr.Status.Findings {
-			if f.Actor == "alice" && f.Blocking && strings.Contains(strings.Join(f.ChangedFields, " "), "/env") {
+			if f.Actor == "alice" && strings.Contains(strings.Join(f.ChangedFields, " "), "/env") {
 				return true, ""
 			}
 		}

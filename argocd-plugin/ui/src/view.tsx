@@ -37,8 +37,9 @@ const STYLE = `
 .driftplane-drift .drift-verdict--drift { background: #eef4fb; color: #184d8c; }
 .driftplane-drift .drift-verdict--clean { background: #e6f5ea; color: #1c6a35; }
 .driftplane-drift .drift-risk { font-weight: 600; }
-.driftplane-drift .drift-risk--CRITICAL, .driftplane-drift .drift-risk--HIGH { color: #a4000f; }
-.driftplane-drift .drift-risk--MEDIUM { color: #9a5b00; }
+.driftplane-drift td.drift-risk--CRITICAL, .driftplane-drift td.drift-risk--HIGH { color: #a4000f; }
+.driftplane-drift td.drift-risk--MEDIUM { color: #9a5b00; }
+.driftplane-drift .drift-explanation { color: #6d7f8b; margin: 4px 0 8px; }
 .driftplane-drift .drift-finding--blocking > td:first-child { border-left: 4px solid #e96d76; }
 .driftplane-drift .drift-finding--accepted > td:first-child { border-left: 4px solid #6eb5e6; }
 .driftplane-drift .drift-sensitive { font-style: italic; color: #6d7f8b; }
@@ -183,7 +184,12 @@ export function FindingsTable({report, diffs, now}: FindingsProps) {
       h(
         'tr',
         {key: 'd-' + f.finding_id, className: 'drift-finding-detail'},
-        h('td', {colSpan: head.length}, h(FieldDiff, {finding: f, diff: diffs ? diffOf(f, diffs) : undefined}))
+        h(
+          'td',
+          {colSpan: head.length},
+          f.explanation ? h('div', {className: 'drift-explanation'}, f.explanation) : null,
+          h(FieldDiff, {finding: f, diff: diffs ? diffOf(f, diffs) : undefined})
+        )
       )
     );
   }
