@@ -67,7 +67,7 @@ a flag on the command line wins.`,
   # Set up shell completion
   source <(driftplane completion bash)`,
 	}
-	root.AddCommand(newScanCommand(con), newSLOCommand(), newRouteCommand())
+	root.AddCommand(newScanCommand(con), newSLOCommand(), newRouteCommand(), newReconcileCommand())
 	cli.Configure(root, version)
 	return root
 }

@@ -1,0 +1,271 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile/edit"
+)
+
+// Remote is the Git repository a reconciliation branches from and pushes to, over HTTP(S) with a
+// token. The token is sent as the password of HTTP basic auth, never put in a URL, and never
+// printed: errors name the URL without credentials.
+type Remote struct {
+	// URL is the repository's http(s) clone URL, without credentials.
+	URL string
+	// Username goes with the token (GitHub: x-access-token, GitLab: oauth2, Gitea: the token's
+	// user).
+	Username, Token string
+	// AuthorName and AuthorEmail sign the commits (driftplane's when empty).
+	AuthorName, AuthorEmail string
+}
+
+// checkRemoteURL refuses what is not an http(s) URL without credentials, and says why without
+// echoing a password.
+func checkRemoteURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("the repository URL does not parse")
+	}
+	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		return fmt.Errorf("the repository URL %s is not http(s)", u.Redacted())
+	}
+	if u.User != nil {
+		return fmt.Errorf("the repository URL %s carries credentials: give the token in the environment instead", u.Redacted())
+	}
+	return nil
+}
+
+func (r Remote) auth() *githttp.BasicAuth {
+	user := r.Username
+	if user == "" {
+		user = "driftplane"
+	}
+	return &githttp.BasicAuth{Username: user, Password: r.Token}
+}
+
+// scrub removes the token from a message a Git library produced, whatever it quoted.
+func (r Remote) scrub(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if r.Token != "" && strings.Contains(msg, r.Token) {
+		return errors.New(strings.ReplaceAll(msg, r.Token, "[token]"))
+	}
+	return err
+}
+
+// checkout is a fresh clone of the base branch in a temporary folder.
+type checkout struct {
+	remote  Remote
+	repo    *git.Repository
+	dir     string
+	base    string
+	baseRef plumbing.ReferenceName
+	head    *object.Commit
+}
+
+// clone clones base into dir.
+func clone(ctx context.Context, r Remote, base, dir string) (*checkout, error) {
+	if err := checkRemoteURL(r.URL); err != nil {
+		return nil, err
+	}
+	ref := plumbing.NewBranchReferenceName(base)
+	repo, err := git.PlainCloneContext(ctx, dir, false, &git.CloneOptions{URL: r.URL, Auth: r.auth(), ReferenceName: ref, SingleBranch: true})
+	if err != nil {
+		return nil, fmt.Errorf("cloning branch %s of %s: %w", base, r.URL, r.scrub(err))
+	}
+	h, err := repo.Head()
+	if err != nil {
+		return nil, fmt.Errorf("clone of %s: %w", r.URL, err)
+	}
+	head, err := repo.CommitObject(h.Hash())
+	if err != nil {
+		return nil, fmt.Errorf("clone of %s: %w", r.URL, err)
+	}
+	return &checkout{remote: r, repo: repo, dir: dir, base: base, baseRef: ref, head: head}, nil
+}
+
+// reset brings the work tree back to the base branch's head, untracked files removed.
+func (c *checkout) reset() error {
+	wt, err := c.repo.Worktree()
+	if err != nil {
+		return err
+	}
+	if err := c.repo.Storer.SetReference(plumbing.NewHashReference(c.baseRef, c.head.Hash)); err != nil {
+		return err
+	}
+	if err := wt.Reset(&git.ResetOptions{Commit: c.head.Hash, Mode: git.HardReset}); err != nil {
+		return err
+	}
+	return wt.Clean(&git.CleanOptions{Dir: true})
+}
+
+// safeRelPath accepts a slash-separated path inside the work tree and outside .git.
+func safeRelPath(p string) (string, error) {
+	clean := path.Clean(p)
+	switch {
+	case p == "" || path.IsAbs(p) || strings.Contains(p, "\\") || strings.ContainsRune(p, 0):
+		return "", fmt.Errorf("edit path %q is not a relative slash-separated path", p)
+	case clean == "." || clean == ".." || strings.HasPrefix(clean, "../"):
+		return "", fmt.Errorf("edit path %q leaves the repository", p)
+	case clean == ".git" || strings.HasPrefix(clean, ".git/") || strings.Contains(clean, "/.git/") || strings.HasSuffix(clean, "/.git"):
+		return "", fmt.Errorf("edit path %q is inside .git", p)
+	}
+	return clean, nil
+}
+
+// write writes edits into the work tree (not committed): each finding's edits land before the
+// next finding's are computed, so two findings in one file both apply.
+func (c *checkout) write(edits []edit.FileEdit) error {
+	for _, e := range edits {
+		rel, err := safeRelPath(e.Path)
+		if err != nil {
+			return err
+		}
+		if err := refuseSymlinks(c.dir, rel); err != nil {
+			return err
+		}
+		full := filepath.Join(c.dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(full, e.Content, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commitWorktree commits what the work tree changed on top of base as branch and returns the
+// commit, or the zero hash when nothing changed (the base already declares it). The commit's time
+// is the base head's, so the same edits on the same base make the same commit: a re-run pushes
+// nothing. The work tree is reset to base afterwards.
+func (c *checkout) commitWorktree(branch, message string) (plumbing.Hash, error) {
+	wt, err := c.repo.Worktree()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("staging: %w", err)
+	}
+	st, err := wt.Status()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if st.IsClean() {
+		return plumbing.ZeroHash, c.reset()
+	}
+	sig := &object.Signature{Name: c.remote.AuthorName, Email: c.remote.AuthorEmail, When: c.head.Committer.When}
+	if sig.Name == "" {
+		sig.Name = "driftplane"
+	}
+	if sig.Email == "" {
+		sig.Email = "driftplane@users.noreply.invalid"
+	}
+	h, err := wt.Commit(message, &git.CommitOptions{Author: sig, Committer: sig})
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("committing: %w", err)
+	}
+	if err := c.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(branch), h)); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return h, c.reset()
+}
+
+// refuseSymlinks refuses a path any of whose existing components is a symbolic link: a branch
+// whose tree links out must not make the reconciler write outside the clone.
+func refuseSymlinks(root, rel string) error {
+	cur := root
+	for _, part := range strings.Split(rel, "/") {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("edit path %q goes through a symbolic link", rel)
+		}
+	}
+	return nil
+}
+
+// remoteBranch is the remote's commit for branch (zero when it has none).
+func (c *checkout) remoteBranch(ctx context.Context, branch string) (plumbing.Hash, error) {
+	rem, err := c.repo.Remote(git.DefaultRemoteName)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	refs, err := rem.ListContext(ctx, &git.ListOptions{Auth: c.remote.auth()})
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("listing the branches of %s: %w", c.remote.URL, c.remote.scrub(err))
+	}
+	want := plumbing.NewBranchReferenceName(branch)
+	for _, r := range refs {
+		if r.Name() == want {
+			return r.Hash(), nil
+		}
+	}
+	return plumbing.ZeroHash, nil
+}
+
+// push force-pushes branch at h unless the remote already has it there. The branch is driftplane's
+// own: force replaces an older proposal with the one rebuilt on the current base.
+func (c *checkout) push(ctx context.Context, branch string, h plumbing.Hash) (bool, error) {
+	at, err := c.remoteBranch(ctx, branch)
+	if err != nil {
+		return false, err
+	}
+	if at == h {
+		return false, nil
+	}
+	ref := plumbing.NewBranchReferenceName(branch)
+	spec := config.RefSpec("+" + ref.String() + ":" + ref.String())
+	err = c.repo.PushContext(ctx, &git.PushOptions{RemoteName: git.DefaultRemoteName, RefSpecs: []config.RefSpec{spec}, Auth: c.remote.auth(), Force: true})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return false, fmt.Errorf("pushing %s to %s: %w", branch, c.remote.URL, c.remote.scrub(err))
+	}
+	return true, nil
+}
+
+// diff is the unified diff of the edits against base, for the pull request body.
+func (c *checkout) diff(h plumbing.Hash) (string, error) {
+	to, err := c.repo.CommitObject(h)
+	if err != nil {
+		return "", err
+	}
+	p, err := c.head.PatchContext(context.Background(), to)
+	if err != nil {
+		return "", err
+	}
+	return p.String(), nil
+}
+
+// readFile reads a file of the base tree ("" when absent).
+func (c *checkout) readFile(rel string) string {
+	f, err := c.head.File(rel)
+	if err != nil {
+		return ""
+	}
+	s, err := f.Contents()
+	if err != nil {
+		return ""
+	}
+	return s
+}

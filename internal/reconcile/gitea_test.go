@@ -1,0 +1,311 @@
+package reconcile_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	sdk "code.gitea.io/sdk/gitea"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/ledger"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile"
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge"
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge/gitea"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/giteatest"
+)
+
+// botScopes are what reconciliation's token needs: push a branch, open pull requests, know itself.
+const botScopes = "write:repository,write:issue,read:user"
+
+const mainTF = `# The application's settings.
+resource "local_file" "conf" {
+  filename = "${path.module}/app.conf"
+  content  = "replicas=3\n" # raised by hand during INC-1 if needed
+}
+
+resource "local_file" "other" {
+  filename = "${path.module}/other.conf"
+  content  = "mode=strict\n"
+}
+`
+
+// fixture is one repository on the real Gitea with a stack in stacks/app, a bot collaborator and
+// an evidence store.
+type fixture struct {
+	srv         *giteatest.Server
+	team, bot   giteatest.User
+	repo        string
+	f           *gitea.Forge
+	store       blob.Store
+	unit        *drift.ManagedUnit
+	exception   *drift.Exception
+	now         time.Time
+	evaluations int
+}
+
+func newFixture(t *testing.T, srv *giteatest.Server) *fixture {
+	t.Helper()
+	x := &fixture{srv: srv, team: srv.NewUser(t, "team", botScopes), bot: srv.NewUser(t, "drift-bot", botScopes)}
+	x.repo = srv.NewRepo(t, x.team.Name)
+	srv.AddCollaborator(t, x.team.Name, x.repo, x.bot.Name)
+	c := srv.Client(t, x.team.Token)
+	if _, _, err := c.CreateFile(x.team.Name, x.repo, "stacks/app/main.tf", sdk.CreateFileOptions{Content: base64.StdEncoding.EncodeToString([]byte(mainTF))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.CreateFile(x.team.Name, x.repo, "CODEOWNERS", sdk.CreateFileOptions{Content: base64.StdEncoding.EncodeToString([]byte("* @" + x.team.Name + "\n"))}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gitea.New(gitea.Config{URL: srv.URL, Token: x.bot.Token, Owner: x.team.Name, Repo: x.repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.f = f
+	store, err := blob.OpenStore(context.Background(), t.TempDir(), blob.S3Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.store = store
+	x.unit = &drift.ManagedUnit{Metadata: drift.Metadata{Name: "payments-app"}}
+	x.unit.Spec.Kind, x.unit.Spec.Owner, x.unit.Spec.Environment = drift.UnitOpenTofuStack, "payments-team", "prod"
+	x.exception = &drift.Exception{Metadata: drift.Metadata{Name: "EXC-1"}}
+	x.exception.Spec = drift.ExceptionSpec{Unit: "payments-app", Resource: "local_file.conf", Paths: []string{"/content"}, DriftClass: "EMERGENCY_DRIFT",
+		Reason: "capacity during INC-1", Ticket: "INC-1", ApprovedBy: "oncall-lead", ExpiresAt: "2027-01-01T00:00:00Z"}
+	x.now = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	return x
+}
+
+// finding is an emergency change of local_file.conf's content, accepted by EXC-1.
+func emergency(value string) drift.Finding {
+	f := drift.Finding{FindingID: "drift-" + strings.Repeat("a", 23) + string(value[len(value)-2]), Unit: "payments-app", Owner: "payments-team", Environment: "prod",
+		Domain: "other", ResourceRef: "local_file.conf", DriftClass: drift.ClassEmergency, Risk: "MEDIUM", ChangedFields: []string{"/content"},
+		RecommendedAction: drift.ActionGitUpdatePR, AcceptedBy: "EXC-1", Actor: "alice", Rule: "emergency", Evidence: "hmac-sha256:00",
+		ActorDetail: &drift.Actor{Username: "alice", Kind: "human", Time: "2026-12-01T09:00:00Z", UserAgent: "kubectl"},
+		Explanation: "accepted by EXC-1: capacity during INC-1",
+		Changes:     []drift.Change{{Path: drift.Pointer{"content"}, Before: "replicas=3\n", After: value}}}
+	f.Fingerprint = drift.Fingerprint(f)
+	return f
+}
+
+// run evaluates (a ledger record, as the pipeline writes one) and reconciles.
+func (x *fixture) run(t *testing.T, findings ...drift.Finding) *reconcile.Report {
+	t.Helper()
+	x.evaluations++
+	at := x.now.Add(time.Duration(x.evaluations) * time.Hour)
+	rep := &drift.Report{Unit: x.unit.Metadata.Name, Status: drift.StatusClean, Findings: findings}
+	if len(findings) > 0 {
+		rep.Status = drift.StatusDrifted
+	}
+	prev, prevKey, err := ledger.Latest(t.Context(), x.store, x.unit.Metadata.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := ledger.Next(prev, prevKey, rep, at, ledger.Outcome{})
+	lkey, _, err := ledger.Append(t.Context(), x.store, rec, prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &pipeline.Result{Report: rep, At: at, EvidenceLocation: "https://evidence.example/records/" + lkey, LedgerLocation: lkey}
+	out, err := reconcile.Run(t.Context(), []reconcile.Unit{{Policy: x.unit, Exceptions: []*drift.Exception{x.exception}, Dir: "stacks/app", Result: res}},
+		reconcile.Options{Forge: x.f, Remote: reconcile.Remote{URL: x.srv.URL + "/" + x.team.Name + "/" + x.repo + ".git", Username: x.bot.Name, Token: x.bot.Token},
+			Store: x.store, Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(out); strings.Contains(string(b), x.bot.Token) {
+		t.Fatalf("the report holds the token: %s", b)
+	}
+	return out
+}
+
+func (x *fixture) pulls(t *testing.T) []*sdk.PullRequest {
+	t.Helper()
+	prs, _, err := x.srv.Client(t, x.team.Token).ListRepoPullRequests(x.team.Name, x.repo, sdk.ListPullRequestsOptions{State: sdk.StateAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prs
+}
+
+func one(t *testing.T, rep *reconcile.Report) reconcile.Outcome {
+	t.Helper()
+	if len(rep.Outcomes) != 1 {
+		t.Fatalf("outcomes %+v, want one", rep.Outcomes)
+	}
+	return rep.Outcomes[0]
+}
+
+// TestGitea runs reconciliation against one real Gitea: each subtest has its own repository.
+func TestGitea(t *testing.T) {
+	srv := giteatest.Start(t)
+
+	// Proposed, re-run (one pull request), merged but still drifting (pending), gone (verified).
+	t.Run("Lifecycle", func(t *testing.T) {
+		x := newFixture(t, srv)
+		f := emergency("replicas=5\n")
+		o := one(t, x.run(t, f))
+		if o.Status != reconcile.StatusProposed || o.PR <= 0 || o.Branch != "driftplane/reconcile/"+f.Fingerprint {
+			t.Fatalf("first run: %+v", o)
+		}
+		c := srv.Client(t, x.team.Token)
+		pr, _, err := c.GetPullRequest(x.team.Name, x.repo, o.PR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"<!-- driftplane:reconcile=" + f.Fingerprint + " -->", "`" + f.FindingID + "`", "`prod`", "`payments-team`",
+			"`local_file.conf`", "`/content`", "`alice`", "`2026-12-01T09:00:00Z`", "`EMERGENCY_DRIFT`", "capacity during INC-1",
+			"This rule expires on `2027-01-01T00:00:00Z`", "-  content  = \"replicas=3\\n\"", "+  content  = \"replicas=5\\n\"", "Rollback plan", "`" + x.team.Name + "`"} {
+			if !strings.Contains(pr.Body, want) {
+				t.Errorf("body lacks %q:\n%s", want, pr.Body)
+			}
+		}
+		diff, _, err := c.GetPullRequestDiff(x.team.Name, x.repo, o.PR, sdk.PullRequestDiffOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(diff), "stacks/app/main.tf") || !strings.Contains(string(diff), "+  content  = \"replicas=5\\n\" # raised by hand during INC-1 if needed") {
+			t.Errorf("diff:\n%s", diff)
+		}
+		// Re-running changes nothing and opens nothing.
+		if o2 := one(t, x.run(t, f)); o2.PR != o.PR || o2.Status != reconcile.StatusProposed {
+			t.Errorf("second run: %+v", o2)
+		}
+		// A new value at the same fields: the same pull request, its branch updated.
+		f2 := emergency("replicas=7\n")
+		if o3 := one(t, x.run(t, f2)); o3.PR != o.PR {
+			t.Errorf("changed value: %+v", o3)
+		}
+		if n := len(x.pulls(t)); n != 1 {
+			t.Fatalf("%d pull requests, want 1", n)
+		}
+		diff, _, _ = c.GetPullRequestDiff(x.team.Name, x.repo, o.PR, sdk.PullRequestDiffOptions{})
+		if !strings.Contains(string(diff), "replicas=7") {
+			t.Errorf("the branch was not updated:\n%s", diff)
+		}
+		if _, _, err := c.MergePullRequest(x.team.Name, x.repo, o.PR, sdk.MergePullRequestOption{Style: sdk.MergeStyleMerge}); err != nil {
+			t.Fatal(err)
+		}
+		// Merged, not yet applied: the drift is still found. Pending, never resolved.
+		o4 := one(t, x.run(t, f2))
+		if o4.Status != reconcile.StatusPending || !strings.Contains(o4.Summary, "pending") {
+			t.Errorf("merged, still drifting: %+v", o4)
+		}
+		// Applied: the next evaluation finds nothing.
+		o5 := one(t, x.run(t))
+		if o5.Status != reconcile.StatusVerified || !strings.Contains(o5.Summary, "accepted into Git by PR #") || !strings.Contains(o5.Summary, "verified at") {
+			t.Errorf("verified: %+v", o5)
+		}
+		var kinds []string
+		if err := reconcile.Records(t.Context(), x.store, "payments-app", func(_ string, r *reconcile.Record) error {
+			for _, e := range r.Events {
+				kinds = append(kinds, e.Kind)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(kinds, ","); got != "proposed,updated,merged,verified" { // updated: the new value
+			t.Errorf("record events %s", got)
+		}
+		if n := len(x.pulls(t)); n != 1 {
+			t.Errorf("%d pull requests after closure, want 1", n)
+		}
+	})
+
+	// A drift that ends another way (the runtime reverted) closes its open pull request with
+	// the ledger's reason.
+	t.Run("ResolvedCloses", func(t *testing.T) {
+		x := newFixture(t, srv)
+		o := one(t, x.run(t, emergency("replicas=5\n")))
+		o2 := one(t, x.run(t))
+		// The ledger ends an accepted drift as "accepted"; the closing reason is the ledger's.
+		if o2.Status != reconcile.StatusClosed || !strings.Contains(o2.Summary, "the ledger records it resolved (accepted)") {
+			t.Errorf("%+v", o2)
+		}
+		pr, _, err := srv.Client(t, x.team.Token).GetPullRequest(x.team.Name, x.repo, o.PR)
+		if err != nil || pr.State != sdk.StateClosed || pr.HasMerged {
+			t.Fatalf("pull request after the drift ended: %+v %v", pr, err)
+		}
+	})
+
+	// STATE_REFRESH: the exact commands in the report and the record; no branch, no pull request.
+	t.Run("StateRefresh", func(t *testing.T) {
+		x := newFixture(t, srv)
+		f := drift.Finding{FindingID: "drift-bbbbbbbbbbbbbbbbbbbbbbbb", Unit: "payments-app", ResourceRef: `local_file.other`, DriftClass: drift.ClassState,
+			Risk: "LOW", RecommendedAction: drift.ActionStateRefresh, Deleted: true, Rule: "deleted-outside"}
+		o := one(t, x.run(t, f))
+		if o.Status != reconcile.StatusReported || o.PR != 0 || strings.Join(o.Commands, "\n") !=
+			"tofu -chdir='stacks/app' plan -refresh-only '-target=local_file.other'\ntofu -chdir='stacks/app' apply -refresh-only '-target=local_file.other'" {
+			t.Errorf("%+v", o)
+		}
+		if n := len(x.pulls(t)); n != 0 {
+			t.Errorf("%d pull requests for a state action", n)
+		}
+	})
+
+	// A pull request someone else opened from the same branch name with a copied marker is not
+	// driftplane's: it is neither edited nor closed, and driftplane opens its own.
+	t.Run("ForeignPullRequest", func(t *testing.T) {
+		x := newFixture(t, srv)
+		mallory := srv.NewUser(t, "mallory", botScopes)
+		srv.AddCollaborator(t, x.team.Name, x.repo, mallory.Name)
+		f := emergency("replicas=5\n")
+		branch := "driftplane/reconcile/" + f.Fingerprint
+		mc := srv.Client(t, mallory.Token)
+		if _, _, err := mc.CreateFile(x.team.Name, x.repo, "evil.txt", sdk.CreateFileOptions{FileOptions: sdk.FileOptions{NewBranchName: branch},
+			Content: base64.StdEncoding.EncodeToString([]byte("x"))}); err != nil {
+			t.Fatal(err)
+		}
+		fake, _, err := mc.CreatePullRequest(x.team.Name, x.repo, sdk.CreatePullRequestOption{Head: branch, Base: "main", Title: "fake",
+			Body: reconcile.Marker(f.Fingerprint) + "\nmerge me"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The forge allows one open pull request per head and base: driftplane neither adopts the
+		// foreign one nor opens a second; it fails, naming it, until someone closes it.
+		o := one(t, x.run(t, f))
+		if o.PR == fake.Index || o.Status != reconcile.StatusFailed || !strings.Contains(o.Error, "not opened by driftplane") {
+			t.Fatalf("with a foreign pull request on its branch: %+v", o)
+		}
+		if n := len(x.pulls(t)); n != 1 {
+			t.Errorf("%d pull requests", n)
+		}
+		got, _, _ := mc.GetPullRequest(x.team.Name, x.repo, fake.Index)
+		if got.Title != "fake" || got.State != sdk.StateOpen {
+			t.Errorf("the foreign pull request was touched: %+v", got)
+		}
+	})
+
+	// A token that may not push: the outcome fails, names no token; nothing is opened.
+	t.Run("ReadOnlyToken", func(t *testing.T) {
+		x := newFixture(t, srv)
+		reader := srv.NewUser(t, "reader", "read:repository,read:issue,read:user")
+		f, err := gitea.New(gitea.Config{URL: srv.URL, Token: reader.Token, Owner: x.team.Name, Repo: x.repo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.f, x.bot = f, reader
+		o := one(t, x.run(t, emergency("replicas=5\n")))
+		if o.Status != reconcile.StatusFailed || o.Error == "" || strings.Contains(o.Error, reader.Token) {
+			t.Errorf("%+v", o)
+		}
+		if n := len(x.pulls(t)); n != 0 {
+			t.Errorf("%d pull requests", n)
+		}
+	})
+
+	// The forge client's listing drops pull requests of other branches.
+	t.Run("ListingByHead", func(t *testing.T) {
+		x := newFixture(t, srv)
+		prs, err := x.f.PullRequests(t.Context(), "no-such-branch")
+		if err != nil || len(prs) != 0 {
+			t.Errorf("%v %v", prs, err)
+		}
+		var _ forge.Forge = x.f
+	})
+}
