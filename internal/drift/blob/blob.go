@@ -89,22 +89,49 @@ func ReadFileLimit(ctx context.Context, path string, max int64) ([]byte, error) 
 		return nil, err
 	}
 	defer func() { _ = f.Close() }()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > max {
-		return nil, TooLarge(path, max)
+	st, err := f.Stat()
+	if err == nil && st.Mode().IsRegular() {
+		if st.Size() > max {
+			return nil, TooLarge(path, max)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		// One read into a buffer of the file's size (plus one byte to see a file that grew):
+		// readers of a ledger open many small files, and growing a buffer from 512 bytes
+		// costs more than the read.
+		buf := make([]byte, 0, st.Size()+1)
+		return readLimitInto(path, buf, ContextReader(ctx, f), max)
 	}
 	return readLimit(path, ContextReader(ctx, f), max)
 }
 
-// readLimit reads r to its end, failing with ErrTooLarge past max bytes instead of truncating.
-func readLimit(location string, r io.Reader, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: reading: %w", location, err)
+// readLimitInto reads r to its end after what buf holds, growing buf as append does, and fails
+// with ErrTooLarge past max bytes instead of truncating.
+func readLimitInto(location string, buf []byte, r io.Reader, max int64) ([]byte, error) {
+	lr := io.LimitReader(r, max+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading: %w", location, err)
+		}
 	}
-	if int64(len(data)) > max {
+	if int64(len(buf)) > max {
 		return nil, TooLarge(location, max)
 	}
-	return data, nil
+	return buf, nil
+}
+
+// readLimit reads r to its end, failing with ErrTooLarge past max bytes instead of truncating.
+func readLimit(location string, r io.Reader, max int64) ([]byte, error) {
+	return readLimitInto(location, make([]byte, 0, 512), r, max)
 }
 
 // ContextReader returns r that fails with ctx's error once ctx ends.

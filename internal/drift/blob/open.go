@@ -183,34 +183,57 @@ func (d Dir) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 // List returns the keys below prefix (a folder path within the store), sorted. A missing folder
-// lists nothing.
+// lists nothing. Symbolic links and hidden files (temporary files of Put) are not keys. It reads
+// each folder once, unsorted, and builds keys by concatenation: a ledger folder holds a record
+// per evaluation, and listing it is most of what reading a quiet history costs.
 func (d Dir) List(ctx context.Context, prefix string) ([]string, error) {
 	root := filepath.Join(string(d), filepath.FromSlash(prefix))
-	var keys []string
-	err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == root {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
-		}
-		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
-			rel, err := filepath.Rel(string(d), p)
-			if err != nil {
-				return err
-			}
-			keys = append(keys, filepath.ToSlash(rel))
-		}
-		return nil
-	})
+	rel, err := filepath.Rel(string(d), root)
 	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", root, err)
+	}
+	var keys []string
+	if err := listInto(ctx, root, filepath.ToSlash(rel), &keys, true); err != nil {
 		return nil, fmt.Errorf("listing %s: %w", root, err)
 	}
 	sort.Strings(keys)
 	return keys, nil
+}
+
+// listInto appends the keys of the regular files under folder (key prefix key) to keys.
+func listInto(ctx context.Context, folder, key string, keys *[]string, top bool) error {
+	f, err := os.Open(folder)
+	if err != nil {
+		if top && errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	entries, err := f.ReadDir(-1)
+	_ = f.Close()
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if key == "." {
+		key = ""
+	} else {
+		key += "/"
+	}
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case e.IsDir():
+			if err := listInto(ctx, filepath.Join(folder, name), key+name, keys, false); err != nil {
+				return err
+			}
+		case e.Type().IsRegular() && !strings.HasPrefix(name, "."):
+			*keys = append(*keys, key+name)
+		}
+	}
+	return nil
 }
 
 // ListFolders lists the names of the folders directly under prefix (a folder path ending in

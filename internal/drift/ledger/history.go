@@ -46,7 +46,7 @@ func History(ctx context.Context, s Store, unit string, from time.Time, cur *Rec
 			}
 			continue
 		}
-		r, err := Read(ctx, s, unit, info)
+		r, err := ReadTransitions(ctx, s, unit, info)
 		if err != nil {
 			return nil, err
 		}

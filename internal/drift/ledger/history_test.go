@@ -117,10 +117,27 @@ func TestKeyMustMatchRecord(t *testing.T) {
 	for name, bad := range map[string]string{
 		"hidden transitions": strings.Replace(key, "-e-", "-q-", 1),
 		"another time":       strings.Replace(key, "T100000Z", "T110000Z", 1),
+		"another sequence":   strings.Replace(key, "/000000000001-", "/000000000002-", 1),
+		"another unit":       strings.Replace(key, "ledger/web/", "ledger/api/", 1),
 	} {
 		s := blob.Dir(t.TempDir())
 		if _, err := s.PutContext(ctx, bad, data); err != nil {
 			t.Fatal(err)
+		}
+		// Both readers check a record against its key, the one that skips the open findings too.
+		info, ok := ParseKey(bad)
+		if !ok {
+			t.Fatalf("%s: %s does not parse", name, bad)
+		}
+		unit := strings.Split(bad, "/")[1]
+		if _, err := Read(ctx, s, unit, info); err == nil {
+			t.Errorf("%s: Read took %s", name, bad)
+		}
+		if _, err := ReadTransitions(ctx, s, unit, info); err == nil {
+			t.Errorf("%s: ReadTransitions took %s", name, bad)
+		}
+		if name == "another unit" {
+			continue
 		}
 		if _, _, err := Latest(ctx, s, "web"); err == nil {
 			t.Errorf("%s: Latest read %s", name, bad)

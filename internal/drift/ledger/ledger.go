@@ -277,11 +277,13 @@ const (
 
 // Kind is the record's kind from its content (KindQuiet, KindEvents or KindUnknown), as its
 // key names it.
-func (r *Record) Kind() string {
+func (r *Record) Kind() string { return kindOf(r.Status, len(r.Events) > 0 || r.Reconciles != nil) }
+
+func kindOf(status string, transitions bool) string {
 	switch {
-	case r.Status == statusUnknown:
+	case status == statusUnknown:
 		return KindUnknown
-	case len(r.Events) > 0 || r.Reconciles != nil:
+	case transitions:
 		return KindEvents
 	}
 	return KindQuiet
@@ -300,6 +302,74 @@ type KeyInfo struct {
 // ParseKey reads a record key (false when it is not one). It trusts nothing it cannot check
 // later: a reader that opens the record compares it with the key (Decode after ParseKey).
 func ParseKey(key string) (KeyInfo, bool) {
+	if info, ok := parseKeyFast(key); ok {
+		return info, true
+	}
+	return parseKeySlow(key)
+}
+
+// parseKeyFast reads the key Encode writes, <sequence:12>-<YYYYMMDDTHHMMSSZ>-<kind>-<hex>.json,
+// without splitting or time.Parse: listing a ledger parses one key per evaluation. Anything it
+// does not recognise goes to parseKeySlow, which decides; FuzzParseKey holds the two to the
+// same answers.
+func parseKeyFast(key string) (KeyInfo, bool) {
+	base := key[strings.LastIndexByte(key, '/')+1:]
+	const head = 12 + 1 + 16 + 1 + 1 + 1 // sequence-stamp-kind-
+	if len(base) <= head+len(".json") || !strings.HasSuffix(base, ".json") || base[12] != '-' || base[29] != '-' || base[31] != '-' {
+		return KeyInfo{}, false
+	}
+	seq, ok := digits(base[:12])
+	if !ok {
+		return KeyInfo{}, false
+	}
+	st := base[13:29]
+	if st[8] != 'T' || st[15] != 'Z' {
+		return KeyInfo{}, false
+	}
+	year, ok1 := digits(st[0:4])
+	month, ok2 := digits(st[4:6])
+	day, ok3 := digits(st[6:8])
+	hour, ok4 := digits(st[9:11])
+	minute, ok5 := digits(st[11:13])
+	sec, ok6 := digits(st[13:15])
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+		return KeyInfo{}, false
+	}
+	at := time.Date(int(year), time.Month(month), int(day), int(hour), int(minute), int(sec), 0, time.UTC)
+	if at.Day() != int(day) { // 31 November: time.Parse refuses what time.Date would normalise
+		return KeyInfo{}, false
+	}
+	kind := base[30:31]
+	switch kind {
+	case KindQuiet, KindEvents, KindUnknown:
+	default:
+		return KeyInfo{}, false
+	}
+	if strings.IndexByte(base[head:len(base)-len(".json")], '-') >= 0 {
+		return KeyInfo{}, false
+	}
+	return KeyInfo{Key: key, Sequence: seq, EvaluatedAt: at, Kind: kind}, true
+}
+
+// digits reads a run of ASCII digits (false for anything else or nothing).
+func digits(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// parseKeySlow reads any key ParseKey accepts, the keys of records written before kinds were
+// named included.
+func parseKeySlow(key string) (KeyInfo, bool) {
 	base := key[strings.LastIndexByte(key, '/')+1:]
 	name, ok := strings.CutSuffix(base, ".json")
 	if !ok {
@@ -354,24 +424,68 @@ func Keys(ctx context.Context, s Store, unit string) ([]KeyInfo, error) {
 // and kind (a record whose key hid its transitions could hide drift from readers that skip by
 // kind).
 func Read(ctx context.Context, s Store, unit string, info KeyInfo) (*Record, error) {
-	data, err := s.Get(ctx, info.Key)
-	if err != nil {
-		return nil, fmt.Errorf("ledger of %s: %w", unit, err)
-	}
-	r, err := Decode(info.Key, data)
-	if err != nil {
+	var r Record
+	if err := read(ctx, s, unit, info, &r); err != nil {
 		return nil, err
 	}
-	at, err := time.Parse(time.RFC3339, r.EvaluatedAt)
-	switch {
-	case r.Unit != unit:
-		return nil, fmt.Errorf("ledger record %s belongs to unit %q, not %q", info.Key, r.Unit, unit)
-	case err != nil || !at.Equal(info.EvaluatedAt) || r.Sequence != info.Sequence:
-		return nil, fmt.Errorf("ledger record %s: its sequence or evaluated_at differs from its key", info.Key)
-	case info.Kind != "" && info.Kind != r.Kind():
-		return nil, fmt.Errorf("ledger record %s: its key says kind %q, its content %q", info.Key, info.Kind, r.Kind())
+	if err := info.check(unit, r.Unit, r.EvaluatedAt, r.Sequence, r.Kind()); err != nil {
+		return nil, err
 	}
-	return r, nil
+	return &r, nil
+}
+
+// Transitions is what a record says happened at its evaluation, without its open findings,
+// budgets and inventory: readers of history (slo, History) open many records and need only this.
+type Transitions struct {
+	SchemaVersion string      `json:"schema_version"`
+	Unit          string      `json:"unit"`
+	EvaluatedAt   string      `json:"evaluated_at"`
+	Status        string      `json:"status"`
+	Sequence      int64       `json:"sequence"`
+	Events        []Event     `json:"events,omitempty"`
+	Reconciles    *Reconciles `json:"reconciles,omitempty"`
+	Owner         string      `json:"owner,omitempty"`
+	Environment   string      `json:"environment,omitempty"`
+}
+
+// Kind is the record's kind, as Record.Kind says it.
+func (t *Transitions) Kind() string {
+	return kindOf(t.Status, len(t.Events) > 0 || t.Reconciles != nil)
+}
+
+// ReadTransitions is Read for a reader of history: the same checks against the key, without
+// decoding what Transitions leaves out (the JSON is still checked whole).
+func ReadTransitions(ctx context.Context, s Store, unit string, info KeyInfo) (*Transitions, error) {
+	var t Transitions
+	if err := read(ctx, s, unit, info, &t); err != nil {
+		return nil, err
+	}
+	if err := info.check(unit, t.Unit, t.EvaluatedAt, t.Sequence, t.Kind()); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func read(ctx context.Context, s Store, unit string, info KeyInfo, v any) error {
+	data, err := s.Get(ctx, info.Key)
+	if err != nil {
+		return fmt.Errorf("ledger of %s: %w", unit, err)
+	}
+	return drift.DecodeRecord("ledger record", info.Key, data, MaxRecordBytes, SchemaVersion, v)
+}
+
+// check compares what a record says of itself with its key.
+func (info KeyInfo) check(unit, recUnit, evaluatedAt string, sequence int64, kind string) error {
+	at, err := time.Parse(time.RFC3339, evaluatedAt)
+	switch {
+	case recUnit != unit:
+		return fmt.Errorf("ledger record %s belongs to unit %q, not %q", info.Key, recUnit, unit)
+	case err != nil || !at.Equal(info.EvaluatedAt) || sequence != info.Sequence:
+		return fmt.Errorf("ledger record %s: its sequence or evaluated_at differs from its key", info.Key)
+	case info.Kind != "" && info.Kind != kind:
+		return fmt.Errorf("ledger record %s: its key says kind %q, its content %q", info.Key, info.Kind, kind)
+	}
+	return nil
 }
 
 // MaxRecordBytes bounds a record read back.

@@ -375,23 +375,10 @@ func (c *computation) unit(ctx context.Context, s ledger.Store, unit string) (Un
 	}
 	// The newest successful record at or before To carries the open drift at the window's end,
 	// the budgets and stale_after; unknown records only carry the open drift forward unchanged,
-	// so they count for freshness alone and are never read. A record read on the way is kept so
-	// that none is read twice.
+	// so they count for freshness alone and are never read. Records with transitions are read
+	// for them alone (ledger.ReadTransitions); only the newest successful one is read whole.
 	newestOK := -1
-	readIdx := -1
 	var reconciles ledger.Reconciles
-	var read *ledger.Record
-	open := func(i int) (*ledger.Record, error) {
-		if i == readIdx {
-			return read, nil
-		}
-		r, err := ledger.Read(ctx, s, unit, infos[i])
-		if err != nil {
-			return nil, err
-		}
-		readIdx, read = i, r
-		return r, nil
-	}
 	for i, info := range infos {
 		if info.EvaluatedAt.After(c.o.To) {
 			continue // sequence orders keys; a clock that went back must not end the walk early
@@ -399,7 +386,7 @@ func (c *computation) unit(ctx context.Context, s ledger.Store, unit string) (Un
 		kind := info.Kind
 		inWindow := info.EvaluatedAt.After(c.o.From)
 		if kind == "" || kind == ledger.KindEvents && inWindow {
-			r, err := open(i)
+			r, err := ledger.ReadTransitions(ctx, s, unit, info)
 			if err != nil {
 				return UnitState{}, nil, err
 			}
@@ -430,7 +417,7 @@ func (c *computation) unit(ctx context.Context, s ledger.Store, unit string) (Un
 	if newestOK < 0 {
 		return st, nil, nil // no successful evaluation by To: stale, nothing known to be open
 	}
-	ok, err := open(newestOK)
+	ok, err := ledger.Read(ctx, s, unit, infos[newestOK])
 	if err != nil {
 		return UnitState{}, nil, err
 	}
