@@ -55,9 +55,9 @@ func Generate(dir string, opts Options) ([]byte, error) {
 	if err := applyEnv(policy.Unit, opts.Env); err != nil {
 		return nil, err
 	}
-	// An application that renders no object is an error (kube.LoadManifests refuses it): empty
-	// output with pruning enabled would delete the application.
-	manifests, err := kube.LoadManifests(dir)
+	// An application that renders no object is an error (kube.LoadManifests and decodeRendered
+	// refuse it): empty output with pruning enabled would delete the application.
+	manifests, err := loadApp(dir, opts.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +81,33 @@ func Generate(dir string, opts Options) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// loadApp renders dir the way Argo CD would pick for it: a kustomization (with helmCharts
+// enabled), else a Helm chart, else a folder of manifests. Argo CD prefers the kustomization when
+// a folder is both.
+func loadApp(dir string, env map[string]string) ([]kube.Manifest, error) {
+	params, err := ParseHelmParams(env)
+	if err != nil {
+		return nil, err
+	}
+	kustomization := false
+	for _, k := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		if _, err := os.Stat(filepath.Join(dir, k)); err == nil {
+			kustomization = true
+		}
+	}
+	_, statErr := os.Stat(filepath.Join(dir, ChartFile))
+	if !kustomization && statErr == nil {
+		return renderHelmApp(dir, env, params)
+	}
+	if given := params.given(); len(given) > 0 {
+		return nil, fmt.Errorf("Helm parameters (%s) given, but %s is not a Helm chart (no %s, or a kustomization)", strings.Join(given, ", "), dir, ChartFile)
+	}
+	if kustomization {
+		return kustomizeApp(dir, env)
+	}
+	return kube.LoadManifests(dir)
 }
 
 func writeDoc(w *bytes.Buffer, obj map[string]any) error {
@@ -113,11 +140,12 @@ func stripNonGitFields(manifests []kube.Manifest, u *drift.ManagedUnit, t *drift
 	return kube.StripNonGitFields(manifests, u, t)
 }
 
-// EnvFromOS collects the ARGOCD_* variables of the plugin's environment.
+// EnvFromOS collects the ARGOCD_* variables of the plugin's environment and the destination's
+// KUBE_VERSION and KUBE_API_VERSIONS.
 func EnvFromOS() map[string]string {
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "ARGOCD_") {
+		if k, v, ok := strings.Cut(kv, "="); ok && (strings.HasPrefix(k, "ARGOCD_") || k == EnvKubeVersion || k == EnvKubeAPIVersions) {
 			env[k] = v
 		}
 	}
