@@ -160,17 +160,14 @@ func Evaluate(unit *ManagedUnit, exceptions []*Exception, observations []Observa
 	if unit == nil {
 		return nil, fmt.Errorf("no unit to evaluate")
 	}
-	if err := unit.ValidateWith(o.Table); err != nil {
+	policy, err := unit.validate(o.Table)
+	if err != nil {
 		return nil, err
 	}
 	for _, e := range exceptions {
 		if err := e.ValidateIn(o.Table, unit, at); err != nil {
 			return nil, err
 		}
-	}
-	policy, err := CompilePolicyRules(unit.Spec.PolicyRules)
-	if err != nil {
-		return nil, err
 	}
 	ev := &evaluator{opts: o, unit: unit, at: at, policy: policy}
 	rep := &Report{Unit: unit.Metadata.Name, Gate: unit.Spec.Gate, Findings: []Finding{}}

@@ -39,6 +39,13 @@ func (u *ManagedUnit) Validate() error { return u.ValidateWith(DefaultTable()) }
 // ValidateWith is Validate with a given decision table (for the domains whose auto-heal a
 // domain override may not turn on).
 func (u *ManagedUnit) ValidateWith(t *Table) error {
+	_, err := u.validate(t)
+	return err
+}
+
+// validate is ValidateWith returning the unit's policy rules as it compiled them, so that an
+// evaluation compiles each CEL expression once.
+func (u *ManagedUnit) validate(t *Table) (*PolicyProgram, error) {
 	u.Normalize()
 	v := &validator{}
 	if u.APIVersion != APIVersion {
@@ -135,7 +142,7 @@ func (u *ManagedUnit) ValidateWith(t *Table) error {
 			}
 		}
 	}
-	compilePolicyRules(v, s.PolicyRules)
+	policy := compilePolicyRules(v, s.PolicyRules)
 	validateUnmanagedAllowed(v, s)
 	validateThrash(v, s)
 	if s.Schedule != "" {
@@ -151,7 +158,10 @@ func (u *ManagedUnit) ValidateWith(t *Table) error {
 			v.add("spec.resourceDomains["+pat+"]", "%q is not one of %s", d, quoteList(Domains))
 		}
 	}
-	return v.result(fmt.Sprintf("%s %q", KindManagedUnit, u.Metadata.Name))
+	if err := v.result(fmt.Sprintf("%s %q", KindManagedUnit, u.Metadata.Name)); err != nil {
+		return nil, err
+	}
+	return policy, nil
 }
 
 func validateOwnershipRule(v *validator, f, unitKind string, r OwnershipRule) {
