@@ -35,7 +35,20 @@ function useDrift(props: ExtensionProps, given: DriftReport | undefined, fetcher
   const ns = app?.metadata?.namespace || '';
   const [state, setState] = React.useState<Loaded>({report: given, loading: true});
   const node = given ? undefined : reportNode(app, props.tree);
-  const key = [name, ns, node?.namespace, node?.name, given?.metadata?.namespace, given?.metadata?.name, given?.status?.lastEvaluatedAt].join('|');
+  // Argo CD re-renders the tab on every change of the application; read again only when the
+  // report may have changed: its health (which names the findings) or its evaluation time.
+  const health = (app?.status?.resources || []).find(r => r.kind === node?.kind && r.group === node?.group && r.name === node?.name && r.namespace === node?.namespace)?.health;
+  const key = [
+    name,
+    ns,
+    node?.namespace,
+    node?.name,
+    health?.status,
+    health?.message,
+    given?.metadata?.namespace,
+    given?.metadata?.name,
+    given?.status?.lastEvaluatedAt
+  ].join('|');
   React.useEffect(() => {
     let live = true;
     const root = apiRoot();
