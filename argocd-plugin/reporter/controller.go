@@ -93,6 +93,9 @@ type Config struct {
 	// InstanceLabelKey is Argo CD's application.instanceLabelKey, read for label tracking when a
 	// report carries no tracking annotation (default app.kubernetes.io/instance).
 	InstanceLabelKey string
+	// Shards, when set, limits this replica to the applications of the shards whose Leases it
+	// holds (RunSharded); nil evaluates every application.
+	Shards *Shards
 }
 
 const indexByReport = "driftreport"
@@ -133,7 +136,7 @@ func NewController(cfg Config) *Controller {
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(cfg.Dynamic, cfg.Resync, cfg.Namespace, nil)
 	c := &Controller{
 		cfg:      cfg,
-		audit:    &kube.AuditCache{Path: cfg.AuditLogPath, MaxAge: cfg.Resync, Now: cfg.Now},
+		audit:    &kube.AuditCache{Path: cfg.AuditLogPath, MaxAge: cfg.Resync, Now: cfg.Now, OncePerPeriod: true},
 		queue:    workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](), workqueue.TypedRateLimitingQueueConfig[string]{Name: "driftplane"}),
 		informer: factory.ForResource(ApplicationsGVR).Informer(),
 	}
@@ -144,10 +147,17 @@ func NewController(cfg Config) *Controller {
 			c.queue.Add(key)
 		}
 	}
+	// Another replica's applications stay out of the queue (Sync checks again: the shard may go
+	// between the two).
+	enqueueOwn := func(obj any) {
+		if key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil && (cfg.Shards == nil || cfg.Shards.Holds(key)) {
+			c.queue.Add(key)
+		}
+	}
 	_, _ = c.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    enqueue,
-		UpdateFunc: func(_, obj any) { enqueue(obj) }, // resyncs arrive as updates too
-		DeleteFunc: enqueue,                           // to release the application's metrics
+		AddFunc:    enqueueOwn,
+		UpdateFunc: func(_, obj any) { enqueueOwn(obj) }, // resyncs arrive as updates too
+		DeleteFunc: enqueue,                              // to release the application's metrics
 	})
 	broadcaster := record.NewBroadcaster()
 	if cfg.Kube != nil {
@@ -226,6 +236,15 @@ func (c *Controller) syncRecovered(ctx context.Context, key string) (err error) 
 	return c.Sync(ctx, key)
 }
 
+// enqueueShard queues every application of shard, whose Lease this replica just took.
+func (c *Controller) enqueueShard(shard int) {
+	for _, key := range c.informer.GetIndexer().ListKeys() {
+		if c.cfg.Shards.Of(key) == shard {
+			c.queue.Add(key)
+		}
+	}
+}
+
 // forget releases what the reporter holds for an application it no longer evaluates.
 func (c *Controller) forget(key string) {
 	c.cfg.Metrics.Forget(key)
@@ -246,6 +265,21 @@ func (c *Controller) Sync(ctx context.Context, key string) error {
 		return nil
 	}
 	app := obj.(*unstructured.Unstructured)
+	if s := c.cfg.Shards; s != nil {
+		shardCtx, st := s.claim(key)
+		switch st {
+		case claimNotHeld:
+			c.forget(key) // the replica holding the shard exports its series
+			return nil
+		case claimLapsed:
+			c.queue.AddAfter(key, s.timing.RetryPeriod)
+			return nil
+		}
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		defer context.AfterFunc(shardCtx, func() { cancel(context.Cause(shardCtx)) })()
+	}
 	// One application's evaluation never holds a worker forever: a hung argocd-server or API
 	// server makes that application's drift unknown, and the next resync tries again.
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.EvaluationTimeout)
@@ -297,6 +331,13 @@ func (c *Controller) syncReport(ctx context.Context, app *unstructured.Unstructu
 			notice()
 		}
 	}()
+	if c.cfg.Shards != nil && !c.cfg.Shards.Owns(key) {
+		// The shard went to another replica during the evaluation: its result is not this
+		// replica's to publish (the new holder evaluates the application itself).
+		c.cfg.Log.Info("shard lease lost during the evaluation; not writing", "app", key)
+		notice = nil
+		return nil
+	}
 	if evalErr != nil {
 		c.cfg.Metrics.Failed(key)
 		c.cfg.Metrics.Stale(key, prev == nil || start.Sub(time.Unix(prev.LastEvaluatedEpoch, 0)) > staleBoundOf(dr))
@@ -315,6 +356,20 @@ func (c *Controller) syncReport(ctx context.Context, app *unstructured.Unstructu
 	// health check, so the write gets its own deadline.
 	writeCtx, cancelWrite := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancelWrite()
+	if s := c.cfg.Shards; s != nil {
+		// The write must be done while this replica's hold on the shard is good, never after
+		// another replica may have taken it.
+		until, done, ok := s.beginWrite(key)
+		if !ok {
+			c.cfg.Log.Info("shard lease lost before the status write; not writing", "app", key)
+			notice = nil
+			return nil
+		}
+		defer done()
+		var cancelHeld context.CancelFunc
+		writeCtx, cancelHeld = context.WithDeadline(writeCtx, until)
+		defer cancelHeld()
+	}
 	if _, err := reports.UpdateStatus(writeCtx, dr, metav1.UpdateOptions{FieldManager: "argocd-driftplane"}); err != nil {
 		return fmt.Errorf("writing DriftReport %s status: %w", ref, err)
 	}

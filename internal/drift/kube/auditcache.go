@@ -20,8 +20,14 @@ type AuditCache struct {
 	MaxAge time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// OncePerPeriod re-reads a file that only grew when MaxAge passes, not at once: a live audit
+	// log grows with every write to the cluster (the reporter's own status writes among them), so
+	// re-reading on growth would read it once per application after all. A file replaced
+	// (rotated) or truncated is still read again at once.
+	OncePerPeriod bool
 
 	mu      sync.Mutex
+	info    os.FileInfo
 	log     *AuditLog
 	readAt  time.Time
 	size    int64
@@ -48,7 +54,11 @@ func (a *AuditCache) Get(ctx context.Context) (*AuditLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit log %s: %w", a.Path, err)
 	}
-	fresh := a.log != nil && a.clock().Sub(a.readAt) < a.MaxAge && st.Size() == a.size && st.ModTime().Equal(a.modTime)
+	changed := st.Size() != a.size || !st.ModTime().Equal(a.modTime)
+	if a.OncePerPeriod && a.info != nil {
+		changed = st.Size() < a.size || !os.SameFile(a.info, st)
+	}
+	fresh := a.log != nil && a.clock().Sub(a.readAt) < a.MaxAge && !changed
 	if fresh {
 		return a.log, nil
 	}
@@ -57,7 +67,7 @@ func (a *AuditCache) Get(ctx context.Context) (*AuditLog, error) {
 		a.log = nil
 		return nil, err
 	}
-	a.log, a.readAt, a.size, a.modTime = log, a.clock(), st.Size(), st.ModTime()
+	a.log, a.readAt, a.size, a.modTime, a.info = log, a.clock(), st.Size(), st.ModTime(), st
 	a.reads++
 	return log, nil
 }

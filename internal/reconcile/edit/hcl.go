@@ -218,29 +218,14 @@ func (h *hclEditor) field(m *moduleCtx, f Field, ptr drift.Pointer) error {
 		h.t.note("%s", sensitiveNote(where, h.sensitiveSource(m, block, ptr)))
 		return nil
 	}
-	if h.addr.Keyed || h.instanced(m) {
-		if _, ok := block.Body.Attributes["count"]; ok || h.addr.Keyed {
-			h.t.note("%s: one configuration block defines every instance (count/for_each); rewriting it for this instance would change the others — not rewritten", where)
-			return nil
-		}
-	}
-	if _, ok := block.Body.Attributes["for_each"]; ok {
-		h.t.note("%s: one configuration block defines every instance (for_each); not rewritten", where)
+	_, hasCount := block.Body.Attributes["count"]
+	_, hasForEach := block.Body.Attributes["for_each"]
+	if hasCount || hasForEach || h.addr.Keyed {
+		h.t.note("%s: one configuration block defines every instance (count/for_each); rewriting it for this instance would change the others — not rewritten", where)
 		return nil
 	}
 	op := &hclOp{h: h, field: f, where: where}
 	return op.body(m, file, block, block.Body, ptr)
-}
-
-// instanced reports whether any module call on the way uses count or for_each.
-func (h *hclEditor) instanced(m *moduleCtx) bool {
-	for i, step := range h.addr.Modules {
-		_ = i
-		if step.Keyed {
-			return true
-		}
-	}
-	return false
 }
 
 // sensitiveSource names where a sensitive attribute's value comes from, without reading it.
@@ -286,7 +271,7 @@ func (o *hclOp) body(m *moduleCtx, file *parsedFile, block *hclsyntax.Block, bod
 		if len(ptr) == 1 && o.field.Value == nil {
 			return o.removeAttribute(file, attr)
 		}
-		return o.expr(m, file, attr.Expr, ptr[1:], block, tok)
+		return o.expr(m, file, attr.Expr, ptr[1:])
 	}
 	var blocks []*hclsyntax.Block
 	dynamic := false
@@ -339,7 +324,7 @@ func (o *hclOp) body(m *moduleCtx, file *parsedFile, block *hclsyntax.Block, bod
 }
 
 // expr rewrites the value at ptr inside an attribute expression, following variables.
-func (o *hclOp) expr(m *moduleCtx, file *parsedFile, e hclsyntax.Expression, ptr drift.Pointer, block *hclsyntax.Block, attrName string) error {
+func (o *hclOp) expr(m *moduleCtx, file *parsedFile, e hclsyntax.Expression, ptr drift.Pointer) error {
 	switch x := e.(type) {
 	case *hclsyntax.ScopeTraversalExpr:
 		return o.traversal(m, x, ptr)
@@ -357,7 +342,7 @@ func (o *hclOp) expr(m *moduleCtx, file *parsedFile, e hclsyntax.Expression, ptr
 				if len(ptr) == 1 && o.field.Value == nil {
 					return o.removeItem(file, item)
 				}
-				return o.expr(m, file, item.ValueExpr, ptr[1:], nil, "")
+				return o.expr(m, file, item.ValueExpr, ptr[1:])
 			}
 		}
 		if len(ptr) > 1 {
@@ -372,12 +357,12 @@ func (o *hclOp) expr(m *moduleCtx, file *parsedFile, e hclsyntax.Expression, ptr
 		if len(ptr) == 0 {
 			return o.replaceLiteral(file, e)
 		}
-		i, err := strconv.Atoi(ptr[0])
-		if err != nil || i < 0 || i >= len(x.Exprs) {
+		i, ok := listIndex(ptr[0], len(x.Exprs))
+		if !ok {
 			o.note("list element %q is not in the configuration's list; rewrite the list by hand", ptr[0])
 			return nil
 		}
-		return o.expr(m, file, x.Exprs[i], ptr[1:], nil, "")
+		return o.expr(m, file, x.Exprs[i], ptr[1:])
 	case *hclsyntax.LiteralValueExpr, *hclsyntax.TemplateExpr, *hclsyntax.TemplateWrapExpr:
 		if len(ptr) > 0 {
 			o.note("the path goes inside a single value in %s (e.g. a JSON string); rewrite it by hand", file.path)
@@ -418,8 +403,7 @@ func (o *hclOp) traversal(m *moduleCtx, x *hclsyntax.ScopeTraversalExpr, ptr dri
 			return nil
 		}
 	}
-	full := append(sub, ptr...)
-	return o.variable(m, a.Name, full)
+	return o.variable(m, a.Name, append(sub, ptr...))
 }
 
 // variable rewrites where variable name of module m gets its value.
@@ -444,7 +428,7 @@ func (o *hclOp) variable(m *moduleCtx, name string, ptr drift.Pointer) error {
 			if len(ptr) == 0 && o.field.Value == nil {
 				return o.removeAttribute(file, arg)
 			}
-			return o.expr(m.parent, file, arg.Expr, ptr, call, name)
+			return o.expr(m.parent, file, arg.Expr, ptr)
 		}
 		if len(ptr) > 0 {
 			o.note("module %s does not set input %s; part of it cannot be set without the whole value — add it by hand", m.call, name)
@@ -484,7 +468,7 @@ func (o *hclOp) variable(m *moduleCtx, name string, ptr drift.Pointer) error {
 			if len(ptr) == 0 && o.field.Value == nil {
 				return o.removeAttribute(f, attr)
 			}
-			return o.expr(m, f, attr.Expr, ptr, nil, name)
+			return o.expr(m, f, attr.Expr, ptr)
 		}
 	}
 	if len(jsonVars) > 0 {
@@ -501,7 +485,7 @@ func (o *hclOp) variable(m *moduleCtx, name string, ptr drift.Pointer) error {
 				continue
 			}
 			if def, ok := b.Body.Attributes["default"]; ok {
-				return o.expr(m, f, def.Expr, ptr, b, "default")
+				return o.expr(m, f, def.Expr, ptr)
 			}
 			o.note("variable %s has no default and no .tfvars in %s sets it: it comes from -var, -var-file or TF_VAR_%s outside the repository — set it there", name, m.dir, name)
 			return nil
@@ -717,6 +701,15 @@ func (h *hclEditor) finish() error {
 		}
 	}
 	return nil
+}
+
+// listIndex reads a pointer token as an index into a list of n elements.
+func listIndex(tok string, n int) (int, bool) {
+	i, err := strconv.Atoi(tok)
+	if err != nil || i < 0 || i >= n || strconv.Itoa(i) != tok {
+		return 0, false
+	}
+	return i, true
 }
 
 func objectKey(e hclsyntax.Expression) (string, bool) {

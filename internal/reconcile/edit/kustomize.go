@@ -77,7 +77,7 @@ type kubeSource struct {
 	remote    []string
 	// rendered is the object as the original tree renders it (nil when it could not be rendered):
 	// a finding's list indices count elements of this, the live object's source.
-	rendered any
+	rendered  any
 	renderErr error
 }
 
@@ -208,7 +208,6 @@ func (k *kubeEditor) baseJSON(src *kubeSource) (any, error) {
 	return docJSON(yf.src[d.start:d.end])
 }
 
-
 func (k *kubeEditor) setKustomization(l *kLayer, f Field, p drift.Pointer, v any, del bool) error {
 	yf, err := k.loadYAML(l.file)
 	if err != nil {
@@ -235,15 +234,12 @@ func isImagePath(ptr drift.Pointer) bool {
 
 // splitImage splits registry:5000/app:tag@sha256:… into name, tag and digest.
 func splitImage(s string) (name, tag, digest string) {
-	if i := strings.Index(s, "@"); i >= 0 {
-		s, digest = s[:i], s[i+1:]
-	}
+	s, digest, _ = strings.Cut(s, "@")
 	if j := strings.LastIndex(s, ":"); j > strings.LastIndex(s, "/") {
 		s, tag = s[:j], s[j+1:]
 	}
 	return s, tag, digest
 }
-
 
 // patchRef is one patch of a layer, in the order kustomize applies them.
 type patchRef struct {
@@ -286,7 +282,6 @@ func (s *kselector) matches(id objectID) bool {
 	return true
 }
 
-
 // mergeKeys are the strategic-merge keys of the list fields a patch names elements of.
 var mergeKeys = []string{"name", "containerPort", "mountPath", "devicePath", "ip", "topologyKey", "type"}
 
@@ -302,7 +297,6 @@ func mergeKey(el any) (string, any, bool) {
 	}
 	return "", nil, false
 }
-
 
 // overlayPatchFile returns the application's strategic-merge patch document for the object,
 // creating driftplane-<kind>-<name>.yaml and listing it under `patches:` when there is none.

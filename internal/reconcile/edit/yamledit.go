@@ -373,7 +373,8 @@ func scalarEnd(src []byte, start, limit int, n *kyaml.Node) (int, error) {
 			line = line[:i]
 		}
 		line = strings.TrimRight(line, " \t\r")
-		if line != n.Value && !(n.Tag == "!!null" && (line == "~" || line == "null" || line == "Null" || line == "NULL" || line == "")) {
+		nullSpelling := n.Tag == "!!null" && (line == "~" || line == "null" || line == "Null" || line == "NULL" || line == "")
+		if line != n.Value && !nullSpelling {
 			return 0, errUnsafe
 		}
 		return start + len(line), nil
