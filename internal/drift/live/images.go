@@ -13,7 +13,9 @@ type workload struct {
 	group, version, kind, namespace, name string
 }
 
-func (w workload) ref() string { return w.group + "/" + w.version + "/" + w.kind + "/" + w.namespace + "/" + w.name }
+func (w workload) ref() string {
+	return w.group + "/" + w.version + "/" + w.kind + "/" + w.namespace + "/" + w.name
+}
 
 // containersPath is where the workload names its containers' images.
 func (w workload) containersPath() string {
