@@ -219,6 +219,37 @@ func (t *tree) list(dir string, suffixes ...string) ([]string, error) {
 	return out, nil
 }
 
+// treeSnapshot is what restore needs to take back one field's edits and notes.
+type treeSnapshot struct {
+	files   map[string][]byte
+	changed map[string]bool
+	notes   int
+}
+
+func (t *tree) snapshot() treeSnapshot {
+	s := treeSnapshot{files: map[string][]byte{}, changed: map[string]bool{}, notes: len(t.notes)}
+	for k, v := range t.files {
+		s.files[k] = v
+	}
+	for k, v := range t.changed {
+		s.changed[k] = v
+	}
+	return s
+}
+
+func (t *tree) changedSince(s treeSnapshot) bool {
+	for k := range t.changed {
+		if !bytes.Equal(t.files[k], s.files[k]) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *tree) restore(s treeSnapshot) {
+	t.files, t.changed, t.notes = s.files, s.changed, t.notes[:s.notes]
+}
+
 func (t *tree) note(format string, args ...any) {
 	n := fmt.Sprintf(format, args...)
 	for _, o := range t.notes {

@@ -408,6 +408,13 @@ func (o *hclOp) traversal(m *moduleCtx, x *hclsyntax.ScopeTraversalExpr, ptr dri
 
 // variable rewrites where variable name of module m gets its value.
 func (o *hclOp) variable(m *moduleCtx, name string, ptr drift.Pointer) error {
+	if sensitive, err := o.h.sensitiveVariable(m, name); err != nil {
+		return err
+	} else if sensitive {
+		// The configuration says the value is secret even though the finding did not.
+		o.h.t.note("%s", sensitiveNote(o.where, "variable "+name+" of "+m.describe()+" is declared sensitive"))
+		return nil
+	}
 	if uses, err := o.h.countUses(m, name); err == nil && uses > 1 {
 		o.note("var.%s of %s is used in %d places; the new value applies to all of them", name, m.describe(), uses)
 	}
@@ -492,6 +499,29 @@ func (o *hclOp) variable(m *moduleCtx, name string, ptr drift.Pointer) error {
 		}
 	}
 	return fmt.Errorf("edit: variable %q of %s: %w", name, m.describe(), ErrNotFound)
+}
+
+// sensitiveVariable reports whether variable name of module m is declared sensitive = true.
+func (h *hclEditor) sensitiveVariable(m *moduleCtx, name string) (bool, error) {
+	files, err := h.configFiles(m.dir)
+	if err != nil {
+		return false, err
+	}
+	for _, f := range files {
+		for _, b := range f.body.Blocks {
+			if b.Type != "variable" || len(b.Labels) != 1 || b.Labels[0] != name {
+				continue
+			}
+			if a, ok := b.Body.Attributes["sensitive"]; ok {
+				v, diags := a.Expr.Value(nil)
+				// A sensitive flag that is not a plain literal is taken as set: fail closed.
+				if diags.HasErrors() || v.Type() != cty.Bool || v.IsNull() || v.True() {
+					return true, nil
+				}
+			}
+		}
+	}
+	return false, nil
 }
 
 // countUses counts references to var.name in a module's .tf files.

@@ -63,6 +63,7 @@ type kubeEditor struct {
 	visited   []string
 	anyRemote bool
 	anyHelm   bool
+	appDir    string
 }
 
 // objectID is an object's identity as one layer of manifests sees it.

@@ -164,7 +164,7 @@ func stubsBefore(st step, list []any) []any {
 // render builds the original kustomization with kustomize itself, from an in-memory copy of the
 // directories it reads, so a kustomization cannot make it read outside the repository or fetch
 // anything.
-func (k *kubeEditor) render(dir string) (any, error) {
+func (k *kubeEditor) render(dir string, withEdits bool) (any, error) {
 	if k.anyRemote {
 		return nil, errors.New("it names a remote resource")
 	}
@@ -193,6 +193,13 @@ func (k *kubeEditor) render(dir string) (any, error) {
 		})
 		if err != nil {
 			return nil, err
+		}
+	}
+	if withEdits {
+		for p := range k.t.changed {
+			if err := mem.WriteFile("/"+p, k.t.files[p]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	opts := krusty.MakeDefaultOptions()
@@ -230,7 +237,8 @@ func (k *kubeEditor) kustomize(dir string, id objectID, fields []Field) error {
 		return fmt.Errorf("edit: %s under kustomization %s: %w", k.display, dir, ErrNotFound)
 	}
 	if src.loc != nil {
-		src.rendered, src.renderErr = k.render(dir)
+		src.rendered, src.renderErr = k.render(dir, false)
+		k.appDir = dir
 	}
 	for _, f := range fields {
 		ptr, err := parsePath(f.Path)
@@ -272,7 +280,79 @@ func (k *kubeEditor) kustomize(dir string, id objectID, fields []Field) error {
 	return nil
 }
 
+// kustomizeField writes one field, then renders the edited tree with kustomize: unless the
+// object now renders the live value there, the field's edits are taken back and a Note says so.
+// That catches what no file-by-file reading sees — commonLabels, namespace, replacements or
+// components that set the field after the file that was edited.
 func (k *kubeEditor) kustomizeField(src *kubeSource, f Field, ptr drift.Pointer) error {
+	snap := k.t.snapshot()
+	if err := k.kustomizeFieldEdit(src, f, ptr); err != nil {
+		return err
+	}
+	if !k.t.changedSince(snap) {
+		return nil
+	}
+	if src.rendered == nil {
+		k.note(f, "written without rendering the kustomization to check it (%v); review the change", src.renderErr)
+		return nil
+	}
+	steps, _ := keyedPath(src.rendered, ptr)
+	after, err := k.render(k.appDir, true)
+	if err == nil && rendersValue(after, steps, f.Value) {
+		return nil
+	}
+	k.t.restore(snap)
+	if err != nil {
+		k.note(f, "the edited kustomization does not build (%v); not rewritten", err)
+		return nil
+	}
+	k.note(f, "the kustomization would still not render the live value after editing the file that defines it (a transformer such as labels, namespace or replacements sets it later); not rewritten")
+	return nil
+}
+
+// rendersValue reports whether the rendered object holds val at steps (absent for nil); list
+// elements are found by merge key, others by position.
+func rendersValue(obj any, steps []step, val any) bool {
+	v := obj
+	for _, st := range steps {
+		switch x := v.(type) {
+		case map[string]any:
+			if st.isList() {
+				return false
+			}
+			child, ok := x[st.name]
+			if !ok {
+				return val == nil
+			}
+			v = child
+		case []any:
+			if !st.isList() {
+				return false
+			}
+			if st.key == "" {
+				if st.index >= len(x) {
+					return val == nil
+				}
+				v = x[st.index]
+				continue
+			}
+			found := false
+			for _, e := range x {
+				if m, ok := e.(map[string]any); ok && sameJSON(m[st.key], st.keyVal) {
+					v, found = e, true
+				}
+			}
+			if !found {
+				return val == nil
+			}
+		default:
+			return val == nil
+		}
+	}
+	return sameJSON(v, val)
+}
+
+func (k *kubeEditor) kustomizeFieldEdit(src *kubeSource, f Field, ptr drift.Pointer) error {
 	if ptr[0] == "status" {
 		k.note(f, "is written by the cluster, not declared; nothing to write into Git")
 		return nil
