@@ -317,6 +317,21 @@ test('a report argocd-server cannot give is unknown drift, never clean', async t
   assert.equal(await page.$('tr.drift-finding'), null);
 });
 
+test('an application without a DriftReport is unknown drift, and nothing is asked for it', async t => {
+  if (skipWithoutBrowser(t)) {
+    return;
+  }
+  const {page, requests} = await open(t);
+  await page.waitForFunction(() => !!window.argoHost);
+  const app = application();
+  app.status.resources = app.status.resources.filter(r => r.kind !== 'DriftReport');
+  const nodes = {...tree(), nodes: tree().nodes.filter(n => n.kind !== 'DriftReport')};
+  await mount(page, 'application-tab', {application: app, tree: nodes});
+  const v = await page.$eval('[data-verdict]', e => [e.getAttribute('data-verdict'), e.innerText]);
+  assert.deepEqual(v, ['unknown', 'Drift unknown: application web has no DriftReport: is it rendered by the driftplane plugin?']);
+  assert.ok(!requests.some(r => r.path.endsWith('/resource')), JSON.stringify(requests));
+});
+
 test('the bundle uses the React Argo CD provides and carries none of its own', () => {
   const bundle = read('dist/resources/driftplane/extension-drift.js');
   assert.ok(bundle.includes('window.React'), 'React is not taken from the global');
