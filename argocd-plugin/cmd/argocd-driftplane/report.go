@@ -38,6 +38,10 @@ type reportOptions struct {
 	insecure, s3PathStyle, autoHeal, leaderElect                           bool
 	resync, notifyTimeout                                                  time.Duration
 	workers                                                                int
+	shards, replicas, argoBurst                                            int
+	argoQPS                                                                float64
+	leaseDuration, renewDeadline, retryPeriod                              time.Duration
+	shardLeasePrefix                                                       string
 }
 
 func newReportCommand() *cobra.Command {
@@ -49,6 +53,19 @@ func newReportCommand() *cobra.Command {
 reads their target and live state from the Argo CD API, evaluates the drift against their policy
 and writes it to the DriftReport's status, every --resync and on every change. With more than one
 replica, only the holder of the Lease writes (--leader-elect).
+
+To scale out, run the same --shards (N > 1) on every replica: the applications are split into N
+shards by a hash of namespace/name (Argo CD's legacy sharding), each shard is a Lease of its own
+(<--shard-lease-prefix><i>), and a replica evaluates only the applications of the shards whose
+Leases it holds. A replica takes its fair share (N / --replicas) at once and more only after a
+shard has stayed free for a lease period, so a dead replica's shards go to the others within
+--lease-duration plus that wait. It stops evaluating a shard --renew-deadline after its last
+renewal, before anyone else may take it. A shard nobody holds is logged and exported
+(driftplane_reporter_shard_unheld); replicas disagreeing on N evaluate nothing until they agree.
+
+Work is bounded: --workers evaluations at a time, --argocd-qps requests per second to
+argocd-server (bursts of --argocd-burst), and the audit log read once per --resync for all
+applications.
 
 The Argo CD token comes from $ARGOCD_AUTH_TOKEN, else the file --argocd-token-file. TLS to
 argocd-server is verified against the system roots and every --argocd-ca-file; --argocd-insecure
@@ -70,7 +87,10 @@ It runs until SIGINT or SIGTERM; it exits 1 when it cannot start or fails.`,
     --argocd-server=https://localhost:8443 --argocd-ca-file=argocd.crt --leader-elect=false
 
   # Flags from the environment
-  DRIFTPLANE_RESYNC=10m DRIFTPLANE_WORKERS=4 argocd-driftplane report`,
+  DRIFTPLANE_RESYNC=10m DRIFTPLANE_WORKERS=4 argocd-driftplane report
+
+  # One of three replicas splitting the applications into three shards
+  DRIFTPLANE_SHARDS=3 DRIFTPLANE_REPLICAS=3 argocd-driftplane report --argocd-qps=20`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
@@ -93,7 +113,15 @@ It runs until SIGINT or SIGTERM; it exits 1 when it cannot start or fails.`,
 	fs.StringVar(&o.instanceLabel, "instance-label-key", reporter.DefaultInstanceLabelKey, "Argo CD's application.instanceLabelKey, for label tracking")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig (empty: in-cluster)")
 	fs.DurationVar(&o.resync, "resync", 3*time.Minute, "re-evaluate every application this often")
-	fs.IntVar(&o.workers, "workers", 2, "applications evaluated in parallel")
+	fs.IntVar(&o.workers, "workers", 2, "applications evaluated in parallel: the bound on concurrent evaluations")
+	fs.IntVar(&o.shards, "shards", 1, "split the applications into this many shards, one Lease each (1: one active replica, the --leader-elect Lease; the same on every replica)")
+	fs.IntVar(&o.replicas, "replicas", 0, "replicas expected to share the shards, for each one's fair share (0: as many as --shards)")
+	fs.StringVar(&o.shardLeasePrefix, "shard-lease-prefix", reporter.DefaultShardLeasePrefix, "name of the shards' Leases, followed by the shard number")
+	fs.DurationVar(&o.leaseDuration, "lease-duration", reporter.DefaultLeaseTiming.LeaseDuration, "how long a dead replica's Lease blocks the others (whole seconds)")
+	fs.DurationVar(&o.renewDeadline, "renew-deadline", reporter.DefaultLeaseTiming.RenewDeadline, "a replica stops evaluating a shard this long after its last Lease renewal (shorter than --lease-duration)")
+	fs.DurationVar(&o.retryPeriod, "retry-period", reporter.DefaultLeaseTiming.RetryPeriod, "how often Leases are renewed, tried and checked")
+	fs.Float64Var(&o.argoQPS, "argocd-qps", 20, "requests per second to argocd-server, across this replica's workers (0: unlimited)")
+	fs.IntVar(&o.argoBurst, "argocd-burst", 40, "burst of requests to argocd-server above --argocd-qps")
 	fs.StringVar(&o.auditLog, "audit-log", "", "kube-apiserver audit log naming who changed what (optional)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", ":8080", "address of /metrics and /healthz")
 	fs.StringVar(&o.evidenceAt, "evidence", "", "folder or s3://bucket/prefix for evidence records of every evaluation (content-addressed, never overwritten)")
@@ -174,8 +202,9 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := reporter.NewMetrics(reg)
+	limited := reporter.NewRateLimitedArgo(argo, o.argoQPS, o.argoBurst)
 	rcfg := reporter.Config{
-		Dynamic: dyn, Kube: kc, Argo: argo, AutoHeal: o.autoHeal, Healer: argo, Version: version, Digester: digester,
+		Dynamic: dyn, Kube: kc, Argo: limited, AutoHeal: o.autoHeal, Healer: limited, Version: version, Digester: digester,
 		Namespace: o.namespace, ArgoNamespace: o.argoNamespace, InstanceLabelKey: o.instanceLabel,
 		Resync: o.resync, AuditLogPath: o.auditLog, Metrics: metrics, Log: log,
 	}
@@ -199,6 +228,18 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 			log.Info("routing policy", "file", o.routingPolicy, "receivers", strings.Join(n.Receivers(), ","))
 		}
 	}
+	timing := reporter.LeaseTiming{LeaseDuration: o.leaseDuration, RenewDeadline: o.renewDeadline, RetryPeriod: o.retryPeriod}
+	if o.shards > 1 {
+		if err := timing.Validate(); err != nil {
+			return err
+		}
+		rcfg.Shards = reporter.NewShards(o.shards, o.replicas, timing, nil)
+	} else if o.shards < 1 {
+		return fmt.Errorf("--shards %d: want 1 or more", o.shards)
+	}
+	if o.workers < 1 {
+		return fmt.Errorf("--workers %d: want 1 or more", o.workers)
+	}
 	ctrl := reporter.NewController(rcfg)
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -221,7 +262,13 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 	if o.insecure {
 		tlsMode = "INSECURE"
 	}
-	log.Info("reporter starting", "argocd", u.Redacted(), "tls", tlsMode, "ca_files", strings.Join(o.cas, ","), "namespace", o.namespace, "resync", o.resync.String())
+	log.Info("reporter starting", "argocd", u.Redacted(), "tls", tlsMode, "ca_files", strings.Join(o.cas, ","), "namespace", o.namespace, "resync", o.resync.String(),
+		"shards", o.shards, "workers", o.workers, "argocd_qps", o.argoQPS)
+	if o.shards > 1 {
+		host, _ := os.Hostname()
+		return reporter.RunSharded(ctx, ctrl, kc, reporter.ShardOptions{Namespace: o.leaseNamespace, LeasePrefix: o.shardLeasePrefix,
+			Identity: host + "_" + uuid.NewString(), Timing: timing, Log: log, Registerer: reg}, o.workers)
+	}
 	if o.leaderElect {
 		host, _ := os.Hostname()
 		return reporter.RunWithLeaderElection(ctx, ctrl, kc, o.leaseNamespace, host+"_"+uuid.NewString(), o.workers)
