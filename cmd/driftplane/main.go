@@ -2,6 +2,7 @@
 //
 //	driftplane scan --registry DIR [--format text|json|markdown|sarif] [--shard INDEX/COUNT] ...
 //	driftplane slo --evidence DIR|s3://bucket/prefix [--by unit|owner|domain|...] [--format table|json|markdown]
+//	driftplane reconcile --registry DIR --evidence DIR|s3://... --forge gitea|github|gitlab --repo-url URL
 //	driftplane version
 //	driftplane completion bash|zsh|fish|powershell
 //
@@ -75,7 +76,7 @@ a flag on the command line wins.`,
 // scanOptions are `driftplane scan`'s flags.
 type scanOptions struct {
 	registry, format, tofu, shard, evidence, s3Endpoint, digestKeyFile string
-	routingPolicy                                                      string
+	routingPolicy, lastApply                                           string
 	parallel, shards                                                   int
 	timeout, notifyTimeout                                             time.Duration
 	s3PathStyle, quiet                                                 bool
@@ -135,6 +136,7 @@ Exit codes: 0 no blocking drift, 2 blocking drift or an exhausted drift budget, 
 	fs.StringVar(&o.digestKeyFile, "digest-key-file", "", "file holding this installation's key for digests of sensitive values, created when absent\n(default: $"+digestkey.EnvKey+", else the file $"+digestkey.EnvFile+", else ~/.config/driftplane/digest-key)")
 	fs.Int64Var(&o.maxPlan, "max-plan-bytes", 0, "bound on one unit's plan JSON (default 256 MiB)")
 	fs.BoolVar(&o.normalPlan, "normal-plan", false, "plan the whole configuration, not refresh-only: also finds dependency drift and mutable references")
+	fs.StringVar(&o.lastApply, "last-apply", "", "folder where the applying pipeline keeps each unit's last apply: <unit>.jsonl (tofu apply -json output;\nresources whose apply errored are FAILED_RECONCILIATION) and <unit>.terraform.lock.hcl (provider upgrades)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress line on a terminal")
 	fs.StringVar(&o.routingPolicy, "routing-policy", "", "DriftRoutingPolicy file: tell each finding's receivers (needs --evidence; secrets from env)")
 	fs.DurationVar(&o.notifyTimeout, "notify-timeout", 30*time.Second, "bound on one unit's notifications; what a receiver did not take in time is retried by the next scan")
@@ -175,7 +177,7 @@ func (o *scanOptions) run(stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	opts := scan.Options{Tofu: o.tofu, Parallelism: o.parallel, Timeout: o.timeout, Version: version, Progress: stderr,
-		Env: []string{"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1"}, Digester: digester, MaxPlanBytes: o.maxPlan, NormalPlan: o.normalPlan}
+		Env: []string{"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1"}, Digester: digester, MaxPlanBytes: o.maxPlan, NormalPlan: o.normalPlan, LastApply: o.lastApply}
 	if o.evidence != "" {
 		store, err := blob.OpenStore(ctx, o.evidence, blob.S3Options{Endpoint: o.s3Endpoint, PathStyle: o.s3PathStyle})
 		if err != nil {
