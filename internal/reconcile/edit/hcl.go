@@ -220,7 +220,11 @@ func (h *hclEditor) field(m *moduleCtx, f Field, ptr drift.Pointer) error {
 	}
 	_, hasCount := block.Body.Attributes["count"]
 	_, hasForEach := block.Body.Attributes["for_each"]
-	if hasCount || hasForEach || h.addr.Keyed {
+	moduleKeyed := false
+	for _, st := range h.addr.Modules {
+		moduleKeyed = moduleKeyed || st.Keyed
+	}
+	if hasCount || hasForEach || h.addr.Keyed || moduleKeyed {
 		h.t.note("%s: one configuration block defines every instance (count/for_each); rewriting it for this instance would change the others — not rewritten", where)
 		return nil
 	}

@@ -23,6 +23,7 @@ func TestEditsRenderToTheLiveValue(t *testing.T) {
 		"kustomize-own-resource": nil,
 		"json6902":               {"/spec/template/spec/containers/1/args/0"},
 		"plain-multidoc":         nil,
+		"common-labels":          {"/metadata/labels/env"},
 	}
 	for name, skipped := range cases {
 		t.Run(name, func(t *testing.T) {
