@@ -55,7 +55,11 @@ func (r *runner) build(ctx context.Context, co *checkout, u Unit, g *group) (not
 				notes = append(notes, fmt.Sprintf("%s: the recorded state is behind what runs; sync the application (no state to refresh on this plane)", f.ResourceRef))
 				continue
 			}
-			commands = append(commands, refreshCommands(dir, f.ResourceRef)...)
+			c := refreshCommands(dir, f.ResourceRef)
+			if c == nil {
+				notes = append(notes, fmt.Sprintf("%s: the address holds control characters; refresh its state by hand", oneLine(f.ResourceRef)))
+			}
+			commands = append(commands, c...)
 		case drift.ActionStateMove:
 			commands = append(commands, moveCommands(f.ResourceRef)...)
 		}
@@ -165,6 +169,9 @@ func shellQuote(s string) string {
 // refreshCommands are the exact commands that bring one resource's recorded state to what runs:
 // review the refresh, then apply it. driftplane never runs them (seed anti-pattern 25.6).
 func refreshCommands(dir, addr string) []string {
+	if oneLine(addr) != addr || oneLine(dir) != dir {
+		return nil // a control character in a command a person pastes is never safe
+	}
 	chdir := ""
 	if dir != "." && dir != "" {
 		chdir = " -chdir=" + shellQuote(dir)
@@ -179,6 +186,9 @@ func refreshCommands(dir, addr string) []string {
 // moveCommands is the moved block a STATE_MOVE needs; the address the state records it under is
 // not in the finding, so it is left for the person to fill in, and said so.
 func moveCommands(addr string) []string {
+	if oneLine(addr) != addr {
+		return nil
+	}
 	return []string{
 		"# " + oneLine(addr) + " is recorded under another address; add to the configuration (the old address is in `tofu state list`):",
 		"moved {",
