@@ -361,12 +361,19 @@ func (o *hclOp) expr(m *moduleCtx, file *parsedFile, e hclsyntax.Expression, ptr
 		if len(ptr) == 0 {
 			return o.replaceLiteral(file, e)
 		}
+		if len(ptr) == 1 && ptr[0] == strconv.Itoa(len(x.Exprs)) && o.field.Value != nil {
+			return o.appendTuple(file, x)
+		}
 		i, ok := listIndex(ptr[0], len(x.Exprs))
 		if !ok {
 			o.note("list element %q is not in the configuration's list; rewrite the list by hand", ptr[0])
 			return nil
 		}
 		return o.expr(m, file, x.Exprs[i], ptr[1:])
+	case *hclsyntax.FunctionCallExpr:
+		if x.Name == "jsonencode" && len(x.Args) == 1 && len(ptr) == 0 && !x.ExpandFinal {
+			return o.jsonencode(file, x)
+		}
 	case *hclsyntax.LiteralValueExpr, *hclsyntax.TemplateExpr, *hclsyntax.TemplateWrapExpr:
 		if len(ptr) > 0 {
 			o.note("the path goes inside a single value in %s (e.g. a JSON string); rewrite it by hand", file.path)
@@ -574,6 +581,78 @@ func (o *hclOp) replaceLiteral(file *parsedFile, e hclsyntax.Expression) error {
 	return o.splice(file, r.Start.Byte, r.End.Byte, toks)
 }
 
+// appendTuple adds the live value as a new last element of a literal list, in the list's layout.
+func (o *hclOp) appendTuple(file *parsedFile, x *hclsyntax.TupleConsExpr) error {
+	if len(x.Exprs) > 0 {
+		if _, diags := x.Value(nil); diags.HasErrors() {
+			o.note("the list in %s is computed; not rewritten", file.path)
+			return nil
+		}
+	}
+	val, err := ctyOf(o.field.Value)
+	if err != nil {
+		return fmt.Errorf("edit: %s: %w", o.where, err)
+	}
+	r := x.SrcRange
+	closeAt := r.End.Byte - 1
+	src := file.src
+	if len(x.Exprs) == 0 {
+		return o.splice(file, r.Start.Byte, r.End.Byte, append(append([]byte("["), indentValue(val, indentOf(src, r.Start.Byte))...), ']'))
+	}
+	lastEnd := x.Exprs[len(x.Exprs)-1].Range().End.Byte
+	ls, _ := lineBounds(src, closeAt)
+	if r.Start.Line == r.End.Line || strings.TrimSpace(string(src[ls:closeAt])) != "" {
+		return o.splice(file, lastEnd, lastEnd, append([]byte(", "), indentValue(val, indentOf(src, r.Start.Byte))...))
+	}
+	indent := indentOf(src, x.Exprs[len(x.Exprs)-1].Range().Start.Byte)
+	trailingComma := bytes.Contains(src[lastEnd:closeAt], []byte(","))
+	line := indent + string(indentValue(val, indent))
+	if trailingComma {
+		line += ","
+	}
+	out := append([]byte{}, src[:ls]...)
+	out = append(out, line+"\n"...)
+	out = append(out, src[ls:]...)
+	if !trailingComma {
+		out = append(append(append([]byte{}, out[:lastEnd]...), ','), out[lastEnd:]...)
+	}
+	return o.splice(file, 0, len(src), out)
+}
+
+// jsonencode rewrites jsonencode(<literal>) so that it encodes the live JSON string: the argument
+// becomes the decoded live document as an HCL literal.
+func (o *hclOp) jsonencode(file *parsedFile, x *hclsyntax.FunctionCallExpr) error {
+	arg := x.Args[0]
+	cur, diags := arg.Value(nil)
+	if diags.HasErrors() || len(arg.Variables()) > 0 {
+		o.note("the value is jsonencode() of an expression with references or function calls in %s; it cannot be rewritten safely", file.path)
+		return nil
+	}
+	live, ok := o.field.Value.(string)
+	var doc any
+	dec := json.NewDecoder(strings.NewReader(live))
+	dec.UseNumber()
+	if !ok || dec.Decode(&doc) != nil || dec.More() {
+		o.note("the value is jsonencode() in %s and the live value is not a JSON document; not rewritten", file.path)
+		return nil
+	}
+	if o.field.HasBefore {
+		before, isStr := o.field.Before.(string)
+		var b any
+		curJSON, ok := ctyToJSON(cur)
+		if !isStr || json.Unmarshal([]byte(before), &b) != nil || !ok || !sameJSON(curJSON, b) {
+			o.note("%s does not encode the document the finding compared against; not rewritten", file.path)
+			return nil
+		}
+	}
+	val, err := ctyOf(doc)
+	if err != nil {
+		return fmt.Errorf("edit: %s: %w", o.where, err)
+	}
+	r := arg.Range()
+	return o.splice(file, r.Start.Byte, r.End.Byte, indentValue(val, indentOf(file.src, x.NameRange.Start.Byte)))
+}
+
 // valueBytes renders a value; a string that replaces a heredoc stays a heredoc.
 func valueBytes(v cty.Value, src []byte, e hclsyntax.Expression) []byte {
 	r := e.Range()
@@ -596,7 +675,14 @@ func valueBytes(v cty.Value, src []byte, e hclsyntax.Expression) []byte {
 			}
 		}
 	}
-	return bytes.TrimSpace(hclwrite.TokensForValue(v).Bytes())
+	return indentValue(v, indentOf(src, r.Start.Byte))
+}
+
+// indentValue renders a value as formatted HCL whose continuation lines (a multi-line object or
+// list) sit under the line it starts on.
+func indentValue(v cty.Value, indent string) []byte {
+	b := bytes.TrimSpace(hclwrite.Format(hclwrite.TokensForValue(v).Bytes()))
+	return bytes.ReplaceAll(b, []byte{'\n'}, []byte("\n"+indent))
 }
 
 func (o *hclOp) splice(file *parsedFile, start, end int, repl []byte) error {
@@ -688,7 +774,7 @@ func (o *hclOp) insertAttribute(file *parsedFile, block *hclsyntax.Block, name s
 		indent = indentOf(file.src, a.SrcRange.Start.Byte)
 		break
 	}
-	line := indent + name + " = " + string(valueBytes(val, file.src, &hclsyntax.LiteralValueExpr{})) + "\n"
+	line := indent + name + " = " + string(indentValue(val, indent)) + "\n"
 	return o.splice(file, s, s, []byte(line))
 }
 
@@ -701,7 +787,11 @@ func (o *hclOp) insertItem(file *parsedFile, obj *hclsyntax.ObjectConsExpr, key 
 	if !hclsyntax.ValidIdentifier(k) {
 		k = strings.TrimSpace(string(hclwrite.TokensForValue(cty.StringVal(key)).Bytes()))
 	}
-	item := k + " = " + string(valueBytes(val, file.src, &hclsyntax.LiteralValueExpr{}))
+	itemIndent := indentOf(file.src, obj.SrcRange.End.Byte-1) + "  "
+	if len(obj.Items) > 0 {
+		itemIndent = indentOf(file.src, obj.Items[0].KeyExpr.Range().Start.Byte)
+	}
+	item := k + " = " + string(indentValue(val, itemIndent))
 	r := obj.SrcRange
 	closeAt := r.End.Byte - 1
 	s, _ := lineBounds(file.src, closeAt)
