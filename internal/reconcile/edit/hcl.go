@@ -228,8 +228,28 @@ func (h *hclEditor) field(m *moduleCtx, f Field, ptr drift.Pointer) error {
 		h.t.note("%s: one configuration block defines every instance (count/for_each); rewriting it for this instance would change the others — not rewritten", where)
 		return nil
 	}
+	snap := h.t.snapshot()
 	op := &hclOp{h: h, field: f, where: where}
-	return op.body(m, file, block, block.Body, ptr)
+	if err := op.body(m, file, block, block.Body, ptr); err != nil {
+		return err
+	}
+	if !h.t.changedSince(snap) {
+		return nil
+	}
+	// Read the edit back: the field, followed the same way through variables and modules, must
+	// now be a literal holding exactly the live value.
+	file, block, err = h.findResource(m)
+	if err != nil {
+		return err
+	}
+	g := f
+	g.HasBefore = false
+	chk := &hclOp{h: h, field: g, where: where, check: true}
+	if err := chk.body(m, file, block, block.Body, ptr); err != nil || chk.failed {
+		h.t.restore(snap)
+		h.t.note("%s: the rewritten configuration did not read back as the live value; not rewritten", where)
+	}
+	return nil
 }
 
 // sensitiveSource names where a sensitive attribute's value comes from, without reading it.
@@ -256,14 +276,30 @@ func (h *hclEditor) sensitiveSource(m *moduleCtx, block *hclsyntax.Block, ptr dr
 	return ""
 }
 
-// hclOp is one field's edit in progress.
+// hclOp is one field's edit in progress. In check mode it edits nothing: it walks the edited
+// configuration the same way and records whether the field now reads as the live value.
 type hclOp struct {
-	h     *hclEditor
-	field Field
-	where string
+	h      *hclEditor
+	field  Field
+	where  string
+	check  bool
+	failed bool
 }
 
+// note explains why the field is not rewritten; in check mode it means the edit did not land.
 func (o *hclOp) note(format string, args ...any) {
+	if o.check {
+		o.failed = true
+		return
+	}
+	o.h.t.note("%s: "+format, append([]any{o.where}, args...)...)
+}
+
+// info is a Note about a rewrite that was made.
+func (o *hclOp) info(format string, args ...any) {
+	if o.check {
+		return
+	}
 	o.h.t.note("%s: "+format, append([]any{o.where}, args...)...)
 }
 
@@ -313,7 +349,7 @@ func (o *hclOp) body(m *moduleCtx, file *parsedFile, block *hclsyntax.Block, bod
 			return nil
 		}
 		if len(blocks) > 1 && !o.field.HasBefore {
-			o.note("matched %q block %d by its position in %s; a provider that keeps %q as a set may order it differently — check the diff", tok, i, file.path, tok)
+			o.info("matched %q block %d by its position in %s; a provider that keeps %q as a set may order it differently — check the diff", tok, i, file.path, tok)
 		}
 		return o.body(m, file, blocks[i], blocks[i].Body, ptr[2:])
 	}
@@ -427,7 +463,7 @@ func (o *hclOp) variable(m *moduleCtx, name string, ptr drift.Pointer) error {
 		return nil
 	}
 	if uses, err := o.h.countUses(m, name); err == nil && uses > 1 {
-		o.note("var.%s of %s is used in %d places; the new value applies to all of them", name, m.describe(), uses)
+		o.info("var.%s of %s is used in %d places; the new value applies to all of them", name, m.describe(), uses)
 	}
 	if m.parent != nil {
 		file, call, err := o.h.findModuleCall(m.parent, m.call)
@@ -481,7 +517,7 @@ func (o *hclOp) variable(m *moduleCtx, name string, ptr drift.Pointer) error {
 		}
 		if attr, ok := f.body.Attributes[name]; ok {
 			if len(jsonVars) > 0 {
-				o.note("JSON .tfvars files in %s may also set %s; they are not edited — check them", m.dir, name)
+				o.info("JSON .tfvars files in %s may also set %s; they are not edited — check them", m.dir, name)
 			}
 			if len(ptr) == 0 && o.field.Value == nil {
 				return o.removeAttribute(f, attr)
@@ -566,6 +602,11 @@ func (o *hclOp) replaceLiteral(file *parsedFile, e hclsyntax.Expression) error {
 		o.note("the value is %s in %s; it cannot be rewritten safely", describeExpr(e), file.path)
 		return nil
 	}
+	if o.check {
+		js, ok := ctyToJSON(cur)
+		o.failed = o.failed || !ok || !sameJSON(js, o.field.Value)
+		return nil
+	}
 	if o.field.HasBefore {
 		if js, ok := ctyToJSON(cur); !ok || !sameJSON(js, o.field.Before) {
 			o.note("%s does not hold the value the finding compared against; the path may name a different element (e.g. a set matched by position) — not rewritten", file.path)
@@ -583,6 +624,10 @@ func (o *hclOp) replaceLiteral(file *parsedFile, e hclsyntax.Expression) error {
 
 // appendTuple adds the live value as a new last element of a literal list, in the list's layout.
 func (o *hclOp) appendTuple(file *parsedFile, x *hclsyntax.TupleConsExpr) error {
+	if o.check {
+		o.failed = true
+		return nil
+	}
 	if len(x.Exprs) > 0 {
 		if _, diags := x.Value(nil); diags.HasErrors() {
 			o.note("the list in %s is computed; not rewritten", file.path)
@@ -634,6 +679,11 @@ func (o *hclOp) jsonencode(file *parsedFile, x *hclsyntax.FunctionCallExpr) erro
 	dec.UseNumber()
 	if !ok || dec.Decode(&doc) != nil || dec.More() {
 		o.note("the value is jsonencode() in %s and the live value is not a JSON document; not rewritten", file.path)
+		return nil
+	}
+	if o.check {
+		curJSON, ok := ctyToJSON(cur)
+		o.failed = o.failed || !ok || !sameJSON(curJSON, doc)
 		return nil
 	}
 	if o.field.HasBefore {
@@ -694,7 +744,7 @@ func (o *hclOp) splice(file *parsedFile, start, end int, repl []byte) error {
 		return fmt.Errorf("edit: %s: the rewritten file does not parse (%s); not written", file.path, diags.Error())
 	}
 	if d := path.Dir(file.path); o.h.moduleDirs[d] {
-		o.note("the change is in module source %s, which every call of that module shares", d)
+		o.info("the change is in module source %s, which every call of that module shares", d)
 	}
 	return o.h.t.write(file.path, out)
 }
@@ -736,6 +786,10 @@ func wholeLines(src []byte, start, end int) (int, int, bool) {
 }
 
 func (o *hclOp) removeAttribute(file *parsedFile, attr *hclsyntax.Attribute) error {
+	if o.check {
+		o.failed = true
+		return nil
+	}
 	r := attr.SrcRange
 	s, e, ok := wholeLines(file.src, r.Start.Byte, r.End.Byte)
 	if !ok {
@@ -746,6 +800,10 @@ func (o *hclOp) removeAttribute(file *parsedFile, attr *hclsyntax.Attribute) err
 }
 
 func (o *hclOp) removeItem(file *parsedFile, item hclsyntax.ObjectConsItem) error {
+	if o.check {
+		o.failed = true
+		return nil
+	}
 	s, e, ok := wholeLines(file.src, item.KeyExpr.Range().Start.Byte, item.ValueExpr.Range().End.Byte)
 	if !ok {
 		o.note("the runtime no longer sets this key, which shares a line with other items in %s; remove it by hand", file.path)
@@ -755,6 +813,10 @@ func (o *hclOp) removeItem(file *parsedFile, item hclsyntax.ObjectConsItem) erro
 }
 
 func (o *hclOp) insertAttribute(file *parsedFile, block *hclsyntax.Block, name string) error {
+	if o.check {
+		o.failed = true
+		return nil
+	}
 	if !hclsyntax.ValidIdentifier(name) {
 		o.note("%q is not an attribute name; not added", name)
 		return nil
@@ -779,6 +841,10 @@ func (o *hclOp) insertAttribute(file *parsedFile, block *hclsyntax.Block, name s
 }
 
 func (o *hclOp) insertItem(file *parsedFile, obj *hclsyntax.ObjectConsExpr, key string) error {
+	if o.check {
+		o.failed = true
+		return nil
+	}
 	val, err := ctyOf(o.field.Value)
 	if err != nil {
 		return fmt.Errorf("edit: %s: %w", o.where, err)
