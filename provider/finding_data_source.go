@@ -60,6 +60,7 @@ type findingDSModel struct {
 	SchemaJSONPath types.String     `tfsdk:"provider_schema_json_path"`
 	LockFilePath   types.String     `tfsdk:"lock_file_path"`
 	RecordedLock   types.String     `tfsdk:"recorded_lock_file_path"`
+	ApplyLogPath   types.String     `tfsdk:"apply_log_path"`
 	Kubernetes     *kubernetesModel `tfsdk:"kubernetes"`
 	CloudTrailPath types.String     `tfsdk:"cloudtrail_path"`
 	StatePath      types.String     `tfsdk:"state_path"`
@@ -151,6 +152,11 @@ func (d *FindingDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 				"A provider missing from either file is not judged. Set both or neither."},
 			"recorded_lock_file_path": schema.StringAttribute{Optional: true, MarkdownDescription: "The dependency lock file of " +
 				"the last apply (see `lock_file_path`)."},
+			"apply_log_path": schema.StringAttribute{Optional: true, MarkdownDescription: "Path (or `s3://bucket/key`) to the " +
+				"machine-readable output of the unit's last apply (`tofu apply -json > apply.jsonl`). Each resource whose apply " +
+				"errored is `FAILED_RECONCILIATION` with OpenTofu's error summary (sanitized; a diagnostic's detail and snippet are " +
+				"never read), never auto-healed; an apply that failed as a whole or stopped midway is one on `apply`. A file " +
+				"that is not such output is an error, not a clean apply."},
 			"provider_schema_json_path": schema.StringAttribute{Optional: true, MarkdownDescription: "Path (or `s3://bucket/key`) " +
 				"to `tofu providers schema -json` output of the stack, written after `tofu init`. Attributes a provider computes and " +
 				"never takes from configuration (resource versions, generations, uids, etags) are bookkeeping, not drift; without " +
@@ -386,13 +392,19 @@ func (d *FindingDataSource) request(ctx context.Context, m *findingDSModel, unit
 			"provider_schema_json_path explains a plan's provider bookkeeping; the kubernetes block reads objects, not a plan")
 		return req, false
 	}
+	if hasKube && m.ApplyLogPath.ValueString() != "" {
+		diags.AddAttributeError(path.Root("apply_log_path"), "Apply log without a plan",
+			"apply_log_path is the log of an OpenTofu apply; a kubernetes unit is applied by its GitOps controller")
+		return req, false
+	}
 	if hasPlan {
 		extra, ok := providerVersionOptions(m.RecordedLock.ValueString(), m.LockFilePath.ValueString(), diags)
 		if !ok {
 			return req, false
 		}
 		req.Source = pipeline.PlanFile{Location: m.PlanJSONPath.ValueString(), S3: d.s3, Label: "plan_json_path",
-			ProviderSchema: m.SchemaJSONPath.ValueString(), ProviderSchemaLabel: "provider_schema_json_path", Extra: extra}
+			ProviderSchema: m.SchemaJSONPath.ValueString(), ProviderSchemaLabel: "provider_schema_json_path", Extra: extra,
+			ApplyLog: m.ApplyLogPath.ValueString(), ApplyLogLabel: "apply_log_path"}
 		if p := m.CloudTrailPath.ValueString(); p != "" {
 			req.Attribution = append(req.Attribution, pipeline.CloudTrail{Trail: p, State: m.StatePath.ValueString(), S3: d.s3, StateLabel: "state_path"})
 		}

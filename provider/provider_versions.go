@@ -1,18 +1,11 @@
 package provider
 
 import (
-	"fmt"
-	"io"
-	"os"
-
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift/tofuplan"
 )
-
-// maxLockFileBytes bounds a dependency lock file: a real one is a few kilobytes per provider.
-const maxLockFileBytes = 4 << 20
 
 // providerVersionOptions reads the recorded and current dependency lock files into the plan
 // reader's provider versions (tofuplan.WithProviderVersions): both or neither.
@@ -26,7 +19,7 @@ func providerVersionOptions(recorded, current string, diags *diag.Diagnostics) (
 		return nil, false
 	}
 	read := func(attr, file string) (map[string]string, bool) {
-		v, err := readLockFile(file)
+		v, err := tofuplan.ReadLockFileAt(file)
 		if err != nil {
 			diags.AddAttributeError(path.Root(attr), "Unreadable lock file", err.Error())
 			return nil, false
@@ -42,24 +35,4 @@ func providerVersionOptions(recorded, current string, diags *diag.Diagnostics) (
 		return nil, false
 	}
 	return []tofuplan.Option{tofuplan.WithProviderVersions(&tofuplan.ProviderVersions{Recorded: from, Current: to})}, true
-}
-
-func readLockFile(file string) (map[string]string, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = f.Close() }()
-	data, err := io.ReadAll(io.LimitReader(f, maxLockFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("lock file %s: %w", file, err)
-	}
-	if len(data) > maxLockFileBytes {
-		return nil, fmt.Errorf("lock file %s is larger than %d bytes", file, maxLockFileBytes)
-	}
-	v, err := tofuplan.ParseLockFile(data)
-	if err != nil {
-		return nil, fmt.Errorf("lock file %s: %w", file, err)
-	}
-	return v, nil
 }

@@ -64,6 +64,10 @@ const (
 	// FailureDeposed: a create_before_destroy replacement failed midway and left the old object
 	// behind, deposed.
 	FailureDeposed = "deposed"
+	// FailureApplyFailed: the machine-readable log of the unit's last apply says the apply of
+	// the resource errored (ReconcileFailure.Message: OpenTofu's error summary, sanitized by the
+	// core), or, on the pseudo-resource "apply", that the apply failed as a whole.
+	FailureApplyFailed = "apply_failed"
 )
 
 // MutableReference is a reference in configuration that can change what is deployed without any
@@ -164,6 +168,14 @@ func (ev *evaluator) failureFinding(obs *Observation) Finding {
 	f, g, domain := ev.special(obs, ChangeFailed, nil, "failed:"+fl.Reason, struct{ Ref, Reason, Deposed string }{obs.Ref, fl.Reason, fl.Deposed})
 	f.AutoHealAllowed = false
 	switch fl.Reason {
+	case FailureApplyFailed:
+		// The summary is the provider's words and may quote a value: sanitized, strictly for
+		// the secrets domain, like an applier's message on the Kubernetes plane.
+		msg := SanitizeMessage(fl.Message, domain == DomainSecrets || ev.opts.Table.DomainFor(obs.Type, nil) == DomainSecrets)
+		if msg == "" {
+			msg = "no message given"
+		}
+		f.Explanation = fmt.Sprintf("The last apply failed here: %s. Applying again is what failed: investigate before applying again; it is never auto-healed", msg)
 	case FailureDeposed:
 		f.Explanation = fmt.Sprintf("The last apply did not converge: a replacement failed midway and left deposed object %s behind in the state; investigate why before applying again", fl.Deposed)
 	default:

@@ -73,6 +73,12 @@ type Options struct {
 	// way; dependency drift (a change only data sources explain) and mutable references, which
 	// only a normal plan shows, are found too.
 	NormalPlan bool
+	// LastApply, when set, is a folder the pipeline that applies keeps what each unit's last
+	// apply left: <unit>.jsonl, its `tofu apply -json` output (the resources whose apply errored
+	// are FAILED_RECONCILIATION), and <unit>.terraform.lock.hcl, the lock file it applied with
+	// (a provider whose version differs in the stack's lock file is judged as upgraded). A unit
+	// with neither file is judged without them.
+	LastApply string
 	// Observer, when set, is told as units start and finish (progress.go).
 	Observer Observer
 	// SchemaCacheDir caches each stack's `tofu providers schema -json` per lock file (schema.go);
@@ -289,10 +295,14 @@ func scanOne(ctx context.Context, u Unit, o Options) Result {
 	if warning != "" && o.Progress != nil {
 		fmt.Fprintf(o.Progress, "driftplane scan: warning: %s\n", warning)
 	}
+	src := pipeline.PlanJSON{Name: u.StackDir + " (" + mode + " plan)", Data: js, MaxBytes: maxPlan, Label: mode + " plan of " + u.StackDir,
+		ProviderSchema: schema, ProviderSchemaLabel: "provider schema of " + u.StackDir}
+	if err := lastApply(ctx, o.LastApply, u, &src); err != nil {
+		return unknown(err)
+	}
 	res, err := pipeline.Run(ctx, pipeline.Request{
 		Unit: u.Policy, Exceptions: u.Exceptions, At: o.Now(), Digester: o.Digester,
-		Source: pipeline.PlanJSON{Name: u.StackDir + " (" + mode + " plan)", Data: js, MaxBytes: maxPlan, Label: mode + " plan of " + u.StackDir,
-			ProviderSchema: schema, ProviderSchemaLabel: "provider schema of " + u.StackDir},
+		Source:   src,
 		Evidence: o.Evidence, Ledger: o.Ledger, Tool: "driftplane scan", Version: o.Version,
 	})
 	if err != nil {

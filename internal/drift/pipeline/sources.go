@@ -29,6 +29,10 @@ type PlanFile struct {
 	// Extra are further options of the plan reader (tofuplan.WithProviderVersions,
 	// tofuplan.WithProviderConstraints).
 	Extra []tofuplan.Option
+	// ApplyLog, when set, is the machine-readable log of the unit's last apply (`tofu apply
+	// -json`, local or s3://): the resources whose apply errored are FAILED_RECONCILIATION.
+	// ApplyLogLabel names it in the evidence record.
+	ApplyLog, ApplyLogLabel string
 }
 
 // UnitKind implements Source.
@@ -44,6 +48,11 @@ func (p PlanFile) Observe(ctx context.Context, env Env) (*Observed, error) {
 	if err != nil {
 		return nil, err
 	}
+	logOpts, logInputs, err := applyLogFile(ctx, p.ApplyLog, p.S3, p.ApplyLogLabel)
+	if err != nil {
+		return nil, err
+	}
+	opts, schemaInputs = append(opts, logOpts...), append(schemaInputs, logInputs...)
 	opts = append(append(append(opts, p.Extra...), unitPlanOptions(env)...), tofuplan.WithDigester(env.Digester))
 	plan, err := tofuplan.ReadLocation(ctx, loc, opts...)
 	if err != nil {
@@ -66,6 +75,10 @@ type PlanJSON struct {
 	ProviderSchemaLabel string
 	// Extra are further options of the plan reader (see PlanFile.Extra).
 	Extra []tofuplan.Option
+	// ApplyLog, when not nil, is the log of the unit's last apply (see PlanFile.ApplyLog), named
+	// ApplyLogLabel in the evidence record.
+	ApplyLog      []byte
+	ApplyLogLabel string
 }
 
 // UnitKind implements Source.
@@ -77,6 +90,11 @@ func (p PlanJSON) Observe(_ context.Context, env Env) (*Observed, error) {
 	if err != nil {
 		return nil, err
 	}
+	logOpts, logInputs, err := applyLogJSON(p.ApplyLogLabel, p.ApplyLog, p.ApplyLogLabel)
+	if err != nil {
+		return nil, err
+	}
+	opts, schemaInputs = append(opts, logOpts...), append(schemaInputs, logInputs...)
 	opts = append(append(append(opts, p.Extra...), unitPlanOptions(env)...), tofuplan.WithDigester(env.Digester))
 	if p.MaxBytes > 0 {
 		opts = append(opts, tofuplan.WithMaxBytes(p.MaxBytes))

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -29,7 +31,7 @@ func reconcile(p *Plan, plan *planDocument, data []byte, o options) error {
 	// Only a plan that mentions them can hold tainted or deposed objects: the prior state is not
 	// decoded for the others.
 	failures := bytes.Contains(data, []byte(`"tainted"`)) || bytes.Contains(data, []byte(`"deposed`))
-	if p.RefreshOnly && !failures && o.providerVersions == nil {
+	if p.RefreshOnly && !failures && o.providerVersions == nil && o.applyLog == nil {
 		return nil
 	}
 	doc := reconcileDocument{ResourceChanges: plan.ResourceChanges, Configuration: plan.Configuration, PriorState: plan.PriorState}
@@ -48,6 +50,17 @@ func reconcile(p *Plan, plan *planDocument, data []byte, o options) error {
 			return fmt.Errorf("plan file %s: %w", p.Path, err)
 		}
 		extra = append(extra, fs...)
+	}
+	if o.applyLog != nil {
+		failed := map[string]bool{}
+		for _, obs := range extra {
+			failed[obs.Ref] = true
+		}
+		for _, obs := range o.applyLog.Failures() {
+			if !failed[obs.Ref] {
+				extra = append(extra, obs)
+			}
+		}
 	}
 	if !p.RefreshOnly {
 		exprs := resourceExpressions(doc.Configuration)
@@ -588,6 +601,30 @@ var (
 	lockProvider = regexp.MustCompile(`^\s*provider\s+"([^"]+)"\s*\{\s*$`)
 	lockVersion  = regexp.MustCompile(`^\s*version\s*=\s*"([^"]+)"\s*$`)
 )
+
+// MaxLockFileBytes bounds a dependency lock file: a real one is a few kilobytes per provider.
+const MaxLockFileBytes = 4 << 20
+
+// ReadLockFileAt reads the provider versions of the dependency lock file at path (ParseLockFile).
+func ReadLockFileAt(file string) (map[string]string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	data, err := io.ReadAll(io.LimitReader(f, MaxLockFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("lock file %s: %w", file, err)
+	}
+	if len(data) > MaxLockFileBytes {
+		return nil, fmt.Errorf("lock file %s is larger than %d bytes", file, MaxLockFileBytes)
+	}
+	v, err := ParseLockFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("lock file %s: %w", file, err)
+	}
+	return v, nil
+}
 
 // ParseLockFile reads the provider versions of a dependency lock file (.terraform.lock.hcl):
 // provider address to version. It reads only the top-level provider blocks' version

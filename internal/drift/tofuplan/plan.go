@@ -169,6 +169,8 @@ type options struct {
 	providerVersions *ProviderVersions
 	// providerConstraints reports providers without a version constraint (WithProviderConstraints).
 	providerConstraints bool
+	// applyLog adds the failures of the unit's last apply (WithApplyLog).
+	applyLog *ApplyLog
 }
 
 func collect(opts []Option) options {
