@@ -673,11 +673,9 @@ func (o *hclOp) jsonencode(file *parsedFile, x *hclsyntax.FunctionCallExpr) erro
 		o.note("the value is jsonencode() of an expression with references or function calls in %s; it cannot be rewritten safely", file.path)
 		return nil
 	}
-	live, ok := o.field.Value.(string)
-	var doc any
-	dec := json.NewDecoder(strings.NewReader(live))
-	dec.UseNumber()
-	if !ok || dec.Decode(&doc) != nil || dec.More() {
+	live, _ := o.field.Value.(string)
+	doc, ok := jsonDocument(live)
+	if _, isStr := o.field.Value.(string); !isStr || !ok {
 		o.note("the value is jsonencode() in %s and the live value is not a JSON document; not rewritten", file.path)
 		return nil
 	}
@@ -687,10 +685,10 @@ func (o *hclOp) jsonencode(file *parsedFile, x *hclsyntax.FunctionCallExpr) erro
 		return nil
 	}
 	if o.field.HasBefore {
-		before, isStr := o.field.Before.(string)
-		var b any
+		before, _ := o.field.Before.(string)
+		b, okB := jsonDocument(before)
 		curJSON, ok := ctyToJSON(cur)
-		if !isStr || json.Unmarshal([]byte(before), &b) != nil || !ok || !sameJSON(curJSON, b) {
+		if !okB || !ok || !sameJSON(curJSON, b) {
 			o.note("%s does not encode the document the finding compared against; not rewritten", file.path)
 			return nil
 		}
@@ -701,6 +699,17 @@ func (o *hclOp) jsonencode(file *parsedFile, x *hclsyntax.FunctionCallExpr) erro
 	}
 	r := arg.Range()
 	return o.splice(file, r.Start.Byte, r.End.Byte, indentValue(val, indentOf(file.src, x.NameRange.Start.Byte)))
+}
+
+// jsonDocument decodes exactly one JSON document, numbers kept exact.
+func jsonDocument(s string) (any, bool) {
+	var doc any
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil || dec.More() {
+		return nil, false
+	}
+	return doc, true
 }
 
 // valueBytes renders a value; a string that replaces a heredoc stays a heredoc.
