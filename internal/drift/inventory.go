@@ -10,8 +10,14 @@ type Inventory = v1alpha1.Inventory
 // InventoryOf counts observations that cover every declared object (the Kubernetes sources
 // observe each one, drifted or not): a deleted one is expected but not observed.
 func InventoryOf(obs []Observation) Inventory {
-	inv := Inventory{Expected: len(obs)}
+	var inv Inventory
 	for _, o := range obs {
+		if o.Failure != nil || o.Live != nil || o.MutableRef != nil {
+			// What the applier says of an object (a failed sync, thrash) or a live detector saw
+			// (a moved digest, an unmanaged object: Inventory.Unmanaged) is not another declared object.
+			continue
+		}
+		inv.Expected++
 		if !o.Deleted {
 			inv.Observed++
 		}

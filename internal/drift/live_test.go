@@ -199,3 +199,34 @@ func keys(m map[string]Finding) []string {
 	}
 	return out
 }
+
+// A detector's fact about an object (a LiveCheck, an image reference without the object's
+// values) is not the object: policy rules judge the object's own entry, never the fact's empty
+// values (which would read as an evaluation error).
+func TestPolicySkipsLiveFacts(t *testing.T) {
+	u := liveUnit(func(u *ManagedUnit) {
+		u.Spec.PolicyRules = []PolicyRule{{ID: "non-root", AppliesTo: []string{"/Pod"}, Expression: `object.spec.securityContext.runAsNonRoot == true`}}
+	})
+	v := js(`{"spec":{"securityContext":{"runAsNonRoot":true}}}`)
+	fact := Observation{Ref: "/v1/Pod/web/p", Type: "/Pod", Kind: "Pod", Live: &LiveCheck{Change: ChangeUnobserved, Explanation: "no status"}}
+	res := Observation{Ref: "/v1/Pod/web/p", Type: "/Pod", Kind: "Pod", Recorded: v, Actual: v}
+	rep, err := Evaluate(u, nil, []Observation{fact}, WithResources([]Observation{res}), atNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Rule != "live-unobserved" {
+		t.Errorf("%+v", rep.Findings)
+	}
+}
+
+// Facts a live detector adds are not declared objects: inventory coverage counts the objects.
+func TestInventorySkipsLiveFacts(t *testing.T) {
+	inv := InventoryOf([]Observation{
+		{Ref: "/v1/ConfigMap/web/a"}, {Ref: "/v1/ConfigMap/web/b", Deleted: true},
+		{Ref: "/v1/ConfigMap/web/stray", Live: &LiveCheck{Change: ChangeUnmanaged}},
+		{Ref: "apps/v1/Deployment/web/web", MutableRef: &MutableReference{Kind: RefImage, Reference: "web:1"}},
+	})
+	if inv.Expected != 2 || inv.Observed != 1 {
+		t.Errorf("%+v", inv)
+	}
+}

@@ -521,6 +521,11 @@ func (ev *evaluator) policyFindings(observations []Observation, warnings *[]stri
 	var subjects []subject
 	drifted := map[string]bool{}
 	for i := range observations {
+		if o := &observations[i]; o.Live != nil || (o.MutableRef != nil && o.Actual == nil && o.Recorded == nil) {
+			// A detector's fact about the resource, not the resource: its own observation or
+			// inventory entry is what the rules judge.
+			continue
+		}
 		drifted[observations[i].Ref] = true
 		subjects = append(subjects, subject{&observations[i], true})
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime"
+
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
@@ -146,8 +148,9 @@ func detectUnmanaged(r *Result, objs []map[string]any, c Context) {
 }
 
 // policyResources are the live objects Git does not declare (Pods, and listed objects of the
-// managed kinds) for the unit's policy rules, each with its creation time; Secrets' data never
-// reaches them (listed as metadata, and digested by the normalizer besides).
+// managed kinds) for the unit's policy rules, each with its creation time, as the API serves
+// them (a rule reads object.spec.containers as a list, like a ValidatingAdmissionPolicy). A
+// Secret's data never reaches them: Secrets are listed as metadata, and data is dropped besides.
 func policyResources(r *Result, pods, objs []map[string]any, c Context) {
 	if c.Unit == nil || len(c.Unit.Spec.PolicyRules) == 0 {
 		return
@@ -158,12 +161,19 @@ func policyResources(r *Result, pods, objs []map[string]any, c Context) {
 			return
 		}
 		_, version := splitAPIVersion(str(obj, "apiVersion"))
-		n := kube.NormalizeWith(c.Digester, obj)
+		v := runtime.DeepCopyJSON(obj)
+		if k.Group == "" && k.Kind == "Secret" {
+			delete(v, "data")
+			delete(v, "stringData")
+		}
+		if md, ok := v["metadata"].(map[string]any); ok {
+			delete(md, "managedFields")
+		}
 		r.Resources = append(r.Resources, drift.Observation{
 			Ref: kube.Ref(k.Group, version, k.Kind, k.Namespace, k.Name), Type: k.Group + "/" + k.Kind,
 			Group: k.Group, Kind: k.Kind, Namespace: k.Namespace, Name: k.Name,
 			Labels:   stringMap(get(obj, "metadata", "labels")),
-			Recorded: n.Object, Actual: n.Object, SensitivePaths: n.SensitivePaths,
+			Recorded: v, Actual: v,
 			Created: drift.CreationTime(obj),
 		})
 	}
