@@ -223,11 +223,11 @@ func (o *reconcileOptions) placeUnits(units []scan.Unit) ([]string, string, erro
 		if root == "" {
 			repo, err := git.PlainOpenWithOptions(stack, &git.PlainOpenOptions{DetectDotGit: true})
 			if err != nil {
-				return nil, "", fmt.Errorf("unit %s: its stack %s is not in a Git checkout (give --repo-root): %v", u.Policy.Metadata.Name, u.StackDir, err)
+				return nil, "", fmt.Errorf("unit %s: its stack %s is not in a Git checkout (give --repo-root): %w", u.Policy.Metadata.Name, u.StackDir, err)
 			}
 			wt, err := repo.Worktree()
 			if err != nil {
-				return nil, "", fmt.Errorf("unit %s: %v", u.Policy.Metadata.Name, err)
+				return nil, "", fmt.Errorf("unit %s: %w", u.Policy.Metadata.Name, err)
 			}
 			root = wt.Filesystem.Root()
 			if rem, err := repo.Remote(git.DefaultRemoteName); err == nil && origin == "" && len(rem.Config().URLs) > 0 {

@@ -74,7 +74,6 @@ type group struct {
 	diff       string
 	notes      []string
 	commands   []string
-	reviewers  []string
 	codeowners []string
 	evidence   string
 	ledger     string

@@ -170,8 +170,11 @@ func Run(ctx context.Context, units []Unit, o Options) (*Report, error) {
 		r.authors = o.Authors
 	} else {
 		self, err := o.Forge.Self(ctx)
-		if err != nil || self == "" {
-			return nil, fmt.Errorf("reconcile: the forge credential's own login (set the trusted authors when the forge cannot say): %v", r.o.Remote.scrub(err))
+		if err != nil {
+			return nil, fmt.Errorf("reconcile: the forge credential's own login (set the trusted authors when the forge cannot say): %w", r.o.Remote.scrub(err))
+		}
+		if self == "" {
+			return nil, errors.New("reconcile: the forge named no login for the credential (set the trusted authors)")
 		}
 		r.authors = []string{self}
 	}
