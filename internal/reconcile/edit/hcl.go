@@ -193,6 +193,9 @@ func (h *hclEditor) findResource(m *moduleCtx) (*parsedFile, *hclsyntax.Block, e
 		return nil, nil, err
 	}
 	for _, f := range files {
+		if isOverrideFile(f.path) {
+			continue
+		}
 		for _, b := range f.body.Blocks {
 			if b.Type == h.addr.blockType() && len(b.Labels) == 2 && b.Labels[0] == h.addr.Type && b.Labels[1] == h.addr.Name {
 				return f, b, nil
@@ -206,6 +209,40 @@ func (h *hclEditor) findResource(m *moduleCtx) (*parsedFile, *hclsyntax.Block, e
 	return nil, nil, fmt.Errorf("edit: %s in %s%s: %w", h.display, m.dir, extra, ErrNotFound)
 }
 
+// isOverrideFile reports OpenTofu's override files, which are merged over the others.
+func isOverrideFile(p string) bool {
+	b := path.Base(p)
+	return b == "override.tf" || strings.HasSuffix(b, "_override.tf")
+}
+
+// overridden reports whether an override file sets the top-level attribute or block name of the
+// resource: then the main file's value is not the one that applies.
+func (h *hclEditor) overridden(m *moduleCtx, name string) (string, error) {
+	files, err := h.configFiles(m.dir)
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		if !isOverrideFile(f.path) {
+			continue
+		}
+		for _, b := range f.body.Blocks {
+			if b.Type != h.addr.blockType() || len(b.Labels) != 2 || b.Labels[0] != h.addr.Type || b.Labels[1] != h.addr.Name {
+				continue
+			}
+			if _, ok := b.Body.Attributes[name]; ok {
+				return f.path, nil
+			}
+			for _, nb := range b.Body.Blocks {
+				if nb.Type == name || (nb.Type == "dynamic" && len(nb.Labels) == 1 && nb.Labels[0] == name) {
+					return f.path, nil
+				}
+			}
+		}
+	}
+	return "", nil
+}
+
 // field writes one field. Errors are for hostile or broken input; anything that merely cannot be
 // rewritten safely becomes a Note.
 func (h *hclEditor) field(m *moduleCtx, f Field, ptr drift.Pointer) error {
@@ -216,6 +253,12 @@ func (h *hclEditor) field(m *moduleCtx, f Field, ptr drift.Pointer) error {
 	where := h.display + " " + f.Path
 	if f.Sensitive {
 		h.t.note("%s", sensitiveNote(where, h.sensitiveSource(m, block, ptr)))
+		return nil
+	}
+	if ov, err := h.overridden(m, ptr[0]); err != nil {
+		return err
+	} else if ov != "" {
+		h.t.note("%s: override file %s sets %s over the resource's own file; not rewritten — change it there if it should hold the live value", where, ov, ptr[0])
 		return nil
 	}
 	_, hasCount := block.Body.Attributes["count"]

@@ -64,6 +64,8 @@ type kubeEditor struct {
 	anyRemote bool
 	anyHelm   bool
 	appDir    string
+	// unreadable are manifest files that did not parse as YAML.
+	unreadable []string
 }
 
 // objectID is an object's identity as one layer of manifests sees it.
@@ -100,6 +102,9 @@ func (k *kubeEditor) run(dir string, fields []Field) error {
 		return err
 	}
 	if loc == nil {
+		if len(k.unreadable) > 0 {
+			return fmt.Errorf("edit: %s under %s (%s did not parse as YAML): %w", k.display, dir, strings.Join(k.unreadable, ", "), ErrNotFound)
+		}
 		return fmt.Errorf("edit: %s under %s: %w", k.display, dir, ErrNotFound)
 	}
 	for _, f := range fields {
@@ -191,7 +196,10 @@ func (k *kubeEditor) findIn(files []string, id objectID) (*docLoc, error) {
 	for _, p := range files {
 		f, err := k.loadYAML(p)
 		if err != nil {
-			return nil, err
+			// A file that is not YAML (a Helm template, a broken draft) cannot define the object
+			// as applied; it is named if the object is not found anywhere else.
+			k.unreadable = append(k.unreadable, p)
+			continue
 		}
 		for i, d := range f.docs {
 			if d.root == nil {
@@ -199,7 +207,8 @@ func (k *kubeEditor) findIn(files []string, id objectID) (*docLoc, error) {
 			}
 			v, err := docJSON(f.src[d.start:d.end])
 			if err != nil {
-				return nil, fmt.Errorf("edit: %s: %w", p, err)
+				k.unreadable = append(k.unreadable, p)
+				continue
 			}
 			if id.matches(v) {
 				found = append(found, docLoc{file: p, doc: i})

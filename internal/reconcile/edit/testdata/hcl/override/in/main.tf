@@ -1,0 +1,4 @@
+resource "local_file" "x" {
+  filename = "x.txt"
+  content  = "base"
+}
