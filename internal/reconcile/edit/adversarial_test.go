@@ -228,3 +228,17 @@ func TestHostileValuesStayValues(t *testing.T) {
 		t.Fatal("a key was injected")
 	}
 }
+
+// TestCRLFManifestsKeepTheirLineEndings: a Windows-edited manifest is rewritten at the value only.
+func TestCRLFManifestsKeepTheirLineEndings(t *testing.T) {
+	root := t.TempDir()
+	src := "apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: a\r\ndata:\r\n  k: old # note\r\n  j: x\r\n"
+	write(t, filepath.Join(root, "cm.yaml"), src)
+	res, err := Kubernetes(Request{Root: root, Target: Target{Kind: "ConfigMap", Name: "a"}, Fields: []Field{{Path: "/data/k", Value: "new"}}})
+	if err != nil || len(res.Edits) != 1 {
+		t.Fatalf("%v %v", res, err)
+	}
+	if got, want := string(res.Edits[0].Content), strings.Replace(src, "old", "new", 1); got != want {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+}
