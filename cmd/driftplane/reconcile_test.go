@@ -231,3 +231,28 @@ func gitRun(t *testing.T, bin, dir string, args ...string) {
 		t.Fatalf("git %s: %v\n%s", args[0], err, out)
 	}
 }
+
+// Usage errors name what is wrong and never echo a credential.
+func TestReconcileUsage(t *testing.T) {
+	registry := t.TempDir()
+	for _, tc := range []struct {
+		args  []string
+		token string
+		want  string
+	}{
+		{[]string{"reconcile", "--evidence", "e", "--forge", "gitea"}, "tok-0123456789", "--registry is required"},
+		{[]string{"reconcile", "--registry", registry, "--forge", "gitea"}, "tok-0123456789", "--evidence is required"},
+		{[]string{"reconcile", "--registry", registry, "--evidence", "e", "--forge", "svn"}, "t", `--forge "svn"`},
+		{[]string{"reconcile", "--registry", registry, "--evidence", "e", "--forge", "gitea", "--group", "x"}, "t", `--group "x"`},
+		{[]string{"reconcile", "--registry", registry, "--evidence", "e", "--forge", "gitea", "--repo-url", "https://h/o/r.git"}, "", "DRIFTPLANE_FORGE_TOKEN is empty"},
+		{[]string{"reconcile", "--registry", registry, "--evidence", "e", "--forge", "gitea", "--repo-url", "https://bot:hunter2-password@h/o/r.git"}, "tok-0123456789", "carries credentials"},
+		{[]string{"reconcile", "--registry", registry, "--evidence", "e", "--forge", "github", "--repo-url", "file:///tmp/x"}, "tok-0123456789", "http(s) URL"},
+	} {
+		t.Setenv(defaultTokenEnv, tc.token)
+		var stdout, stderr bytes.Buffer
+		code := run(tc.args, &stdout, &stderr)
+		if code != exitUsage || !strings.Contains(stderr.String(), tc.want) || strings.Contains(stderr.String(), "hunter2") {
+			t.Errorf("%v: exit %d\n%s", tc.args, code, stderr.String())
+		}
+	}
+}

@@ -236,3 +236,23 @@ func FuzzParseMarker(f *testing.F) {
 		}
 	})
 }
+
+// A sensitive field goes to the editor with its path only: neither its value nor its digest.
+func TestSensitiveValuesNeverSentToTheEditor(t *testing.T) {
+	f := drift.Finding{ResourceRef: "local_sensitive_file.token", SensitiveFields: []string{"/content"},
+		Changes: []drift.Change{
+			{Path: drift.Pointer{"content"}, Before: "plain-before-secret", After: "plain-after-secret"},
+			{Path: drift.Pointer{"password"}, Before: drift.Sensitive("hmac-sha256:aa"), After: drift.Sensitive("hmac-sha256:bb")},
+			{Path: drift.Pointer{"nested", "key"}, Before: "x", After: "y"},
+		}}
+	f.SensitiveFields = append(f.SensitiveFields, "/nested")
+	req, note := request("/root", ".", &f, false)
+	if note != "" || len(req.Fields) != 3 {
+		t.Fatalf("%+v %q", req, note)
+	}
+	for _, fd := range req.Fields {
+		if !fd.Sensitive || fd.Value != nil || fd.Before != nil || fd.HasBefore {
+			t.Errorf("field %s sent with a value: %+v", fd.Path, fd)
+		}
+	}
+}

@@ -148,7 +148,11 @@ func TestGitea(t *testing.T) {
 	t.Run("Lifecycle", func(t *testing.T) {
 		x := newFixture(t, srv)
 		f := emergency("replicas=5\n")
-		o := one(t, x.run(t, f))
+		first := x.run(t, f)
+		o := one(t, first)
+		if len(first.Warnings) != 0 {
+			t.Errorf("warnings: %v", first.Warnings)
+		}
 		if o.Status != reconcile.StatusProposed || o.PR <= 0 || o.Branch != "driftplane/reconcile/"+f.Fingerprint {
 			t.Fatalf("first run: %+v", o)
 		}
@@ -163,6 +167,10 @@ func TestGitea(t *testing.T) {
 			if !strings.Contains(pr.Body, want) {
 				t.Errorf("body lacks %q:\n%s", want, pr.Body)
 			}
+		}
+		// CODEOWNERS names the team for every file: asked to review.
+		if len(pr.RequestedReviewers) != 1 || pr.RequestedReviewers[0].UserName != x.team.Name {
+			t.Errorf("requested reviewers %+v", pr.RequestedReviewers)
 		}
 		diff, _, err := c.GetPullRequestDiff(x.team.Name, x.repo, o.PR, sdk.PullRequestDiffOptions{})
 		if err != nil {
