@@ -1,0 +1,2 @@
+# Marketing owns this text.
+site_body = "welcome" # reviewed 2026-11
