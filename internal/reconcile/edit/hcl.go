@@ -3,7 +3,6 @@ package edit
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/big"
 	"path"
@@ -1113,5 +1112,3 @@ func ctyToJSON(v cty.Value) (any, bool) {
 	}
 	return out, true
 }
-
-var _ = errors.New

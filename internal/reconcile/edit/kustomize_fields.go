@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -610,5 +609,3 @@ func (k *kubeEditor) jsonPatch(f Field, ptr drift.Pointer, yf *yamlFile, di int,
 	}
 	return false, nil
 }
-
-var _ = path.Join
