@@ -95,6 +95,11 @@ func emergency(value string) drift.Finding {
 // run evaluates (a ledger record, as the pipeline writes one) and reconciles.
 func (x *fixture) run(t *testing.T, findings ...drift.Finding) *reconcile.Report {
 	t.Helper()
+	return x.runWith(t, "stacks/app", reconcile.GroupFingerprint, findings...)
+}
+
+func (x *fixture) runWith(t *testing.T, dir, grouping string, findings ...drift.Finding) *reconcile.Report {
+	t.Helper()
 	x.evaluations++
 	at := x.now.Add(time.Duration(x.evaluations) * time.Hour)
 	rep := &drift.Report{Unit: x.unit.Metadata.Name, Status: drift.StatusClean, Findings: findings}
@@ -111,9 +116,9 @@ func (x *fixture) run(t *testing.T, findings ...drift.Finding) *reconcile.Report
 		t.Fatal(err)
 	}
 	res := &pipeline.Result{Report: rep, At: at, EvidenceLocation: "https://evidence.example/records/" + lkey, LedgerLocation: lkey}
-	out, err := reconcile.Run(t.Context(), []reconcile.Unit{{Policy: x.unit, Exceptions: []*drift.Exception{x.exception}, Dir: "stacks/app", Result: res}},
+	out, err := reconcile.Run(t.Context(), []reconcile.Unit{{Policy: x.unit, Exceptions: []*drift.Exception{x.exception}, Dir: dir, Result: res}},
 		reconcile.Options{Forge: x.f, Remote: reconcile.Remote{URL: x.srv.URL + "/" + x.team.Name + "/" + x.repo + ".git", Username: x.bot.Name, Token: x.bot.Token},
-			Store: x.store, Now: func() time.Time { return at }})
+			Store: x.store, Group: grouping, Now: func() time.Time { return at }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,6 +309,79 @@ func TestGitea(t *testing.T) {
 		}
 		if n := len(x.pulls(t)); n != 0 {
 			t.Errorf("%d pull requests", n)
+		}
+	})
+
+	// Closed without merging by a reviewer: declined, never reopened or re-proposed while the
+	// drift lasts.
+	t.Run("Declined", func(t *testing.T) {
+		x := newFixture(t, srv)
+		f := emergency("replicas=5\n")
+		o := one(t, x.run(t, f))
+		closed := sdk.StateClosed
+		if _, _, err := srv.Client(t, x.team.Token).EditPullRequest(x.team.Name, x.repo, o.PR, sdk.EditPullRequestOption{State: &closed}); err != nil {
+			t.Fatal(err)
+		}
+		if o2 := one(t, x.run(t, f)); o2.Status != reconcile.StatusDeclined || o2.PR != o.PR {
+			t.Errorf("after a reviewer closed it: %+v", o2)
+		}
+		if o3 := one(t, x.run(t, emergency("replicas=9\n"))); o3.Status != reconcile.StatusDeclined {
+			t.Errorf("declined drift with a new value: %+v", o3)
+		}
+		if n := len(x.pulls(t)); n != 1 {
+			t.Errorf("%d pull requests", n)
+		}
+	})
+
+	// Grouped by unit: two drifts, one pull request editing both.
+	t.Run("GroupByUnit", func(t *testing.T) {
+		x := newFixture(t, srv)
+		other := drift.Finding{FindingID: "drift-cccccccccccccccccccccccc", Unit: "payments-app", ResourceRef: "local_file.other", DriftClass: drift.ClassEmergency,
+			Risk: "LOW", ChangedFields: []string{"/content"}, RecommendedAction: drift.ActionGitUpdatePR, Rule: "emergency",
+			Changes: []drift.Change{{Path: drift.Pointer{"content"}, Before: "mode=strict\n", After: "mode=relaxed\n"}}}
+		o := one(t, x.runWith(t, "stacks/app", reconcile.GroupUnit, emergency("replicas=5\n"), other))
+		if o.Status != reconcile.StatusProposed || !strings.HasPrefix(o.Key, "g-") {
+			t.Fatalf("%+v", o)
+		}
+		diff, _, err := srv.Client(t, x.team.Token).GetPullRequestDiff(x.team.Name, x.repo, o.PR, sdk.PullRequestDiffOptions{})
+		if err != nil || !strings.Contains(string(diff), "replicas=5") || !strings.Contains(string(diff), "mode=relaxed") {
+			t.Errorf("diff %v:\n%s", err, diff)
+		}
+	})
+
+	// A Kubernetes unit: the manifest that defines the field is edited (kyaml), comments kept.
+	t.Run("KubernetesManifest", func(t *testing.T) {
+		x := newFixture(t, srv)
+		manifest := `# The web tier.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 2 # autoscaled in prod
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: registry.example/web:1.0 # pinned
+`
+		if _, _, err := srv.Client(t, x.team.Token).CreateFile(x.team.Name, x.repo, "apps/web/deploy.yaml", sdk.CreateFileOptions{Content: base64.StdEncoding.EncodeToString([]byte(manifest))}); err != nil {
+			t.Fatal(err)
+		}
+		x.unit.Spec.Kind = drift.UnitKubernetes
+		f := drift.Finding{FindingID: "drift-dddddddddddddddddddddddd", Unit: "payments-app", ResourceRef: "apps/v1/Deployment/shop/web", DriftClass: drift.ClassEmergency,
+			Risk: "HIGH", ChangedFields: []string{"/spec/template/spec/containers/0/image"}, RecommendedAction: drift.ActionGitUpdatePR, Rule: "emergency",
+			Changes: []drift.Change{{Path: drift.Pointer{"spec", "template", "spec", "containers", "0", "image"}, Before: "registry.example/web:1.0", After: "registry.example/web:1.0.1"}}}
+		o := one(t, x.runWith(t, "apps/web", reconcile.GroupFingerprint, f))
+		if o.Status != reconcile.StatusProposed {
+			t.Fatalf("%+v", o)
+		}
+		diff, _, err := srv.Client(t, x.team.Token).GetPullRequestDiff(x.team.Name, x.repo, o.PR, sdk.PullRequestDiffOptions{})
+		if err != nil || !strings.Contains(string(diff), "+        image: registry.example/web:1.0.1 # pinned") {
+			t.Errorf("diff %v:\n%s", err, diff)
 		}
 	})
 
