@@ -32,6 +32,7 @@ func StatusToAPI(s Status) v1alpha1.DriftReportStatus {
 		CountsByClass:      s.CountsByClass,
 		Budgets:            s.Budgets,
 		Inventory:          s.Inventory,
+		Reconcile:          s.Reconcile,
 	}
 	if s.Findings != nil {
 		out.Findings = make([]v1alpha1.Finding, 0, len(s.Findings))
@@ -67,6 +68,7 @@ func StatusFromAPI(a *v1alpha1.DriftReportStatus) Status {
 		Budgets:            a.Budgets,
 		Inventory:          a.Inventory,
 		Conditions:         a.Conditions,
+		Reconcile:          a.Reconcile,
 	}
 	if a.Findings != nil {
 		s.Findings = make([]StatusFinding, 0, len(a.Findings))

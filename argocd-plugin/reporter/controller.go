@@ -453,6 +453,7 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	}
 	req.Evidence, req.Ledger, req.Version = c.cfg.Evidence, c.cfg.Ledger, c.cfg.Version
 	req.Healed, req.HealFailed = healedBefore(prev), healFailedBefore(prev)
+	reconcile := c.withReconcile(&req, app, prev, policy, now)
 	res, err := pipeline.Run(ctx, req)
 	if err != nil {
 		if st := pipeline.StageOf(err); st == pipeline.StageEvidence || st == pipeline.StageLedger {
@@ -466,7 +467,9 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	}
 	rep, obs := res.Report, res.Observations
 	revision, _, _ := unstructured.NestedString(app.Object, "status", "sync", "revision")
-	return StatusFromReport(rep, obs, dr.GetGeneration(), revision, now, prev), policy, nil
+	st := StatusFromReport(rep, obs, dr.GetGeneration(), revision, now, prev)
+	st.Reconcile = reconcile.tracking
+	return st, policy, nil
 }
 
 // redact removes the Argo CD token from an error before it reaches a status, an Event or a log:
@@ -492,7 +495,7 @@ func (c *Controller) redact(err error) error {
 // heal runs the bounded auto-heal and records it in the status and as an Event.
 func (c *Controller) heal(ctx context.Context, app *unstructured.Unstructured, policy *Policy, st *Status, now time.Time) {
 	health, _, _ := unstructured.NestedString(app.Object, "status", "health", "status")
-	plan := PlanHeal(policy, *st, AppState{Healthy: health == "Healthy", AutomatedSync: automatedSync(app)})
+	plan := PlanHeal(policy, *st, AppState{Healthy: health == "Healthy", AutomatedSync: automatedSync(app), Suspended: healSuspended(st)})
 	rec := &HealRecord{At: now.UTC().Format(time.RFC3339), Skipped: plan.Skipped}
 	if len(plan.Targets) > 0 {
 		if err := c.cfg.Healer.SyncResources(ctx, app.GetName(), app.GetNamespace(), plan.Targets); err != nil {

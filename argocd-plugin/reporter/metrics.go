@@ -76,6 +76,7 @@ type Metrics struct {
 	exceptionExpiry *prometheus.GaugeVec
 	autoheal        *prometheus.CounterVec
 	notifications   *prometheus.CounterVec
+	reconcile       *prometheus.GaugeVec
 
 	mu sync.Mutex
 	// firstSeen is, per application, the lifecycle as the last evaluation left it, from which the
@@ -149,8 +150,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			"Auto-heal syncs by outcome: success (Argo CD accepted the sync of the objects chosen) or failure (it refused or failed).", "app", "outcome"),
 		notifications: counter("driftplane_notifications_total",
 			"Notifications of the routing policy's receivers by receiver, state (firing, resolved) and outcome (sent, failed, superseded): a failed one is retried by the next evaluation, up to its bound.", "receiver", "state", "outcome"),
+		reconcile: gauge("driftplane_reconcile_failures",
+			"What does not converge, by kind: thrash (paths changing back and forth between writers within the unit's window; auto-heal of their objects is suspended), sync_failed (objects Argo CD's last sync failed on), untracked (1 when more paths change than thrash can track; auto-heal of the application is suspended).", "app", "kind"),
 		firstSeen: map[string]*lifecycle{},
 	}
+	reg.MustRegister(m.reconcile)
 	reg.MustRegister(m.findings, m.blocking, m.evalDuration, m.evalErrors, m.stale, m.classification, m.driftWindow, m.budget, m.budgetOpen,
 		m.budgetState, m.burnRate, m.objectiveRatio, m.lastSuccess, m.staleAfter, m.unitInfo, m.events, m.resolved, m.openDrift,
 		m.oldestOpen, m.breakglass, m.ignored, m.exceptionExpiry, m.autoheal, m.notifications, m.inventory)
@@ -165,7 +169,7 @@ func (m *Metrics) perApp() []interface {
 		DeletePartialMatch(prometheus.Labels) int
 	}{m.findings, m.blocking, m.evalErrors, m.stale, m.budget, m.budgetOpen, m.budgetState, m.burnRate, m.objectiveRatio,
 		m.lastSuccess, m.staleAfter, m.unitInfo, m.events, m.resolved, m.openDrift, m.oldestOpen, m.breakglass, m.ignored,
-		m.exceptionExpiry, m.autoheal, m.inventory}
+		m.exceptionExpiry, m.autoheal, m.inventory, m.reconcile}
 }
 
 // Count counts one delivery to receiver of a notification in state with outcome: Metrics is the
@@ -202,6 +206,7 @@ func (m *Metrics) Evaluated(app string, st Status, took time.Duration, now time.
 		m.inventory.WithLabelValues(app, "observed").Set(float64(inv.Observed))
 	}
 	m.current(app, st.Findings, now)
+	m.reconcileFailures(app, st)
 	m.healed(app, st.AutoHeal, now)
 	m.transitions(app, st, now)
 }

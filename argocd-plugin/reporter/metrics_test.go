@@ -367,7 +367,7 @@ func TestDashboardsQueryOnlyExportedSeries(t *testing.T) {
 	go func() {
 		for _, c := range []prometheus.Collector{m.findings, m.blocking, m.evalDuration, m.evalErrors, m.stale, m.classification, m.driftWindow, m.budget, m.budgetOpen,
 			m.budgetState, m.burnRate, m.objectiveRatio, m.lastSuccess, m.staleAfter, m.unitInfo, m.events, m.resolved, m.openDrift,
-			m.oldestOpen, m.breakglass, m.ignored, m.exceptionExpiry, m.autoheal, m.inventory} {
+			m.oldestOpen, m.breakglass, m.ignored, m.exceptionExpiry, m.autoheal, m.inventory, m.reconcile} {
 			c.Describe(descs)
 		}
 		close(descs)

@@ -41,6 +41,8 @@ type Status struct {
 	// AutoHeal records the last bounded auto-heal: what was synced back to Git and why the rest
 	// was not.
 	AutoHeal *HealRecord `json:"autoHeal,omitempty"`
+	// Reconcile is the per-path history reconcile thrash is judged on (keyed digests, never values).
+	Reconcile *drift.ReconcileTracking `json:"reconcile,omitempty"`
 }
 
 // HealRecord is one auto-heal decision and its outcome.

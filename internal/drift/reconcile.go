@@ -104,6 +104,9 @@ func syncFailureObservation(r SyncResourceResult, op SyncOperation, o *Observati
 	}
 	if o != nil {
 		obs.Ref, obs.Type, obs.Labels, obs.SensitivePaths = o.Ref, o.Type, o.Labels, o.SensitivePaths
+		// Context only (the finding is decided on the failure), but whoever looks an object's
+		// values up by reference (the ledger's digest of what runs) finds the same ones.
+		obs.Recorded, obs.Actual, obs.Deleted = o.Recorded, o.Actual, o.Deleted
 	}
 	msg := r.Message
 	if msg == "" {

@@ -237,7 +237,7 @@ func TrackThrash(in ThrashInput) ThrashResult {
 		}
 		res.Thrashing = append(res.Thrashing, Observation{
 			Ref: o.Ref, Type: o.Type, Group: o.Group, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
-			Labels: o.Labels, SensitivePaths: o.SensitivePaths,
+			Labels: o.Labels, SensitivePaths: o.SensitivePaths, Recorded: o.Recorded, Actual: o.Actual, // context only
 			Failure: &ReconcileFailure{Reason: FailureThrash, Thrash: &ReconcileThrashing{
 				Path: MustPointer(j.h.Path), Changes: j.changes, Window: window, Writers: writers}},
 		})

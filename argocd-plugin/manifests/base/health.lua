@@ -52,9 +52,20 @@ if blocking > 0 then
   -- Classes whose remedy is not a revert get a lead of their own: a failed apply is investigated
   -- (applying again is what failed), a moved dependency is planned again and validated.
   local failed, dependency, policy = false, false, false
+  -- A failed Argo CD sync and reconcile thrash name their object and say what Argo CD said (the
+  -- reporter sanitizes it) or what fights.
+  local syncfailed, thrash = nil, nil
   if status.findings ~= nil then
     for _, f in ipairs(status.findings) do
-      if f.blocking and f.drift_class == "FAILED_RECONCILIATION" then
+      if f.blocking and f.drift_class == "FAILED_RECONCILIATION" and f.rule == "sync-failed" then
+        if syncfailed == nil then
+          syncfailed = f
+        end
+      elseif f.blocking and f.drift_class == "FAILED_RECONCILIATION" and f.rule == "reconcile-thrash" then
+        if thrash == nil then
+          thrash = f
+        end
+      elseif f.blocking and f.drift_class == "FAILED_RECONCILIATION" then
         failed = true
       elseif f.blocking and f.drift_class == "DEPENDENCY_DRIFT" then
         dependency = true
@@ -67,7 +78,9 @@ if blocking > 0 then
           what = f.kind .. "/" .. f.name
         end
         local fields = "deleted"
-        if f.drift_class == "FAILED_RECONCILIATION" then
+        if f.drift_class == "FAILED_RECONCILIATION" and f.rule == "sync-failed" then
+          fields = "sync failed"
+        elseif f.drift_class == "FAILED_RECONCILIATION" then
           fields = "apply failed"
         elseif f.drift_class == "POLICY_DRIFT" then
           fields = "violates a policy rule"
@@ -93,6 +106,13 @@ if blocking > 0 then
   if failed then
     hs.message = "Reconciliation failed: the last apply did not converge (investigate the control loop; it is never auto-healed). " .. hs.message
   end
+  if thrash ~= nil then
+    hs.message = "Reconcile thrash on " .. (thrash.kind or "?") .. "/" .. (thrash.name or "?") .. " (auto-heal suspended; investigate the control loop): " ..
+      (thrash.explanation or "") .. " " .. hs.message
+  end
+  if syncfailed ~= nil then
+    hs.message = "Sync failed on " .. (syncfailed.kind or "?") .. "/" .. (syncfailed.name or "?") .. ": " .. (syncfailed.explanation or "") .. " " .. hs.message
+  end
   -- An exhausted drift budget makes its drift block whatever the gate: name it first.
   local exhausted = {}
   if status.budgets ~= nil then
@@ -117,5 +137,12 @@ if total == 0 then
   hs.message = "No drift"
 else
   hs.message = "No unaccepted drift at or above gate " .. gate .. " (" .. total .. " finding(s) below it, accepted or expected)"
+  -- Below the gate, a fight still stops auto-heal: say so.
+  for _, f in ipairs(status.findings) do
+    if f.rule == "reconcile-thrash" and (f.accepted_by == nil or f.accepted_by == "") then
+      hs.message = hs.message .. "; reconcile thrash on " .. (f.kind or "?") .. "/" .. (f.name or "?") .. ", auto-heal suspended: " .. (f.explanation or "")
+      break
+    end
+  end
 end
 return hs
