@@ -102,7 +102,7 @@ func loadApp(dir string, env map[string]string) ([]kube.Manifest, error) {
 		return renderHelmApp(dir, env, params)
 	}
 	if given := params.given(); len(given) > 0 {
-		return nil, fmt.Errorf("Helm parameters (%s) given, but %s is not a Helm chart (no %s, or a kustomization)", strings.Join(given, ", "), dir, ChartFile)
+		return nil, fmt.Errorf("helm parameters (%s) given, but %s is not a Helm chart (no %s, or a kustomization)", strings.Join(given, ", "), dir, ChartFile)
 	}
 	if kustomization {
 		return kustomizeApp(dir, env)

@@ -150,7 +150,7 @@ func helmTemplate(c confine, req helmRequest) (string, error) {
 	if req.KubeVersion != "" {
 		kv, err := chartutil.ParseKubeVersion(req.KubeVersion)
 		if err != nil {
-			return "", fmt.Errorf("invalid kube version '%s': %s", req.KubeVersion, err)
+			return "", fmt.Errorf("invalid kube version '%s': %w", req.KubeVersion, err)
 		}
 		inst.KubeVersion = kv
 	}
@@ -425,7 +425,7 @@ func renderHelmApp(dir string, env map[string]string, p HelmParams) ([]kube.Mani
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	src := &valueSources{}
 	readRel := func(what, p string) (string, bool, error) {
 		rel, err := loc.resolve(what, p)

@@ -178,13 +178,13 @@ func parsePluginParameters(raw string) ([]pluginParameter, error) {
 func (p *HelmParams) apply(pp pluginParameter) error {
 	want := func(kind string, ok bool) error {
 		if !ok {
-			return fmt.Errorf("want a %s", kind)
+			return fmt.Errorf("want %s", kind)
 		}
 		return nil
 	}
 	switch pp.Name {
 	case ParamValuesFiles:
-		if err := want("array", pp.Array != nil); err != nil {
+		if err := want("an array", pp.Array != nil); err != nil {
 			return err
 		}
 		p.ValuesFiles = nil
@@ -195,12 +195,12 @@ func (p *HelmParams) apply(pp pluginParameter) error {
 			p.ValuesFiles = append(p.ValuesFiles, f)
 		}
 	case ParamValues:
-		if err := want("string", pp.String != nil); err != nil {
+		if err := want("a string", pp.String != nil); err != nil {
 			return err
 		}
 		p.Values = *pp.String
 	case ParamSet, ParamSetString:
-		if err := want("map", pp.Map != nil); err != nil {
+		if err := want("a map", pp.Map != nil); err != nil {
 			return err
 		}
 		args, err := setArgs(*pp.Map)
@@ -213,7 +213,7 @@ func (p *HelmParams) apply(pp pluginParameter) error {
 			p.SetString = append(p.SetString, args...)
 		}
 	case ParamSetFile:
-		if err := want("map", pp.Map != nil); err != nil {
+		if err := want("a map", pp.Map != nil); err != nil {
 			return err
 		}
 		if _, err := setArgs(*pp.Map); err != nil {
@@ -227,12 +227,12 @@ func (p *HelmParams) apply(pp pluginParameter) error {
 			p.SetFile[k] = v
 		}
 	case ParamReleaseName:
-		if err := want("string", pp.String != nil); err != nil {
+		if err := want("a string", pp.String != nil); err != nil {
 			return err
 		}
 		p.ReleaseName = strings.TrimSpace(*pp.String)
 	case ParamSkipCRDs, ParamSkipTests, ParamSkipSchemaValidation, ParamIgnoreMissingValueFiles:
-		if err := want(`string ("true" or "false")`, pp.String != nil); err != nil {
+		if err := want(`a string ("true" or "false")`, pp.String != nil); err != nil {
 			return err
 		}
 		b, err := strconv.ParseBool(strings.TrimSpace(*pp.String))

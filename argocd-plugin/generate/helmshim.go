@@ -47,7 +47,7 @@ func kustomizeApp(dir string, env map[string]string) ([]kube.Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(shimDir)
+	defer func() { _ = os.RemoveAll(shimDir) }()
 	shim := filepath.Join(shimDir, HelmShimName)
 	if err := os.Symlink(exe, shim); err != nil {
 		return nil, err
