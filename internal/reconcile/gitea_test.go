@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -386,12 +387,30 @@ spec:
 	})
 
 	// The forge client's listing drops pull requests of other branches.
+	// Gitea's list has no head filter: every page is read (more pull requests than a page of the
+	// server's) and only the branch's are kept.
 	t.Run("ListingByHead", func(t *testing.T) {
 		x := newFixture(t, srv)
-		prs, err := x.f.PullRequests(t.Context(), "no-such-branch")
-		if err != nil || len(prs) != 0 {
+		c := srv.Client(t, x.team.Token)
+		n := giteatest.PageSize + 2
+		for i := 0; i < n; i++ {
+			branch := fmt.Sprintf("feature-%d", i)
+			if _, _, err := c.CreateFile(x.team.Name, x.repo, branch+".txt", sdk.CreateFileOptions{FileOptions: sdk.FileOptions{NewBranchName: branch},
+				Content: base64.StdEncoding.EncodeToString([]byte(branch))}); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := c.CreatePullRequest(x.team.Name, x.repo, sdk.CreatePullRequestOption{Head: branch, Base: "main", Title: branch}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, branch := range []string{"feature-0", fmt.Sprintf("feature-%d", n-1)} {
+			prs, err := x.f.PullRequests(t.Context(), branch)
+			if err != nil || len(prs) != 1 || prs[0].Title != branch || !forge.Keep(prs[0], x.f.Repo(), branch) || prs[0].Author != x.team.Name {
+				t.Errorf("%s: %+v %v", branch, prs, err)
+			}
+		}
+		if prs, err := x.f.PullRequests(t.Context(), "no-such-branch"); err != nil || len(prs) != 0 {
 			t.Errorf("%v %v", prs, err)
 		}
-		var _ forge.Forge = x.f
 	})
 }
