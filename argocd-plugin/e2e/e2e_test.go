@@ -433,6 +433,7 @@ spec:
 		})
 		procs.WaitFor(t, time.Minute, "application Healthy after the heal", appHealthy)
 	})
+	testFailedSyncAndThrash(t, ctx, failedSyncEnv{c: c, dyn: dyn, serverURL: serverURL, adminToken: adminToken, git: git, work: work}) // e2e_failed_sync_test.go
 	captureForUI(t, c, serverURL, adminToken) // only with DRIFTPLANE_E2E_CAPTURE set
 }
 
