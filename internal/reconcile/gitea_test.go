@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge/gitea"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/giteatest"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
 )
 
 // botScopes are what reconciliation's token needs: push a branch, open pull requests, know itself.
@@ -48,6 +50,7 @@ type fixture struct {
 	exception   *drift.Exception
 	now         time.Time
 	evaluations int
+	tofu        string
 }
 
 func newFixture(t *testing.T, srv *giteatest.Server) *fixture {
@@ -101,6 +104,11 @@ func (x *fixture) run(t *testing.T, findings ...drift.Finding) *reconcile.Report
 
 func (x *fixture) runWith(t *testing.T, dir, grouping string, findings ...drift.Finding) *reconcile.Report {
 	t.Helper()
+	return x.runObserved(t, dir, grouping, nil, findings...)
+}
+
+func (x *fixture) runObserved(t *testing.T, dir, grouping string, observations []drift.Observation, findings ...drift.Finding) *reconcile.Report {
+	t.Helper()
 	x.evaluations++
 	at := x.now.Add(time.Duration(x.evaluations) * time.Hour)
 	rep := &drift.Report{Unit: x.unit.Metadata.Name, Status: drift.StatusClean, Findings: findings}
@@ -116,10 +124,10 @@ func (x *fixture) runWith(t *testing.T, dir, grouping string, findings ...drift.
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := &pipeline.Result{Report: rep, At: at, EvidenceLocation: "https://evidence.example/records/" + lkey, LedgerLocation: lkey}
+	res := &pipeline.Result{Report: rep, At: at, Observations: observations, EvidenceLocation: "https://evidence.example/records/" + lkey, LedgerLocation: lkey}
 	out, err := reconcile.Run(t.Context(), []reconcile.Unit{{Policy: x.unit, Exceptions: []*drift.Exception{x.exception}, Dir: dir, Result: res}},
 		reconcile.Options{Forge: x.f, Remote: reconcile.Remote{URL: x.srv.URL + "/" + x.team.Name + "/" + x.repo + ".git", Username: x.bot.Name, Token: x.bot.Token},
-			Store: x.store, Group: grouping, Now: func() time.Time { return at }})
+			Store: x.store, Group: grouping, Tofu: x.tofu, Now: func() time.Time { return at }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,6 +395,31 @@ spec:
 	})
 
 	// The forge client's listing drops pull requests of other branches.
+	// IMPORT: a resource that runs but is in neither state nor configuration gets an import block
+	// and the configuration real `tofu plan -generate-config-out` writes, in one pull request.
+	t.Run("Import", func(t *testing.T) {
+		x := newFixture(t, srv)
+		x.tofu = testtools.Require(t, "TOFU")
+		t.Setenv("CHECKPOINT_DISABLE", "1")
+		t.Setenv("TF_CLI_CONFIG_FILE", filepath.Join(t.TempDir(), "none.tfrc")) // terraform_data needs no provider
+		if _, _, err := srv.Client(t, x.team.Token).CreateFile(x.team.Name, x.repo, "stacks/orphans/main.tf",
+			sdk.CreateFileOptions{Content: base64.StdEncoding.EncodeToString([]byte("# Resources found running, adopted here.\n"))}); err != nil {
+			t.Fatal(err)
+		}
+		f := drift.Finding{FindingID: "drift-eeeeeeeeeeeeeeeeeeeeeeee", Unit: "payments-app", ResourceRef: "terraform_data.orphan", DriftClass: drift.ClassUnmanaged,
+			Risk: "LOW", RecommendedAction: drift.ActionImport, Rule: "unmanaged"}
+		obs := []drift.Observation{{Ref: "terraform_data.orphan", Type: "terraform_data", Actual: map[string]any{"id": "orphan-1"}}}
+		o := one(t, x.runObserved(t, "stacks/orphans", reconcile.GroupFingerprint, obs, f))
+		if o.Status != reconcile.StatusProposed {
+			t.Fatalf("%+v", o)
+		}
+		diff, _, err := srv.Client(t, x.team.Token).GetPullRequestDiff(x.team.Name, x.repo, o.PR, sdk.PullRequestDiffOptions{})
+		if err != nil || !strings.Contains(string(diff), "stacks/orphans/imports.tf") || !strings.Contains(string(diff), "+  to = terraform_data.orphan") ||
+			!strings.Contains(string(diff), `resource "terraform_data" "orphan"`) {
+			t.Errorf("diff %v:\n%s", err, diff)
+		}
+	})
+
 	// Gitea's list has no head filter: every page is read (more pull requests than a page of the
 	// server's) and only the branch's are kept.
 	t.Run("ListingByHead", func(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
 	"github.com/driftplane/terraform-provider-drift/internal/cli"
@@ -193,6 +194,8 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Secrets are read as metadata only: the reporter never fetches a Secret's value.
+	md, err := metadata.NewForConfig(cfg)
 	digester, created, err := reporter.DigestKeyFromSecret(ctx, kc, o.leaseNamespace, o.digestSecret)
 	if err != nil {
 		return err
