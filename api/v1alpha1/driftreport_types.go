@@ -96,6 +96,12 @@ type DriftReportStatus struct {
 	// AutoHeal is the last bounded auto-heal: what the reporter asked Argo CD to sync back to
 	// Git, and why the rest was not.
 	AutoHeal *AutoHealRecord `json:"autoHeal,omitempty"`
+	// Images are the image digests the application's workloads ran at this evaluation, keyed by
+	// workload, container, image reference and sync revision: the next evaluation compares the
+	// Pods against them (a tag that moved under a workload is DEPENDENCY_DRIFT).
+	Images map[string]string `json:"images,omitempty"`
+	// Warnings are what the evaluation could not judge (a kind the reporter may not list).
+	Warnings []string `json:"warnings,omitempty"`
 	// Reconcile is the per-path history (keyed digests, never values) reconcile thrash is judged on.
 	Reconcile *ReconcileTracking `json:"reconcile,omitempty"`
 }

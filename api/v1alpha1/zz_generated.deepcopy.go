@@ -755,6 +755,18 @@ func (in *DriftReportStatus) DeepCopyInto(out *DriftReportStatus) {
 		*out = new(AutoHealRecord)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.Images != nil {
+		in, out := &in.Images, &out.Images
+		*out = make(map[string]string, len(*in))
+		for key, val := range *in {
+			(*out)[key] = val
+		}
+	}
+	if in.Warnings != nil {
+		in, out := &in.Warnings, &out.Warnings
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.Reconcile != nil {
 		in, out := &in.Reconcile, &out.Reconcile
 		*out = new(ReconcileTracking)

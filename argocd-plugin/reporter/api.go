@@ -33,6 +33,8 @@ func StatusToAPI(s Status) v1alpha1.DriftReportStatus {
 		Budgets:            s.Budgets,
 		Inventory:          s.Inventory,
 		Reconcile:          s.Reconcile,
+		Images:             s.Images,
+		Warnings:           s.Warnings,
 	}
 	if s.Findings != nil {
 		out.Findings = make([]v1alpha1.Finding, 0, len(s.Findings))
@@ -69,6 +71,8 @@ func StatusFromAPI(a *v1alpha1.DriftReportStatus) Status {
 		Inventory:          a.Inventory,
 		Conditions:         a.Conditions,
 		Reconcile:          a.Reconcile,
+		Images:             a.Images,
+		Warnings:           a.Warnings,
 	}
 	if a.Findings != nil {
 		s.Findings = make([]StatusFinding, 0, len(a.Findings))

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
@@ -93,6 +94,10 @@ type Config struct {
 	// InstanceLabelKey is Argo CD's application.instanceLabelKey, read for label tracking when a
 	// report carries no tracking annotation (default app.kubernetes.io/instance).
 	InstanceLabelKey string
+	// Metadata, when set, lists Secrets as metadata only (PartialObjectMetadata), so no Secret
+	// value ever reaches the reporter; without it Secrets listed through Dynamic lose everything
+	// but their metadata at once.
+	Metadata metadata.Interface
 	// Shards, when set, limits this replica to the applications of the shards whose Leases it
 	// holds (RunSharded); nil evaluates every application.
 	Shards *Shards
@@ -454,6 +459,10 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	req.Evidence, req.Ledger, req.Version = c.cfg.Evidence, c.cfg.Ledger, c.cfg.Version
 	req.Healed, req.HealFailed = healedBefore(prev), healFailedBefore(prev)
 	reconcile := c.withReconcile(&req, app, prev, policy, now)
+	liveSrc, err := c.withLive(ctx, &req, app, resources, prev, now)
+	if err != nil {
+		return fail(err)
+	}
 	res, err := pipeline.Run(ctx, req)
 	if err != nil {
 		if st := pipeline.StageOf(err); st == pipeline.StageEvidence || st == pipeline.StageLedger {
@@ -469,6 +478,7 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	revision, _, _ := unstructured.NestedString(app.Object, "status", "sync", "revision")
 	st := StatusFromReport(rep, obs, dr.GetGeneration(), revision, now, prev)
 	st.Reconcile = reconcile.tracking
+	liveStatus(&st, liveSrc)
 	return st, policy, nil
 }
 

@@ -41,6 +41,10 @@ type Status struct {
 	// AutoHeal records the last bounded auto-heal: what was synced back to Git and why the rest
 	// was not.
 	AutoHeal *HealRecord `json:"autoHeal,omitempty"`
+	// Images are the digests the workloads ran (live.RecordKey → digest), for the next evaluation.
+	Images map[string]string `json:"images,omitempty"`
+	// Warnings are what the evaluation could not judge.
+	Warnings []string `json:"warnings,omitempty"`
 	// Reconcile is the per-path history reconcile thrash is judged on (keyed digests, never values).
 	Reconcile *drift.ReconcileTracking `json:"reconcile,omitempty"`
 }
