@@ -85,8 +85,11 @@ type Shards struct {
 	timing   LeaseTiming
 	now      func() time.Time
 
-	mu        sync.Mutex
-	hold      []*shardHold
+	mu   sync.Mutex
+	hold []*shardHold
+	// acquiring counts the shards whose acquisition was allowed and is under way: the shards'
+	// electors run side by side, and each must see the others' before they land.
+	acquiring int
 	paused    string // why this replica evaluates nothing (the replicas disagree on the count)
 	onAcquire func(shard int)
 	metrics   *shardMetrics
@@ -100,14 +103,12 @@ type shardHold struct {
 	// writes is held (read) by every status write of the shard, and (write) while the Lease is
 	// released, so no write of this replica lands after the release.
 	writes sync.RWMutex
-	// blockedSince is when this replica first wanted the free shard beyond its share.
-	blockedSince time.Time
 }
 
 // NewShards is the shard set of one replica among replicas, for shards shards. A replica takes up
-// to its fair share (shards/replicas, rounded up) as soon as they are free, and more only after a
-// shard has stayed free for a lease period, so replicas started together split the shards and a
-// dead replica's share still goes to the others.
+// to its fair share (shards/replicas, rounded up) as soon as they are free, and more only once a
+// shard's Lease has not changed for a lease period, so replicas started together split the shards
+// and a dead replica's share still goes to the others when its Leases expire.
 func NewShards(shards, replicas int, timing LeaseTiming, now func() time.Time) *Shards {
 	if shards < 1 {
 		shards = 1
@@ -211,7 +212,6 @@ func (s *Shards) renewed(shard int, start time.Time) {
 	if acquired {
 		h.held = true
 		h.ctx, h.cancel = context.WithCancelCause(context.Background())
-		h.blockedSince = time.Time{}
 	}
 	h.validUntil = start.Add(s.timing.RenewDeadline)
 	on := s.onAcquire
@@ -248,33 +248,32 @@ func (s *Shards) releasing(shard int) {
 	h.writes.Unlock() //nolint:staticcheck // a barrier: waits for the writes admitted before
 }
 
-// mayAcquire says whether this replica should take the free shard now: yes within its fair share;
-// beyond it only once the shard stayed free for a lease period, so a replica with less gets it
-// first, and nobody's share is left without a holder for longer.
-func (s *Shards) mayAcquire(shard int) bool {
+// mayAcquire says whether this replica should take a free shard whose Lease last changed (was
+// renewed, released or first seen missing) at changed: yes within its fair share; beyond it only
+// once the Lease has not changed for a lease period. A dead replica's Lease has not changed for
+// that long by the time it expires, so its shards are taken over at once; a released or new
+// Lease goes first to a replica holding less than its share.
+// An allowed acquisition counts against the share until acquired reports its outcome.
+func (s *Shards) mayAcquire(changed time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	held := 0
+	held := s.acquiring
 	for _, h := range s.hold {
 		if h.held {
 			held++
 		}
 	}
-	h := s.hold[shard]
-	if held < s.share {
+	if held < s.share || s.now().Sub(changed) >= s.timing.LeaseDuration {
+		s.acquiring++
 		return true
 	}
-	now := s.now()
-	if h.blockedSince.IsZero() {
-		h.blockedSince = now
-	}
-	return now.Sub(h.blockedSince) >= s.timing.LeaseDuration
+	return false
 }
 
-// seenHolder restarts the wait beyond the fair share: someone renewed the shard's Lease.
-func (s *Shards) seenHolder(shard int) {
+// acquired ends an acquisition mayAcquire allowed (renewed has already run when it worked).
+func (s *Shards) acquired() {
 	s.mu.Lock()
-	s.hold[shard].blockedSince = time.Time{}
+	s.acquiring--
 	s.mu.Unlock()
 }
 
@@ -295,20 +294,29 @@ type shardLock struct {
 	shard  int
 	// mine: the last record this replica saw or wrote names it (renewal, not acquisition). Only
 	// the elector's goroutine uses the lock.
-	mine    bool
+	mine bool
+	// lastRaw is the record last seen ("" while missing), changed when it was first seen so.
 	lastRaw string
+	changed time.Time
 }
 
 func (l *shardLock) Get(ctx context.Context) (*resourcelock.LeaderElectionRecord, []byte, error) {
 	rec, raw, err := l.Interface.Get(ctx)
-	if err == nil {
+	switch {
+	case err == nil:
 		l.mine = rec.HolderIdentity == l.Identity()
-		if string(raw) != l.lastRaw && rec.HolderIdentity != "" && !l.mine {
-			l.shards.seenHolder(l.shard)
-		}
-		l.lastRaw = string(raw)
+		l.observe(string(raw))
+	case apierrors.IsNotFound(err):
+		l.mine = false
+		l.observe("")
 	}
 	return rec, raw, err
+}
+
+func (l *shardLock) observe(raw string) {
+	if l.changed.IsZero() || raw != l.lastRaw {
+		l.lastRaw, l.changed = raw, l.shards.now()
+	}
 }
 
 func (l *shardLock) Create(ctx context.Context, rec resourcelock.LeaderElectionRecord) error {
@@ -325,8 +333,11 @@ func (l *shardLock) write(ctx context.Context, rec resourcelock.LeaderElectionRe
 		l.mine = false
 		return do(ctx, rec)
 	}
-	if !l.mine && !l.shards.mayAcquire(l.shard) {
-		return errAtShareCap
+	if !l.mine {
+		if !l.shards.mayAcquire(l.changed) {
+			return errAtShareCap
+		}
+		defer l.shards.acquired()
 	}
 	start := l.shards.now()
 	if err := do(ctx, rec); err != nil {

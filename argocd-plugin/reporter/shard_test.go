@@ -165,34 +165,37 @@ func TestShardsHoldLapsesAtRenewDeadline(t *testing.T) {
 	}
 }
 
-// TestShardsFairShare: a replica takes its share at once and a shard beyond it only after the
-// shard stayed free for a lease period; someone renewing the shard restarts that wait.
+// TestShardsFairShare: a replica takes its share at once, and a shard beyond it only once the
+// shard's Lease has not changed for a lease period (a dead holder's), never a Lease just released
+// or renewed.
 func TestShardsFairShare(t *testing.T) {
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	s := NewShards(3, 3, DefaultLeaseTiming, func() time.Time { return now })
-	if !s.mayAcquire(0) {
-		t.Fatal("a replica holding nothing may not take a shard")
+	if !s.mayAcquire(now) {
+		t.Fatal("a replica holding nothing may not take a shard just released")
+	}
+	// Two shards' electors at once: the second sees the first's acquisition under way.
+	if s.mayAcquire(now) {
+		t.Fatal("two acquisitions allowed side by side within a share of one")
 	}
 	s.renewed(0, now)
-	if s.mayAcquire(1) {
-		t.Fatal("a replica at its share took another shard at once")
+	s.acquired()
+	if s.mayAcquire(now) {
+		t.Fatal("a replica at its share took a shard just released")
 	}
-	now = now.Add(DefaultLeaseTiming.LeaseDuration / 2)
-	s.seenHolder(1) // another replica renewed shard 1
-	now = now.Add(DefaultLeaseTiming.LeaseDuration / 2)
-	if s.mayAcquire(1) {
-		t.Fatal("the wait did not restart when another replica renewed the shard")
+	if s.mayAcquire(now.Add(-DefaultLeaseTiming.LeaseDuration + time.Millisecond)) {
+		t.Fatal("a replica at its share took a shard whose Lease changed within the lease period")
 	}
-	now = now.Add(DefaultLeaseTiming.LeaseDuration)
-	if !s.mayAcquire(1) {
-		t.Fatal("a shard free for a lease period is not taken over")
+	if !s.mayAcquire(now.Add(-DefaultLeaseTiming.LeaseDuration)) {
+		t.Fatal("a shard whose Lease has not changed for a lease period (its holder is dead) is not taken over")
 	}
 	one := NewShards(3, 1, DefaultLeaseTiming, func() time.Time { return now })
 	for i := 0; i < 3; i++ {
-		if !one.mayAcquire(i) {
+		if !one.mayAcquire(now) {
 			t.Fatalf("a single replica may not take shard %d at once", i)
 		}
 		one.renewed(i, now)
+		one.acquired()
 	}
 }
 

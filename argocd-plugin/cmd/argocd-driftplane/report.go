@@ -21,8 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
 	"github.com/driftplane/terraform-provider-drift/internal/cli"
@@ -41,7 +40,8 @@ type reportOptions struct {
 	resync, notifyTimeout                                                  time.Duration
 	workers                                                                int
 	shards, replicas, argoBurst                                            int
-	argoQPS                                                                float64
+	argoQPS, kubeQPS                                                       float64
+	kubeBurst                                                              int
 	leaseDuration, renewDeadline, retryPeriod                              time.Duration
 	shardLeasePrefix                                                       string
 }
@@ -59,15 +59,17 @@ replica, only the holder of the Lease writes (--leader-elect).
 To scale out, run the same --shards (N > 1) on every replica: the applications are split into N
 shards by a hash of namespace/name (Argo CD's legacy sharding), each shard is a Lease of its own
 (<--shard-lease-prefix><i>), and a replica evaluates only the applications of the shards whose
-Leases it holds. A replica takes its fair share (N / --replicas) at once and more only after a
-shard has stayed free for a lease period, so a dead replica's shards go to the others within
---lease-duration plus that wait. It stops evaluating a shard --renew-deadline after its last
-renewal, before anyone else may take it. A shard nobody holds is logged and exported
-(driftplane_reporter_shard_unheld); replicas disagreeing on N evaluate nothing until they agree.
+Leases it holds. A replica takes its fair share (N / --replicas) of free shards at once, and more
+only when a shard's Lease has not changed for --lease-duration: a dead replica's shards go to the
+others as soon as its Leases expire, a released one to a replica with less. It stops evaluating
+a shard --renew-deadline after its last renewal, before anyone else may take it. A shard nobody
+holds is logged and exported (driftplane_reporter_shard_unheld); replicas disagreeing on N
+evaluate nothing until they agree. Leases are renewed through a client of their own, so a busy
+evaluation never delays a renewal.
 
 Work is bounded: --workers evaluations at a time, --argocd-qps requests per second to
-argocd-server (bursts of --argocd-burst), and the audit log read once per --resync for all
-applications.
+argocd-server (bursts of --argocd-burst), --kube-qps to the Kubernetes API, and the audit log read
+once per --resync for all applications.
 
 The Argo CD token comes from $ARGOCD_AUTH_TOKEN, else the file --argocd-token-file. TLS to
 argocd-server is verified against the system roots and every --argocd-ca-file; --argocd-insecure
@@ -124,6 +126,8 @@ It runs until SIGINT or SIGTERM; it exits 1 when it cannot start or fails.`,
 	fs.DurationVar(&o.retryPeriod, "retry-period", reporter.DefaultLeaseTiming.RetryPeriod, "how often Leases are renewed, tried and checked")
 	fs.Float64Var(&o.argoQPS, "argocd-qps", 20, "requests per second to argocd-server, across this replica's workers (0: unlimited)")
 	fs.IntVar(&o.argoBurst, "argocd-burst", 40, "burst of requests to argocd-server above --argocd-qps")
+	fs.Float64Var(&o.kubeQPS, "kube-qps", 20, "requests per second to the Kubernetes API (Leases aside: they have a client of their own)")
+	fs.IntVar(&o.kubeBurst, "kube-burst", 40, "burst of requests to the Kubernetes API above --kube-qps")
 	fs.StringVar(&o.auditLog, "audit-log", "", "kube-apiserver audit log naming who changed what (optional)")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", ":8080", "address of /metrics and /healthz")
 	fs.StringVar(&o.evidenceAt, "evidence", "", "folder or s3://bucket/prefix for evidence records of every evaluation (content-addressed, never overwritten)")
@@ -187,6 +191,15 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Lease renewals must never wait behind evaluations' reads and writes: a late renewal loses
+	// the shard. They get a client (and rate limiter) of their own.
+	leaseCfg := rest.CopyConfig(cfg)
+	leaseCfg.QPS, leaseCfg.Burst = 20, 40
+	leaseKC, err := kubernetes.NewForConfig(leaseCfg)
+	if err != nil {
+		return err
+	}
+	cfg.QPS, cfg.Burst = float32(o.kubeQPS), o.kubeBurst
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -195,13 +208,6 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Secrets are read as metadata only: the reporter never fetches a Secret's value.
-	md, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	// Secrets are read as metadata only: the reporter never fetches a Secret's value.
-	md, err := metadata.NewForConfig(cfg)
 	digester, created, err := reporter.DigestKeyFromSecret(ctx, kc, o.leaseNamespace, o.digestSecret)
 	if err != nil {
 		return err
@@ -215,7 +221,7 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 	rcfg := reporter.Config{
 		Dynamic: dyn, Kube: kc, Argo: limited, AutoHeal: o.autoHeal, Healer: limited, Version: version, Digester: digester,
 		Namespace: o.namespace, ArgoNamespace: o.argoNamespace, InstanceLabelKey: o.instanceLabel,
-		Resync: o.resync, AuditLogPath: o.auditLog, Metrics: metrics, Log: log, Metadata: md,
+		Resync: o.resync, AuditLogPath: o.auditLog, Metrics: metrics, Log: log,
 	}
 	if o.routingPolicy != "" && o.evidenceAt == "" {
 		return errors.New("--routing-policy needs --evidence: the ledger there says what was told and what ended")
@@ -275,7 +281,7 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 		"shards", o.shards, "workers", o.workers, "argocd_qps", o.argoQPS)
 	if o.shards > 1 {
 		host, _ := os.Hostname()
-		return reporter.RunSharded(ctx, ctrl, kc, reporter.ShardOptions{Namespace: o.leaseNamespace, LeasePrefix: o.shardLeasePrefix,
+		return reporter.RunSharded(ctx, ctrl, leaseKC, reporter.ShardOptions{Namespace: o.leaseNamespace, LeasePrefix: o.shardLeasePrefix,
 			Identity: host + "_" + uuid.NewString(), Timing: timing, Log: log, Registerer: reg}, o.workers)
 	}
 	if o.leaderElect {
