@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/reporter"
@@ -208,6 +209,11 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Secrets are read as metadata only: the reporter never fetches a Secret's value.
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
 	digester, created, err := reporter.DigestKeyFromSecret(ctx, kc, o.leaseNamespace, o.digestSecret)
 	if err != nil {
 		return err
@@ -221,7 +227,7 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 	rcfg := reporter.Config{
 		Dynamic: dyn, Kube: kc, Argo: limited, AutoHeal: o.autoHeal, Healer: limited, Version: version, Digester: digester,
 		Namespace: o.namespace, ArgoNamespace: o.argoNamespace, InstanceLabelKey: o.instanceLabel,
-		Resync: o.resync, AuditLogPath: o.auditLog, Metrics: metrics, Log: log,
+		Resync: o.resync, AuditLogPath: o.auditLog, Metrics: metrics, Log: log, Metadata: md,
 	}
 	if o.routingPolicy != "" && o.evidenceAt == "" {
 		return errors.New("--routing-policy needs --evidence: the ledger there says what was told and what ended")
