@@ -52,6 +52,9 @@ if blocking > 0 then
   -- Classes whose remedy is not a revert get a lead of their own: a failed apply is investigated
   -- (applying again is what failed), a moved dependency is planned again and validated.
   local failed, dependency, policy = false, false, false
+  -- What runs beside the declared objects: a secret that did not reach its consumers (judged from
+  -- metadata only), an object nothing declares or owns.
+  local secretdelivery, unmanaged = false, false
   -- A failed Argo CD sync and reconcile thrash name their object and say what Argo CD said (the
   -- reporter sanitizes it) or what fights.
   local syncfailed, thrash = nil, nil
@@ -71,6 +74,10 @@ if blocking > 0 then
         dependency = true
       elseif f.blocking and f.drift_class == "POLICY_DRIFT" then
         policy = true
+      elseif f.blocking and f.drift_class == "SECRET_DELIVERY_DRIFT" then
+        secretdelivery = true
+      elseif f.blocking and f.drift_class == "UNMANAGED_RESOURCE" then
+        unmanaged = true
       end
       if f.blocking and #shown < 3 then
         local what = f.resource_ref
@@ -84,6 +91,8 @@ if blocking > 0 then
           fields = "apply failed"
         elseif f.drift_class == "POLICY_DRIFT" then
           fields = "violates a policy rule"
+        elseif f.drift_class == "UNMANAGED_RESOURCE" then
+          fields = "unmanaged"
         end
         if f.changed_fields ~= nil and #f.changed_fields > 0 then
           fields = table.concat(f.changed_fields, ",")
@@ -102,6 +111,12 @@ if blocking > 0 then
   end
   if policy then
     hs.message = "A policy rule's migration window is over (bring the resources into compliance: migration plan). " .. hs.message
+  end
+  if unmanaged then
+    hs.message = "Objects run that no Git source declares and no controller owns (import them into Git, or delete them after review). " .. hs.message
+  end
+  if secretdelivery then
+    hs.message = "A secret did not reach its consumers (fix the secret sync, then restart the consumers). " .. hs.message
   end
   if failed then
     hs.message = "Reconciliation failed: the last apply did not converge (investigate the control loop; it is never auto-healed). " .. hs.message
