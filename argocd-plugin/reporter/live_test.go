@@ -198,6 +198,14 @@ func TestReporterJudgesWhatRuns(t *testing.T) {
 	for _, mf := range mfs {
 		_, _ = expfmt.MetricFamilyToText(&metricsText, mf)
 	}
+	if !strings.Contains(metricsText.String(), `driftplane_inventory_resources{app="argocd/web",state="unmanaged"} 1`) {
+		t.Errorf("no unmanaged inventory metric:\n%s", grepLines(metricsText.String(), "driftplane_inventory_resources"))
+	}
+	for _, class := range []string{"SECRET_DELIVERY_DRIFT", "UNMANAGED_RESOURCE", "DEPENDENCY_DRIFT"} {
+		if !strings.Contains(metricsText.String(), `class="`+class+`"`) {
+			t.Errorf("no findings metric of class %s", class)
+		}
+	}
 	events, _ := kc.CoreV1().Events("argocd").List(ctx, metav1.ListOptions{})
 	statusJSON, _ := json.Marshal(raw)
 	eventsJSON, _ := json.Marshal(events)
@@ -220,4 +228,14 @@ func keysOf(m map[string]StatusFinding) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

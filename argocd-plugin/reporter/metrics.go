@@ -119,7 +119,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		budgetOpen: gauge("driftplane_budget_open_drift",
 			"Unaccepted drift a budget counts.", "app", "budget"),
 		inventory: gauge("driftplane_inventory_resources",
-			"Resources an application declares (state=expected) and those its last evaluation found running (state=observed): inventory coverage, M7.", "app", "state"),
+			"Resources an application declares (state=expected) and those its last evaluation found running (state=observed): inventory coverage, M7; state=unmanaged counts objects running in its namespaces, of its kinds, that nothing declares or owns (also counted in expected).", "app", "state"),
 		budgetState: gauge("driftplane_budget_state",
 			"1 for a drift budget's current state (ok, burning or exhausted), 0 for the other two.", "app", "budget", "state"),
 		burnRate: gauge("driftplane_budget_burn_rate",
@@ -204,6 +204,8 @@ func (m *Metrics) Evaluated(app string, st Status, took time.Duration, now time.
 	if inv := st.Inventory; inv != nil {
 		m.inventory.WithLabelValues(app, "expected").Set(float64(inv.Expected))
 		m.inventory.WithLabelValues(app, "observed").Set(float64(inv.Observed))
+		// Running in its namespaces, of its kinds, declared and owned by nothing (also in expected).
+		m.inventory.WithLabelValues(app, "unmanaged").Set(float64(inv.Unmanaged))
 	}
 	m.current(app, st.Findings, now)
 	m.reconcileFailures(app, st)
