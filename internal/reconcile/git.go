@@ -169,13 +169,8 @@ func (c *checkout) commitWorktree(branch, message string) (plumbing.Hash, error)
 	if st.IsClean() {
 		return plumbing.ZeroHash, c.reset()
 	}
-	sig := &object.Signature{Name: c.remote.AuthorName, Email: c.remote.AuthorEmail, When: c.head.Committer.When}
-	if sig.Name == "" {
-		sig.Name = "driftplane"
-	}
-	if sig.Email == "" {
-		sig.Email = "driftplane@users.noreply.invalid"
-	}
+	name, email := c.signature()
+	sig := &object.Signature{Name: name, Email: email, When: c.head.Committer.When}
 	h, err := wt.Commit(message, &git.CommitOptions{Author: sig, Committer: sig})
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("committing: %w", err)
@@ -236,12 +231,50 @@ func (c *checkout) push(ctx context.Context, branch string, h plumbing.Hash) (bo
 		return false, nil
 	}
 	ref := plumbing.NewBranchReferenceName(branch)
+	if at != plumbing.ZeroHash {
+		if err := c.ownTip(ctx, ref, at); err != nil {
+			return false, err
+		}
+	}
 	spec := config.RefSpec("+" + ref.String() + ":" + ref.String())
 	err = c.repo.PushContext(ctx, &git.PushOptions{RemoteName: git.DefaultRemoteName, RefSpecs: []config.RefSpec{spec}, Auth: c.remote.auth(), Force: true})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return false, fmt.Errorf("pushing %s to %s: %w", branch, c.remote.URL, c.remote.scrub(err))
 	}
 	return true, nil
+}
+
+// ownTip refuses to replace a branch whose tip driftplane did not commit: a reviewer who pushed a
+// fix onto the proposal keeps it, and the run fails for that key, saying so.
+func (c *checkout) ownTip(ctx context.Context, ref plumbing.ReferenceName, at plumbing.Hash) error {
+	tracking := plumbing.ReferenceName("refs/remotes/" + git.DefaultRemoteName + "/" + strings.TrimPrefix(ref.String(), "refs/heads/"))
+	err := c.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: git.DefaultRemoteName, Auth: c.remote.auth(),
+		RefSpecs: []config.RefSpec{config.RefSpec("+" + ref.String() + ":" + tracking.String())}})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return fmt.Errorf("fetching %s from %s: %w", ref.Short(), c.remote.URL, c.remote.scrub(err))
+	}
+	tip, err := c.repo.CommitObject(at)
+	if err != nil {
+		return fmt.Errorf("the tip of %s: %w", ref.Short(), err)
+	}
+	name, email := c.signature()
+	if tip.Author.Email != email || tip.Committer.Email != email || tip.Author.Name != name {
+		return fmt.Errorf("branch %s holds a commit by %s <%s> that driftplane did not make; it is not overwritten (merge or close the pull request, or delete the branch)",
+			ref.Short(), oneLine(tip.Author.Name), oneLine(tip.Author.Email))
+	}
+	return nil
+}
+
+// signature is the name and e-mail driftplane commits as.
+func (c *checkout) signature() (string, string) {
+	name, email := c.remote.AuthorName, c.remote.AuthorEmail
+	if name == "" {
+		name = "driftplane"
+	}
+	if email == "" {
+		email = "driftplane@users.noreply.invalid"
+	}
+	return name, email
 }
 
 // diff is the unified diff of the edits against base, for the pull request body.

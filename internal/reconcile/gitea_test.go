@@ -395,6 +395,28 @@ spec:
 	})
 
 	// The forge client's listing drops pull requests of other branches.
+	// A reviewer pushed a fix onto the proposal: the next run does not overwrite it; it fails for
+	// that key, saying why, and the pull request keeps the reviewer's commit.
+	t.Run("ReviewerCommitKept", func(t *testing.T) {
+		x := newFixture(t, srv)
+		o := one(t, x.run(t, emergency("replicas=5\n")))
+		c := srv.Client(t, x.team.Token)
+		if _, _, err := c.CreateFile(x.team.Name, x.repo, "stacks/app/NOTES.md", sdk.CreateFileOptions{FileOptions: sdk.FileOptions{BranchName: o.Branch, Message: "reviewer's note"},
+			Content: base64.StdEncoding.EncodeToString([]byte("why 5\n"))}); err != nil {
+			t.Fatal(err)
+		}
+		o2 := one(t, x.run(t, emergency("replicas=6\n")))
+		if o2.Status != reconcile.StatusFailed || !strings.Contains(o2.Error, "that driftplane did not make") {
+			t.Errorf("%+v", o2)
+		}
+		if _, _, err := c.GetFile(x.team.Name, x.repo, o.Branch, "stacks/app/NOTES.md"); err != nil {
+			t.Errorf("the reviewer's commit is gone: %v", err)
+		}
+		if n := len(x.pulls(t)); n != 1 {
+			t.Errorf("%d pull requests", n)
+		}
+	})
+
 	// IMPORT: a resource that runs but is in neither state nor configuration gets an import block
 	// and the configuration real `tofu plan -generate-config-out` writes, in one pull request.
 	t.Run("Import", func(t *testing.T) {
