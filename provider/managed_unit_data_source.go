@@ -47,6 +47,7 @@ type managedUnitModel struct {
 	DomainOverrides        []domainOverrideModel `tfsdk:"domain_override"`
 	Budgets                []budgetModel         `tfsdk:"budget"`
 	PolicyRules            []policyRuleModel     `tfsdk:"policy_rule"`
+	UnmanagedAllowed       []unmanagedAllowModel `tfsdk:"unmanaged_allowed"`
 	PolicyFile             types.String          `tfsdk:"policy_file"`
 	PolicyJSON             types.String          `tfsdk:"policy_json"`
 	ExceptionsJSON         []string              `tfsdk:"exceptions_json"`
@@ -92,6 +93,16 @@ type policyRuleModel struct {
 	Message         types.String `tfsdk:"message"`
 	Since           types.String `tfsdk:"since"`
 	MigrationWindow types.String `tfsdk:"migration_window"`
+}
+
+// unmanagedAllowModel is an unmanaged_allowed block: drift.UnmanagedAllowance in HCL.
+type unmanagedAllowModel struct {
+	APIGroup     types.String      `tfsdk:"api_group"`
+	Kind         types.String      `tfsdk:"kind"`
+	Namespace    types.String      `tfsdk:"namespace"`
+	ResourceName types.String      `tfsdk:"resource_name"`
+	Labels       map[string]string `tfsdk:"labels"`
+	Reason       types.String      `tfsdk:"reason"`
 }
 
 type objectiveModel struct {
@@ -232,6 +243,18 @@ func (d *ManagedUnitDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 					"message":          schema.StringAttribute{Optional: true, MarkdownDescription: "What compliance means; shown with every violation."},
 					"since":            schema.StringAttribute{Optional: true, MarkdownDescription: "When the rule took effect (RFC 3339), e.g. `2026-06-01T00:00:00Z`."},
 					"migration_window": schema.StringAttribute{Optional: true, MarkdownDescription: "How long pre-existing violations may stay after `since`, e.g. `720h`."},
+				}},
+			},
+			"unmanaged_allowed": schema.ListNestedBlock{
+				MarkdownDescription: "An object expected to run in a Kubernetes unit's namespaces though no Git source declares it and no " +
+					"controller owns it (same schema as `spec.unmanagedAllowed` in `.drift/` YAML): it is not an `UNMANAGED_RESOURCE` finding.",
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"api_group":     schema.StringAttribute{Optional: true, MarkdownDescription: "Kubernetes API group (`\"\"` for core)."},
+					"kind":          schema.StringAttribute{Required: true, MarkdownDescription: "Kubernetes kind, e.g. `ConfigMap` (`*` globs; not `*` alone)."},
+					"namespace":     schema.StringAttribute{Optional: true, MarkdownDescription: "Kubernetes namespace (`*` globs)."},
+					"resource_name": schema.StringAttribute{Optional: true, MarkdownDescription: "Kubernetes object name (`*` globs), e.g. `istio-ca-*`."},
+					"labels":        schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Kubernetes labels the object must carry."},
+					"reason":        schema.StringAttribute{Required: true, MarkdownDescription: "Why the object may run outside Git."},
 				}},
 			},
 			"domain_override": schema.ListNestedBlock{
@@ -380,6 +403,11 @@ func (m *managedUnitModel) toUnit() *drift.ManagedUnit {
 		}
 		u.Spec.Budgets = append(u.Spec.Budgets, nb)
 	}
+	for _, a := range m.UnmanagedAllowed {
+		u.Spec.UnmanagedAllowed = append(u.Spec.UnmanagedAllowed, drift.UnmanagedAllowance{Reason: a.Reason.ValueString(),
+			Resource: drift.ResourceMatch{Group: a.APIGroup.ValueString(), Kind: a.Kind.ValueString(), Namespace: a.Namespace.ValueString(),
+				Name: a.ResourceName.ValueString(), Labels: a.Labels}})
+	}
 	for _, r := range m.PolicyRules {
 		u.Spec.PolicyRules = append(u.Spec.PolicyRules, drift.PolicyRule{ID: r.ID.ValueString(), AppliesTo: r.AppliesTo,
 			Expression: r.Expression.ValueString(), Message: r.Message.ValueString(), Since: r.Since.ValueString(),
@@ -420,6 +448,7 @@ func (m *managedUnitModel) overlay(file *drift.ManagedUnit) *drift.ManagedUnit {
 	u.Spec.DomainOverrides = append(append([]drift.DomainOverride(nil), file.Spec.DomainOverrides...), hcl.Spec.DomainOverrides...)
 	u.Spec.Budgets = append(append([]drift.Budget(nil), file.Spec.Budgets...), hcl.Spec.Budgets...)
 	u.Spec.PolicyRules = append(append([]drift.PolicyRule(nil), file.Spec.PolicyRules...), hcl.Spec.PolicyRules...)
+	u.Spec.UnmanagedAllowed = append(append([]drift.UnmanagedAllowance(nil), file.Spec.UnmanagedAllowed...), hcl.Spec.UnmanagedAllowed...)
 	u.Spec.BreakGlassGroups = append(append([]string(nil), file.Spec.BreakGlassGroups...), m.BreakGlassGroups...)
 	u.Spec.Appliers = append(append([]string(nil), file.Spec.Appliers...), m.Appliers...)
 	u.Spec.ApplierIdentities = append(append([]string(nil), file.Spec.ApplierIdentities...), m.ApplierIDs...)
