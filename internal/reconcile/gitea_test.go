@@ -288,10 +288,10 @@ func TestGitea(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The forge allows one open pull request per head and base: driftplane neither adopts the
-		// foreign one nor opens a second; it fails, naming it, until someone closes it.
+		// driftplane neither adopts the foreign pull request nor pushes over the branch someone
+		// else committed to; it fails, saying so, until someone removes them.
 		o := one(t, x.run(t, f))
-		if o.PR == fake.Index || o.Status != reconcile.StatusFailed || !strings.Contains(o.Error, "not opened by driftplane") {
+		if o.PR == fake.Index || o.Status != reconcile.StatusFailed || !strings.Contains(o.Error, "that driftplane did not make") {
 			t.Fatalf("with a foreign pull request on its branch: %+v", o)
 		}
 		if n := len(x.pulls(t)); n != 1 {
