@@ -56,6 +56,20 @@ func testFailedSyncAndThrash(t *testing.T, ctx context.Context, e failedSyncEnv)
 			return phase != "Running" && phase != "Terminating", "sync operation " + phase
 		})
 	}
+	// Argo CD recomputes the DriftReport's health when it refreshes the application, which a
+	// status change alone need not trigger: ask, at most every 10 seconds, while waiting on health.
+	var lastRefresh time.Time
+	refresh := func() {
+		if time.Since(lastRefresh) < 10*time.Second {
+			return
+		}
+		lastRefresh = time.Now()
+		req := must(http.NewRequest(http.MethodGet, e.serverURL+"/api/v1/applications/"+appName+"?refresh=normal", nil))
+		req.Header.Set("Authorization", "Bearer "+e.adminToken)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+		}
+	}
 	refreshAndSync := func() {
 		req := must(http.NewRequest(http.MethodGet, e.serverURL+"/api/v1/applications/"+appName+"?refresh=hard", nil))
 		req.Header.Set("Authorization", "Bearer "+e.adminToken)
@@ -122,6 +136,7 @@ data: {mode: fast}
 					explanation, _ = f["explanation"].(string)
 				}
 			}
+			refresh()
 			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
 			if err != nil {
 				return false, err.Error()
@@ -157,6 +172,7 @@ data: {mode: fast}
 			phase, _, _ := unstructured.NestedString(a.Object, "status", "operationState", "phase")
 			h, _, _ := unstructured.NestedString(a.Object, "status", "health", "status")
 			rh, _ := reportHealth(a)
+			refresh()
 			return phase == "Succeeded" && h == "Healthy" && rh == "Healthy", summarize(a)
 		})
 	})
@@ -277,6 +293,7 @@ data: {mode: fast}
 			}
 			h, _, _ := unstructured.NestedString(a.Object, "status", "health", "status")
 			rh, msg := reportHealth(a)
+			refresh()
 			return d.GetLabels()["app"] == "web" && h == "Healthy" && rh == "Healthy", fmt.Sprintf("label %q, health %s/%s: %s", d.GetLabels()["app"], h, rh, msg)
 		})
 	})

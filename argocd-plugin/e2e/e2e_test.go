@@ -433,7 +433,8 @@ spec:
 		})
 		procs.WaitFor(t, time.Minute, "application Healthy after the heal", appHealthy)
 	})
-	testFailedSyncAndThrash(t, ctx, failedSyncEnv{c: c, dyn: dyn, serverURL: serverURL, adminToken: adminToken, git: git, work: work}) // e2e_failed_sync_test.go
+	// A failed sync and reconcile thrash (e2e_failed_sync_test.go).
+	testFailedSyncAndThrash(t, ctx, failedSyncEnv{c: c, dyn: dyn, serverURL: serverURL, adminToken: adminToken, git: git, work: work})
 	captureForUI(t, c, serverURL, adminToken) // only with DRIFTPLANE_E2E_CAPTURE set
 }
 

@@ -458,7 +458,7 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	}
 	req.Evidence, req.Ledger, req.Version = c.cfg.Evidence, c.cfg.Ledger, c.cfg.Version
 	req.Healed, req.HealFailed = healedBefore(prev), healFailedBefore(prev)
-	reconcile := c.withReconcile(&req, app, prev, policy, now)
+	reconcile := c.withReconcile(&req, app, resources, prev, policy, now)
 	liveSrc, err := c.withLive(ctx, &req, app, resources, prev, now)
 	if err != nil {
 		return fail(err)

@@ -2,6 +2,7 @@ package reporter
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"time"
 
@@ -22,6 +23,9 @@ type reconcileSource struct {
 	app      drift.SyncResourceResult
 	prev     *drift.ReconcileTracking
 	healed   []HealTarget
+	healedAt time.Time
+	// written is, per object (group/kind/namespace/name), when each field manager last wrote it.
+	written map[string]map[string]time.Time
 	digester *drift.Digester
 	now      time.Time
 	policy   drift.ThrashPolicy
@@ -40,9 +44,12 @@ func (s *reconcileSource) Observe(ctx context.Context, env pipeline.Env) (*pipel
 	if d == nil {
 		d = env.Digester
 	}
-	th := drift.TrackThrash(drift.ThrashInput{Previous: s.prev, Objects: objects, Healed: s.healed, Digester: d, Now: s.now, Policy: s.policy})
+	th := drift.TrackThrash(drift.ThrashInput{Previous: s.prev, Objects: objects, Healed: s.healed, HealLanded: s.healLanded,
+		WrittenAt: s.writtenAt, Digester: d, Now: s.now, Policy: s.policy})
 	s.tracking = th.Tracking
-	extra := append(drift.SyncFailures(s.op, s.app, objects), th.Thrashing...)
+	var extra []drift.Observation
+	extra = append(extra, drift.SyncFailures(s.op, s.app, objects)...)
+	extra = append(extra, th.Thrashing...)
 	if len(extra) == 0 {
 		return out, nil
 	}
@@ -55,7 +62,7 @@ func (s *reconcileSource) Observe(ctx context.Context, env pipeline.Env) (*pipel
 
 // withReconcile wraps req's source so the evaluation also judges Argo CD's last sync operation
 // and reconcile thrash; the returned source holds the tracking after the run.
-func (c *Controller) withReconcile(req *pipeline.Request, app *unstructured.Unstructured, prev *Status, policy *Policy, now time.Time) *reconcileSource {
+func (c *Controller) withReconcile(req *pipeline.Request, app *unstructured.Unstructured, resources []ResourceDiff, prev *Status, policy *Policy, now time.Time) *reconcileSource {
 	src := &reconcileSource{
 		Source:   req.Source,
 		op:       syncOperationOf(app),
@@ -63,15 +70,75 @@ func (c *Controller) withReconcile(req *pipeline.Request, app *unstructured.Unst
 		digester: c.cfg.Digester,
 		now:      now,
 		policy:   drift.ThrashPolicyOf(policy.Unit),
+		written:  managerTimes(resources),
 	}
 	if prev != nil {
 		src.prev = prev.Reconcile
 		if prev.AutoHeal != nil {
 			src.healed = prev.AutoHeal.Healed
+			src.healedAt, _ = time.Parse(time.RFC3339, prev.AutoHeal.At)
 		}
 	}
 	req.Source = src
 	return src
+}
+
+// healLanded says when the sync a heal asked for finished on the object: Argo CD's last operation
+// succeeded after the heal was asked for, with the object synced.
+func (s *reconcileSource) healLanded(t HealTarget) (time.Time, bool) {
+	if s.op.Phase != "Succeeded" || s.healedAt.IsZero() {
+		return time.Time{}, false
+	}
+	done, err := time.Parse(time.RFC3339, s.op.FinishedAt)
+	if err != nil || done.Before(s.healedAt) {
+		return time.Time{}, false
+	}
+	for _, r := range s.op.Resources {
+		if r.Group == t.Group && r.Kind == t.Kind && r.Namespace == t.Namespace && r.Name == t.Name && r.Status == "Synced" {
+			return done, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// writtenAt is when manager last wrote the object, by its managedFields.
+func (s *reconcileSource) writtenAt(o *drift.Observation, manager string) (time.Time, bool) {
+	t, ok := s.written[o.Group+"/"+o.Kind+"/"+o.Namespace+"/"+o.Name][manager]
+	return t, ok
+}
+
+// managerTimes reads, per live object, when each field manager last wrote it.
+func managerTimes(resources []ResourceDiff) map[string]map[string]time.Time {
+	out := map[string]map[string]time.Time{}
+	for _, r := range resources {
+		if r.LiveState == "" || r.LiveState == "null" {
+			continue
+		}
+		var live struct {
+			Metadata struct {
+				ManagedFields []struct {
+					Manager string `json:"manager"`
+					Time    string `json:"time"`
+				} `json:"managedFields"`
+			} `json:"metadata"`
+		}
+		if json.Unmarshal([]byte(r.LiveState), &live) != nil {
+			continue
+		}
+		m := map[string]time.Time{}
+		for _, mf := range live.Metadata.ManagedFields {
+			t, err := time.Parse(time.RFC3339, mf.Time)
+			if err != nil {
+				continue
+			}
+			name := drift.SanitizeName(mf.Manager)
+			if t.After(m[name]) {
+				m[name] = t
+			}
+		}
+		out[r.Group+"/"+r.Kind+"/"+r.Namespace+"/"+r.Name] = m
+	}
+	return out
 }
 
 // syncOperationOf reads the application's last operation (status.operationState) as plain data.
@@ -81,7 +148,7 @@ func syncOperationOf(app *unstructured.Unstructured) drift.SyncOperation {
 		return s
 	}
 	st, _, _ := unstructured.NestedMap(app.Object, "status", "operationState")
-	op := drift.SyncOperation{Phase: str(st, "phase"), Message: str(st, "message")}
+	op := drift.SyncOperation{Phase: str(st, "phase"), Message: str(st, "message"), FinishedAt: str(st, "finishedAt")}
 	res, _, _ := unstructured.NestedMap(st, "syncResult")
 	op.Revision = str(res, "revision")
 	items, _, _ := unstructured.NestedSlice(res, "resources")

@@ -17,7 +17,7 @@ import (
 
 // labelAnswer is the recorded answer with the Deployment's live label app set to value, written
 // by manager (Git's value is "web", written by argocd-controller).
-func labelAnswer(t *testing.T, recorded []ResourceDiff, value, manager string) []ResourceDiff {
+func labelAnswer(t *testing.T, recorded []ResourceDiff, value, manager string, at time.Time) []ResourceDiff {
 	t.Helper()
 	out := append([]ResourceDiff(nil), recorded...)
 	for i := range out {
@@ -42,7 +42,7 @@ func labelAnswer(t *testing.T, recorded []ResourceDiff, value, manager string) [
 				}
 			}
 			md["managedFields"] = append(mfs, map[string]any{"manager": manager, "operation": "Update", "apiVersion": "apps/v1",
-				"time": "2026-11-22T06:20:00Z", "fieldsType": "FieldsV1",
+				"time": at.UTC().Format(time.RFC3339), "fieldsType": "FieldsV1",
 				"fieldsV1": map[string]any{"f:metadata": map[string]any{"f:labels": map[string]any{"f:app": map[string]any{}}}}})
 		}
 		b, _ := json.Marshal(live)
@@ -54,12 +54,18 @@ func labelAnswer(t *testing.T, recorded []ResourceDiff, value, manager string) [
 type fakeHealer struct {
 	mu    sync.Mutex
 	calls [][]HealTarget
+	// synced, when set, is told of every sync (as Argo CD would run it).
+	synced func([]HealTarget)
 }
 
 func (f *fakeHealer) SyncResources(_ context.Context, _, _ string, targets []HealTarget) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.calls = append(f.calls, targets)
+	synced := f.synced
+	f.mu.Unlock()
+	if synced != nil {
+		synced(targets)
+	}
 	return nil
 }
 
@@ -169,19 +175,33 @@ func publishedBy(t *testing.T, h *harness) string {
 func TestThrashSuspendsHealThroughController(t *testing.T) {
 	recorded := loadAnswer(t)
 	value, manager := "hacked", "label-fighter"
+	clock := fixedNow
 	var mu sync.Mutex
 	argo := &fakeArgo{answer: func(string, string) ([]ResourceDiff, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		return labelAnswer(t, recorded, value, manager), nil
+		return labelAnswer(t, recorded, value, manager, clock), nil
 	}}
 	app := appListing(t, "web", "web")
 	h := newHarness(t, argo, app, reportFor(t, recorded, "web", "web"))
 	h.index(t, app)
-	healer := &fakeHealer{}
-	clock := fixedNow
+	// Each heal lands 20 seconds later: Argo CD's operation succeeds with the Deployment synced.
+	healer := &fakeHealer{synced: func(targets []HealTarget) {
+		a := app.DeepCopy()
+		var res []any
+		for _, tg := range targets {
+			res = append(res, map[string]any{"group": tg.Group, "version": "v1", "kind": tg.Kind, "namespace": tg.Namespace, "name": tg.Name,
+				"status": "Synced", "message": "configured"})
+		}
+		mu.Lock()
+		finished := clock.Add(20 * time.Second).Format(time.RFC3339)
+		mu.Unlock()
+		merge(a.Object, map[string]any{"status": map[string]any{"operationState": map[string]any{"phase": "Succeeded", "finishedAt": finished,
+			"syncResult": map[string]any{"resources": res}}}})
+		_ = h.ctrl.informer.GetIndexer().Update(a)
+	}}
 	h.ctrl.cfg.AutoHeal, h.ctrl.cfg.Healer = true, healer
-	h.ctrl.cfg.Now = func() time.Time { return clock }
+	h.ctrl.cfg.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	ctx := context.Background()
 	var st *Status
 	for i := 0; i < 5; i++ {
@@ -196,7 +216,9 @@ func TestThrashSuspendsHealThroughController(t *testing.T) {
 		if healer.count() != want {
 			t.Fatalf("evaluation %d: %d heals, want %d; skipped %v", i, healer.count(), want, st.AutoHeal)
 		}
+		mu.Lock()
 		clock = clock.Add(time.Minute)
+		mu.Unlock()
 	}
 	thrash := findingsOfRule(st, "reconcile-thrash")
 	if len(thrash) != 1 || thrash[0].Kind != "Deployment" || strings.Join(thrash[0].ChangedFields, ",") != "/metadata/labels/app" ||
@@ -225,15 +247,15 @@ func TestThrashSuspendsHealThroughController(t *testing.T) {
 	// The fight is over (Git's label stays) and has left the window: heal is allowed again.
 	mu.Lock()
 	value, manager = "web", "argocd-controller"
-	mu.Unlock()
 	clock = clock.Add(time.Hour)
+	mu.Unlock()
 	if err := h.ctrl.Sync(ctx, "argocd/web"); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
 	value, manager = "hacked-again", "alice-kubectl"
-	mu.Unlock()
 	clock = clock.Add(time.Minute)
+	mu.Unlock()
 	if err := h.ctrl.Sync(ctx, "argocd/web"); err != nil {
 		t.Fatal(err)
 	}

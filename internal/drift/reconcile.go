@@ -38,6 +38,8 @@ type SyncOperation struct {
 	Message string
 	// Revision is the Git revision the operation synced.
 	Revision string
+	// FinishedAt is when the operation ended (RFC 3339), empty while it runs.
+	FinishedAt string
 	// Resources are the per-resource results.
 	Resources []SyncResourceResult
 }
@@ -308,9 +310,10 @@ func valueLen(s string) int {
 		for i := 0; i < len(s); i++ {
 			c := s[i]
 			if q != 0 {
-				if c == '\\' {
+				switch c {
+				case '\\':
 					i++
-				} else if c == q {
+				case q:
 					q = 0
 				}
 				continue

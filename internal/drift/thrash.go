@@ -88,6 +88,13 @@ type ThrashInput struct {
 	Objects []Observation
 	// Healed are the objects the previous evaluation's auto-heal synced back, with their paths.
 	Healed []HealTarget
+	// HealLanded says when the sync a heal asked for finished on the object (Argo CD's operation
+	// succeeded with the object synced); a heal not known to have landed is not counted, since
+	// the applier may not have written anything yet.
+	HealLanded func(HealTarget) (time.Time, bool)
+	// WrittenAt says when a field manager last wrote the object (managedFields' time), so a value
+	// seen again after a heal landed counts as written again only when its writer wrote after it.
+	WrittenAt func(o *Observation, manager string) (time.Time, bool)
 	// Digester keys the value digests (the installation's key).
 	Digester *Digester
 	Now      time.Time
@@ -138,10 +145,17 @@ func TrackThrash(in ThrashInput) ThrashResult {
 			prev[pathKey{h.Ref, h.Path}] = h
 		}
 	}
-	healed := map[string]bool{} // group/kind/ns/name + path
+	healed := map[string]time.Time{} // group/kind/ns/name + path → when the heal landed
 	for _, t := range in.Healed {
+		if in.HealLanded == nil {
+			break
+		}
+		at, ok := in.HealLanded(t)
+		if !ok {
+			continue
+		}
 		for _, p := range t.Paths {
-			healed[t.Group+"/"+t.Kind+"/"+t.Namespace+"/"+t.Name+"|"+p] = true
+			healed[t.Group+"/"+t.Kind+"/"+t.Namespace+"/"+t.Name+"|"+p] = at.UTC().Truncate(time.Second)
 		}
 	}
 	byRef := map[string]*Observation{}
@@ -187,10 +201,27 @@ func TrackThrash(in ThrashInput) ThrashResult {
 		h.Ref, h.Path = k.ref, k.path
 		h.Group, h.Kind, h.Namespace, h.Name = o.Group, o.Kind, o.Namespace, o.Name
 		h.Samples = append([]PathSample(nil), h.Samples...)
-		if n := len(h.Samples); n > 0 && healed[o.Group+"/"+o.Kind+"/"+o.Namespace+"/"+o.Name+"|"+k.path] {
-			h.Samples[n-1].Healed = true
+		cur := sampleAt(in.Digester, o, p, stamp)
+		if landed, ok := healed[o.Group+"/"+o.Kind+"/"+o.Namespace+"/"+o.Name+"|"+k.path]; ok && len(h.Samples) > 0 {
+			last := &h.Samples[len(h.Samples)-1]
+			last.Healed = true
+			// The heal wrote Git's value. When the value now is not Git's, someone wrote it again
+			// after: visibly (another value), or the same value by a writer that wrote after the
+			// heal landed. Then Git's value in between is a sample of its own, by the heal; else
+			// the heal shows (or will) as an ordinary change.
+			rewrote := cur.Drifted && (cur.Digest != last.Digest || writtenAfter(in.WrittenAt, o, cur.Manager, landed))
+			if rewrote {
+				at := landed
+				if prevAt, err := time.Parse(time.RFC3339, last.At); err == nil && at.Before(prevAt) {
+					at = prevAt
+				}
+				if at.After(now) {
+					at = now
+				}
+				h.Samples = append(h.Samples, PathSample{At: at.Format(time.RFC3339), Digest: gitDigest(in.Digester, o, p), Manager: HealWriter})
+			}
 		}
-		h.Samples = append(h.Samples, sampleAt(in.Digester, o, p, stamp))
+		h.Samples = append(h.Samples, cur)
 		h.Samples = pruneSamples(h.Samples, now, pol)
 		j := judged{h: h, drifted: h.Samples[len(h.Samples)-1].Drifted}
 		j.changes, j.writers, j.unknown, j.lastMove = countChanges(h.Samples, now, pol.Window)
@@ -276,6 +307,25 @@ func sampleAt(d *Digester, o *Observation, p Pointer, at string) PathSample {
 	return s
 }
 
+// gitDigest is the keyed digest of Git's value at p, as sampleAt digests values.
+func gitDigest(d *Digester, o *Observation, p Pointer) string {
+	type present struct {
+		Present bool `json:"present"`
+		Value   any  `json:"value"`
+	}
+	var git present
+	git.Value, git.Present = ValueAt(o.Recorded, p)
+	return string(d.Digest(git))
+}
+
+func writtenAfter(writtenAt func(*Observation, string) (time.Time, bool), o *Observation, manager string, t time.Time) bool {
+	if writtenAt == nil || manager == "" {
+		return false
+	}
+	w, ok := writtenAt(o, manager)
+	return ok && !w.Before(t)
+}
+
 // pruneSamples keeps the samples within the window and the last one before it (the baseline the
 // first change in the window is counted against), at most 2×changes+4 of them.
 func pruneSamples(ss []PathSample, now time.Time, pol ThrashPolicy) []PathSample {
@@ -311,16 +361,7 @@ func countChanges(ss []PathSample, now time.Time, window time.Duration) (n int, 
 		if at, err := time.Parse(time.RFC3339, b.At); err == nil && at.Before(from) {
 			continue
 		}
-		switch {
-		case a.Healed:
-			n++ // the heal wrote Git's value
-			add(HealWriter)
-			if b.Drifted {
-				n++ // and someone changed it away again
-				add(b.Manager)
-			}
-			lastMove = i
-		case a.Digest != b.Digest:
+		if a.Digest != b.Digest {
 			n++
 			add(b.Manager)
 			lastMove = i

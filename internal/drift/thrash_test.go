@@ -30,7 +30,9 @@ func labelled(live, manager string) Observation {
 type thrashStep struct {
 	live, manager string
 	at            time.Time
-	healed        bool // the previous evaluation's auto-heal synced the label back
+	healed        bool // the previous evaluation's auto-heal synced the label back, landing 30s ago
+	stale         bool // the value's writer wrote it before the heal landed (a stale read)
+	pending       bool // the heal's sync has not finished
 }
 
 func thrashRun(t *testing.T, pol ThrashPolicy, steps []thrashStep) ThrashResult {
@@ -45,6 +47,14 @@ func thrashRun(t *testing.T, pol ThrashPolicy, steps []thrashStep) ThrashResult 
 		in := ThrashInput{Previous: res.Tracking, Objects: []Observation{labelled(s.live, s.manager)}, Digester: thrashKey, Now: at, Policy: pol}
 		if s.healed {
 			in.Healed = []HealTarget{{Group: "apps", Kind: "Deployment", Namespace: "web", Name: "web", Paths: []string{"/metadata/labels/app"}}}
+			s := s
+			in.HealLanded = func(HealTarget) (time.Time, bool) { return at.Add(-30 * time.Second), !s.pending }
+			in.WrittenAt = func(_ *Observation, m string) (time.Time, bool) {
+				if s.stale {
+					return at.Add(-time.Hour), m == s.manager
+				}
+				return at.Add(-10 * time.Second), m == s.manager
+			}
 		}
 		res = TrackThrash(in)
 	}
@@ -112,6 +122,14 @@ func TestTrackThrash(t *testing.T) {
 			{live: "hacked", manager: "label-fighter", healed: true}, {live: "hacked", manager: "label-fighter", healed: true}})
 		if got := thrashLead(res); got != "thrash: /metadata/labels/app changed 4 times in 30m by argocd-driftplane auto-heal, label-fighter" {
 			t.Errorf("two heals: %q", got)
+		}
+		// A heal whose sync has not finished, or a read that predates it, is no change yet; the
+		// heal shows once Git's value does.
+		for _, late := range []thrashStep{{live: "hacked", manager: "alice", healed: true, pending: true}, {live: "hacked", manager: "alice", healed: true, stale: true}} {
+			res = thrashRun(t, defaultThrash, []thrashStep{{live: "hacked", manager: "alice"}, late, {live: "web", manager: "argocd-controller"}})
+			if len(res.Thrashing) != 0 || len(res.Tracking.Paths) != 1 || len(res.Tracking.Paths[0].Samples) != 3 {
+				t.Errorf("%+v: %q %+v", late, thrashLead(res), res.Tracking.Paths)
+			}
 		}
 		// A heal that held (Git's value stays) is one change, not a fight.
 		res = thrashRun(t, defaultThrash, []thrashStep{{live: "hacked", manager: "alice"}, {live: "web", manager: "argocd-controller", healed: true}})
@@ -222,7 +240,6 @@ func TestThrashPolicyOf(t *testing.T) {
 		t.Error(err)
 	}
 	for _, bad := range []ReconcileThrash{{Window: "10s"}, {Window: "48h"}, {Window: "soon"}, {Changes: 1}, {Changes: 51}, {Changes: -1}} {
-		bad := bad
 		u := argoUnit(func(u *ManagedUnit) { u.Spec.ReconcileThrash = &bad })
 		if err := u.Validate(); err == nil || !strings.Contains(err.Error(), "spec.reconcileThrash") {
 			t.Errorf("%+v: %v", bad, err)
