@@ -25,7 +25,7 @@ type reconcileSource struct {
 	healed   []HealTarget
 	healedAt time.Time
 	// written is, per object (group/kind/namespace/name), when each field manager last wrote it.
-	written map[string]map[string]time.Time
+	written  map[string]map[string]time.Time
 	digester *drift.Digester
 	now      time.Time
 	policy   drift.ThrashPolicy
@@ -39,7 +39,7 @@ func (s *reconcileSource) Observe(ctx context.Context, env pipeline.Env) (*pipel
 	if err != nil {
 		return nil, err
 	}
-	objects := out.Observations[:len(out.Observations):len(out.Observations)]
+	objects := out.Observations
 	d := s.digester
 	if d == nil {
 		d = env.Digester
@@ -53,7 +53,9 @@ func (s *reconcileSource) Observe(ctx context.Context, env pipeline.Env) (*pipel
 	if len(extra) == 0 {
 		return out, nil
 	}
-	out.Observations = append(objects, extra...)
+	all := make([]drift.Observation, 0, len(objects)+len(extra))
+	all = append(all, objects...)
+	out.Observations = append(all, extra...)
 	// The evidence names what was read: the sync operation's result and the history's verdicts.
 	out.Inputs = append(out.Inputs, evidence.Input{Name: "sync operation and reconcile history of application " + s.app.Namespace + "/" + s.app.Name,
 		Digest: evidence.ObservationsDigest(extra)})
