@@ -217,7 +217,9 @@ func TestReporterJudgesWhatRuns(t *testing.T) {
 		}
 	}
 	cancel()
-	<-done
+	if err := <-done; err != nil {
+		t.Errorf("controller: %v", err)
+	}
 }
 
 func ptrTo[T any](v T) *T { return &v }

@@ -202,8 +202,11 @@ func TestSecretSync(t *testing.T) {
 		t.Errorf("findings %v", got)
 	}
 	// The condition's message (which may quote what the provider read) is never copied.
-	b, _ := json.Marshal(r)
-	if strings.Contains(string(b), "hunter2") || strings.Contains(string(b), "could not get secret data") {
+	b := dump(t, r)
+	if !strings.Contains(b, "SecretSyncedError") {
+		t.Fatalf("the result does not print: %s", b)
+	}
+	if strings.Contains(b, "hunter2") || strings.Contains(b, "could not get secret data") {
 		t.Errorf("a condition message leaked: %s", b)
 	}
 }
@@ -343,4 +346,33 @@ func TestPolicyResources(t *testing.T) {
 	if len(rep.Findings) != 1 || rep.Findings[0].DriftClass != drift.ClassPolicy || !rep.Findings[0].Blocking || !strings.Contains(rep.Findings[0].Explanation, "after the rule took effect") {
 		t.Errorf("%+v", rep.Findings)
 	}
+}
+
+// dump renders everything a Result holds (observations' facts, changes and explanations, the
+// live objects for policy rules, digests, warnings) so a test can search it for a leak.
+func dump(t *testing.T, r Result) string {
+	t.Helper()
+	type obs struct {
+		Ref              string
+		Live             *drift.LiveCheck
+		MutableRef       *drift.MutableReference
+		Recorded, Actual any
+	}
+	var view struct {
+		Observations, Resources []obs
+		Digests                 map[string]string
+		Warnings                []string
+	}
+	for _, o := range r.Observations {
+		view.Observations = append(view.Observations, obs{o.Ref, o.Live, o.MutableRef, o.Recorded, o.Actual})
+	}
+	for _, o := range r.Resources {
+		view.Resources = append(view.Resources, obs{o.Ref, o.Live, o.MutableRef, o.Recorded, o.Actual})
+	}
+	view.Digests, view.Warnings = r.Digests, r.Warnings
+	b, err := json.Marshal(view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

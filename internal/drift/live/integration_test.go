@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,8 +215,11 @@ func TestLiveCluster(t *testing.T) {
 		}
 	}
 	// No secret value anywhere: not in the snapshot, the result, the report or the evidence.
-	for what, v := range map[string]any{"snapshot": snap, "result": res, "report": rep, "late report": late} {
-		b := []byte(fmt.Sprintf("%+v", v))
+	for what, v := range map[string]any{"snapshot": snap, "result": dump(t, res), "report": rep, "late report": late} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, leak := range []string{secretValue, base64.StdEncoding.EncodeToString([]byte(secretValue)), "f:password"} {
 			if i := strings.Index(string(b), leak); i >= 0 {
 				t.Errorf("%s holds %q: …%s…", what, leak, string(b)[max(0, i-300):i])

@@ -52,8 +52,8 @@ func (l *LiveObjects) Observe(ctx context.Context, env Env) (*Observed, error) {
 	if len(res.Observations) == 0 {
 		return out, nil
 	}
-	objects := out.Observations[:len(out.Observations):len(out.Observations)]
-	out.Observations = append(objects, res.Observations...)
+	// A fresh backing array: the base source's slice is never written through.
+	out.Observations = append(out.Observations[:len(out.Observations):len(out.Observations)], res.Observations...)
 	out.Inputs = append(out.Inputs, evidence.Input{Name: l.Label, Digest: evidence.ObservationsDigest(res.Observations)})
 	return out, nil
 }
