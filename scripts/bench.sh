@@ -8,6 +8,7 @@
 #   corpus object pairs. Target: <= 0.5x.
 # - slo: `driftplane slo` over 1,000,000 ledger records in a folder. Targets: under 5 s and 500 MB.
 # - policy rules: 10,000 resources x 20 CEL rules through the evaluation. Target: under 1 s.
+# - helm: argocd-driftplane generate on a 1,000-object chart vs the Helm SDK's helm template. Target: <= 1.3x.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 count="${BENCH_COUNT:-5}"
@@ -101,4 +102,21 @@ echo "$pout" | awk '
     printf "tofu plan with drift_finding:     %.2f s  (%d lines printed)\n", wi / 1e9, wil
     printf "terraform-json parse:             %.2f s\n", tj / 1e9
     printf "added wall time / parse:          %.2fx  (target <= 1x)\n", (wi - wo) / tj
+  }'
+
+# Helm in the Argo CD plugin: `argocd-driftplane generate` on a chart rendering 1,000 objects
+# (250 Deployments each targeted by an HPA, so stripping has work) vs the Helm SDK rendering the
+# same chart as `helm template` does. Baseline: the Helm SDK. Target: <= 1.3x.
+hout="$(go test ./argocd-plugin/generate/ -run '^$' -bench '^BenchmarkHelm(Template|Generate)1000$' -benchmem -count "$count")"
+echo "$hout"
+echo "$hout" | awk -v count="$count" '
+  /^BenchmarkHelmTemplate1000/ { ht += $3; hn++ }
+  /^BenchmarkHelmGenerate1000/ { gt += $3; gn++ }
+  END {
+    if (hn == 0 || gn == 0) { print "helm benchmarks did not run" > "/dev/stderr"; exit 1 }
+    ht /= hn; gt /= gn
+    printf "\nbaseline: the Helm SDK rendering a 1,000-object chart as helm template does, mean of %d runs\n", count
+    printf "helm template (SDK):            %.0f ms/op\n", ht / 1e6
+    printf "argocd-driftplane generate:     %.0f ms/op\n", gt / 1e6
+    printf "time ratio (generate/helm):     %.2fx  (target <= 1.3x)\n", gt / ht
   }'

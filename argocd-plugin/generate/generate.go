@@ -5,6 +5,7 @@ package generate
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,7 +58,7 @@ func Generate(dir string, opts Options) ([]byte, error) {
 	}
 	// An application that renders no object is an error (kube.LoadManifests and decodeRendered
 	// refuse it): empty output with pruning enabled would delete the application.
-	manifests, err := loadApp(dir, opts.Env)
+	manifests, raw, err := loadApp(dir, opts.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -71,8 +72,34 @@ func Generate(dir string, opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	changed := map[string]bool{}
+	for _, f := range stripped {
+		changed[f.Ref] = true
+	}
 	var out bytes.Buffer
-	for _, m := range manifests {
+	for i, m := range manifests {
+		// A chart's document nothing was stripped from goes out as helm rendered it, and one that
+		// was stripped as JSON (also YAML): re-encoding a thousand objects as YAML would cost
+		// more than rendering them.
+		if raw != nil {
+			gvk := m.Object.GroupVersionKind()
+			if raw[i] != nil && !changed[kube.Ref(gvk.Group, gvk.Version, gvk.Kind, m.Object.GetNamespace(), m.Object.GetName())] {
+				out.WriteString("---\n")
+				out.Write(raw[i])
+				if !bytes.HasSuffix(raw[i], []byte("\n")) {
+					out.WriteByte('\n')
+				}
+				continue
+			}
+			js, err := json.Marshal(m.Object.Object)
+			if err != nil {
+				return nil, fmt.Errorf("manifest %s: %w", m.Source, err)
+			}
+			out.WriteString("---\n")
+			out.Write(js)
+			out.WriteByte('\n')
+			continue
+		}
 		if err := writeDoc(&out, m.Object.Object); err != nil {
 			return nil, fmt.Errorf("manifest %s: %w", m.Source, err)
 		}
@@ -86,10 +113,12 @@ func Generate(dir string, opts Options) ([]byte, error) {
 // loadApp renders dir the way Argo CD would pick for it: a kustomization (with helmCharts
 // enabled), else a Helm chart, else a folder of manifests. Argo CD prefers the kustomization when
 // a folder is both.
-func loadApp(dir string, env map[string]string) ([]kube.Manifest, error) {
+// For a Helm chart it also returns each object's rendered document (nil where one document held
+// several objects), which may be written out as it is.
+func loadApp(dir string, env map[string]string) ([]kube.Manifest, [][]byte, error) {
 	params, err := ParseHelmParams(env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	kustomization := false
 	for _, k := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
@@ -102,12 +131,14 @@ func loadApp(dir string, env map[string]string) ([]kube.Manifest, error) {
 		return renderHelmApp(dir, env, params)
 	}
 	if given := params.given(); len(given) > 0 {
-		return nil, fmt.Errorf("helm parameters (%s) given, but %s is not a Helm chart (no %s, or a kustomization)", strings.Join(given, ", "), dir, ChartFile)
+		return nil, nil, fmt.Errorf("helm parameters (%s) given, but %s is not a Helm chart (no %s, or a kustomization)", strings.Join(given, ", "), dir, ChartFile)
 	}
 	if kustomization {
-		return kustomizeApp(dir, env)
+		ms, _, err := kustomizeApp(dir, env)
+		return ms, nil, err
 	}
-	return kube.LoadManifests(dir)
+	ms, err := kube.LoadManifests(dir)
+	return ms, nil, err
 }
 
 func writeDoc(w *bytes.Buffer, obj map[string]any) error {

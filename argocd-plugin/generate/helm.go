@@ -1,17 +1,21 @@
 package generate
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/action"
@@ -21,6 +25,7 @@ import (
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/release"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
@@ -416,14 +421,14 @@ func (s *valueSources) rename(err error) error {
 // application: release name from the application (or release-name), namespace from its
 // destination, values files and values from the parameters, --kube-version/--api-versions from
 // the destination cluster, CRDs included unless skip-crds.
-func renderHelmApp(dir string, env map[string]string, p HelmParams) ([]kube.Manifest, error) {
+func renderHelmApp(dir string, env map[string]string, p HelmParams) ([]kube.Manifest, [][]byte, error) {
 	loc, err := locate(dir, env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	root, err := os.OpenRoot(loc.root)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() { _ = root.Close() }()
 	src := &valueSources{}
@@ -451,7 +456,7 @@ func renderHelmApp(dir string, env map[string]string, p HelmParams) ([]kube.Mani
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts.ValueFiles = append(opts.ValueFiles, src.add(f, func() ([]byte, error) { return root.ReadFile(rel) }))
 	}
@@ -468,7 +473,7 @@ func renderHelmApp(dir string, env map[string]string, p HelmParams) ([]kube.Mani
 	for _, k := range names {
 		rel, _, err := readRel(ParamSetFile+" "+k, p.SetFile[k])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts.FileValues = append(opts.FileValues, k+"="+src.add(p.SetFile[k], func() ([]byte, error) { return root.ReadFile(rel) }))
 	}
@@ -491,7 +496,7 @@ func renderHelmApp(dir string, env map[string]string, p HelmParams) ([]kube.Mani
 	}
 	out, err := helmTemplate(loc.confine, req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return decodeRendered(filepath.Join(dir, ChartFile)+" (rendered)", []byte(out))
 }
@@ -520,24 +525,62 @@ func splitList(s string) []string {
 	return out
 }
 
-// decodeRendered decodes a render's YAML stream with the checks a manifests folder gets: no
-// empty render, no object twice.
-func decodeRendered(name string, out []byte) ([]kube.Manifest, error) {
-	ms, err := kube.DecodeManifests(name, out)
-	if err != nil {
-		return nil, err
+// decodeRendered decodes a render's YAML stream with the checks a manifests folder gets (no
+// empty render, no object twice), its documents in parallel. It also returns each object's
+// document, or nil where a document held several objects (a List).
+func decodeRendered(name string, out []byte) ([]kube.Manifest, [][]byte, error) {
+	var docs [][]byte
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(out)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		docs = append(docs, doc)
+	}
+	decoded := make([][]kube.Manifest, len(docs))
+	errs := make([]error, len(docs))
+	workers := min(runtime.GOMAXPROCS(0), len(docs))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(docs); i += workers {
+				decoded[i], errs[i] = kube.DecodeManifests(fmt.Sprintf("%s document %d", name, i+1), docs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	var ms []kube.Manifest
+	var raw [][]byte
+	for i, d := range decoded {
+		if errs[i] != nil {
+			return nil, nil, errs[i]
+		}
+		for _, m := range d {
+			ms = append(ms, m)
+			if len(d) == 1 {
+				raw = append(raw, docs[i])
+			} else {
+				raw = append(raw, nil)
+			}
+		}
 	}
 	if len(ms) == 0 {
-		return nil, fmt.Errorf("%s holds no Kubernetes objects: an empty render is not a desired state", name)
+		return nil, nil, fmt.Errorf("%s holds no Kubernetes objects: an empty render is not a desired state", name)
 	}
 	seen := map[string]string{}
 	for _, m := range ms {
 		gvk := m.Object.GroupVersionKind()
 		k := gvk.Group + "/" + gvk.Kind + "/" + m.Object.GetNamespace() + "/" + m.Object.GetName()
 		if prev, ok := seen[k]; ok {
-			return nil, fmt.Errorf("%s declares %s %q again (first in %s)", m.Source, gvk.Kind, m.Object.GetName(), prev)
+			return nil, nil, fmt.Errorf("%s declares %s %q again (first in %s)", m.Source, gvk.Kind, m.Object.GetName(), prev)
 		}
 		seen[k] = m.Source
 	}
-	return ms, nil
+	return ms, raw, nil
 }

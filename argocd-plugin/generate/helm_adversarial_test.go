@@ -168,7 +168,7 @@ func TestHelmHostilePathsControl(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if !strings.Contains(string(out), "leak: fine") {
+		if !strings.Contains(string(out), `leak: "fine"`) {
 			t.Errorf("%s: values not applied:\n%s", f, out)
 		}
 	}

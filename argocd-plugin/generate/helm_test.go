@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/driftplane/terraform-provider-drift/argocd-plugin/generate/helmref"
 )
 
@@ -187,9 +189,23 @@ func referenceRender(t *testing.T, ref helmref.Template) []map[string]any {
 // same input: each parameter visibly changes the output.
 func TestHelmValuesReachTheRender(t *testing.T) {
 	tc := helmCases()[1]
-	out, err := Generate(filepath.Join(helmRepo, "apps/web"), Options{Env: tc.env})
+	raw, err := Generate(filepath.Join(helmRepo, "apps/web"), Options{Env: tc.env})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Chart documents go out as helm wrote them (or as JSON when stripped): compare objects in
+	// one spelling.
+	objs, err := helmref.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	for _, o := range objs {
+		y, err := yaml.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(append(out, "---\n"...), y...)
 	}
 	for _, want := range []string{
 		"image: registry.example.com/web:2.8.0", // set

@@ -34,27 +34,27 @@ type shimConfig struct {
 
 // kustomizeApp builds a kustomization as Argo CD does with --enable-helm (and, like Argo CD, the
 // destination's KUBE_VERSION/KUBE_API_VERSIONS for the charts).
-func kustomizeApp(dir string, env map[string]string) ([]kube.Manifest, error) {
+func kustomizeApp(dir string, env map[string]string) ([]kube.Manifest, [][]byte, error) {
 	loc, err := locate(dir, env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("kustomization %s: locating the helm shim: %w", dir, err)
+		return nil, nil, fmt.Errorf("kustomization %s: locating the helm shim: %w", dir, err)
 	}
 	shimDir, err := os.MkdirTemp("", "driftplane-helm-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() { _ = os.RemoveAll(shimDir) }()
 	shim := filepath.Join(shimDir, HelmShimName)
 	if err := os.Symlink(exe, shim); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg, _ := json.Marshal(shimConfig{Root: loc.root})
 	if err := os.WriteFile(filepath.Join(shimDir, shimConfigFile), cfg, 0o600); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts := krusty.MakeDefaultOptions()
 	opts.PluginConfig.HelmConfig.Enabled = true
@@ -63,11 +63,11 @@ func kustomizeApp(dir string, env map[string]string) ([]kube.Manifest, error) {
 	opts.PluginConfig.HelmConfig.ApiVersions = splitList(env[EnvKubeAPIVersions])
 	rm, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
-		return nil, fmt.Errorf("kustomization %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("kustomization %s: %w", dir, err)
 	}
 	y, err := rm.AsYaml()
 	if err != nil {
-		return nil, fmt.Errorf("kustomization %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("kustomization %s: %w", dir, err)
 	}
 	return decodeRendered(filepath.Join(dir, "kustomization.yaml")+" (rendered)", y)
 }
