@@ -103,9 +103,12 @@ func testFailedSyncAndThrash(t *testing.T, ctx context.Context, e failedSyncEnv)
 		a, _ := apps.Get(ctx, appName, metav1.GetOptions{})
 		_, msg := reportHealth(a)
 		b.WriteString(msg)
+		// The reporter's Events (Argo CD's own Events quote the API server as it is).
 		events, _ := kube.CoreV1().Events("").List(ctx, metav1.ListOptions{})
 		for _, ev := range events.Items {
-			b.WriteString(ev.Message)
+			if ev.Source.Component == "argocd-driftplane" {
+				b.WriteString(ev.Message)
+			}
 		}
 		return b.String()
 	}

@@ -513,6 +513,7 @@ func (c *Controller) heal(ctx context.Context, app *unstructured.Unstructured, p
 			rec.Failed = plan.Targets
 		} else {
 			rec.Healed = plan.Targets
+			drift.MarkHealed(st.Reconcile, plan.Targets) // reconcile thrash counts the heal once it lands
 			var what []string
 			for _, t := range plan.Targets {
 				what = append(what, t.Kind+"/"+t.Name+" "+strings.Join(t.Paths, ","))

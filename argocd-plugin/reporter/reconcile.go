@@ -22,8 +22,6 @@ type reconcileSource struct {
 	op       drift.SyncOperation
 	app      drift.SyncResourceResult
 	prev     *drift.ReconcileTracking
-	healed   []HealTarget
-	healedAt time.Time
 	// written is, per object (group/kind/namespace/name), when each field manager last wrote it.
 	written  map[string]map[string]time.Time
 	digester *drift.Digester
@@ -44,7 +42,7 @@ func (s *reconcileSource) Observe(ctx context.Context, env pipeline.Env) (*pipel
 	if d == nil {
 		d = env.Digester
 	}
-	th := drift.TrackThrash(drift.ThrashInput{Previous: s.prev, Objects: objects, Healed: s.healed, HealLanded: s.healLanded,
+	th := drift.TrackThrash(drift.ThrashInput{Previous: s.prev, Objects: objects, HealLanded: s.healLanded,
 		WrittenAt: s.writtenAt, Digester: d, Now: s.now, Policy: s.policy})
 	s.tracking = th.Tracking
 	var extra []drift.Observation
@@ -76,10 +74,6 @@ func (c *Controller) withReconcile(req *pipeline.Request, app *unstructured.Unst
 	}
 	if prev != nil {
 		src.prev = prev.Reconcile
-		if prev.AutoHeal != nil {
-			src.healed = prev.AutoHeal.Healed
-			src.healedAt, _ = time.Parse(time.RFC3339, prev.AutoHeal.At)
-		}
 	}
 	req.Source = src
 	return src
@@ -87,16 +81,16 @@ func (c *Controller) withReconcile(req *pipeline.Request, app *unstructured.Unst
 
 // healLanded says when the sync a heal asked for finished on the object: Argo CD's last operation
 // succeeded after the heal was asked for, with the object synced.
-func (s *reconcileSource) healLanded(t HealTarget) (time.Time, bool) {
-	if s.op.Phase != "Succeeded" || s.healedAt.IsZero() {
+func (s *reconcileSource) healLanded(o *drift.Observation, requested time.Time) (time.Time, bool) {
+	if s.op.Phase != "Succeeded" {
 		return time.Time{}, false
 	}
 	done, err := time.Parse(time.RFC3339, s.op.FinishedAt)
-	if err != nil || done.Before(s.healedAt) {
+	if err != nil || done.Before(requested) {
 		return time.Time{}, false
 	}
 	for _, r := range s.op.Resources {
-		if r.Group == t.Group && r.Kind == t.Kind && r.Namespace == t.Namespace && r.Name == t.Name && r.Status == "Synced" {
+		if r.Group == o.Group && r.Kind == o.Kind && r.Namespace == o.Namespace && r.Name == o.Name && r.Status == "Synced" {
 			return done, true
 		}
 	}

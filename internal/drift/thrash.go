@@ -86,12 +86,10 @@ type ThrashInput struct {
 	// Objects are this evaluation's compared objects (Kubernetes observations: Recorded is Git's,
 	// Actual what runs, FieldOwner who owns a path).
 	Objects []Observation
-	// Healed are the objects the previous evaluation's auto-heal synced back, with their paths.
-	Healed []HealTarget
-	// HealLanded says when the sync a heal asked for finished on the object (Argo CD's operation
-	// succeeded with the object synced); a heal not known to have landed is not counted, since
-	// the applier may not have written anything yet.
-	HealLanded func(HealTarget) (time.Time, bool)
+	// HealLanded says when the sync a heal asked for at requested (MarkHealed) finished on the
+	// object (Argo CD's operation succeeded with the object synced); a heal not known to have
+	// landed is not counted yet, since the applier may not have written anything.
+	HealLanded func(o *Observation, requested time.Time) (time.Time, bool)
 	// WrittenAt says when a field manager last wrote the object (managedFields' time), so a value
 	// seen again after a heal landed counts as written again only when its writer wrote after it.
 	WrittenAt func(o *Observation, manager string) (time.Time, bool)
@@ -145,19 +143,6 @@ func TrackThrash(in ThrashInput) ThrashResult {
 			prev[pathKey{h.Ref, h.Path}] = h
 		}
 	}
-	healed := map[string]time.Time{} // group/kind/ns/name + path → when the heal landed
-	for _, t := range in.Healed {
-		if in.HealLanded == nil {
-			break
-		}
-		at, ok := in.HealLanded(t)
-		if !ok {
-			continue
-		}
-		for _, p := range t.Paths {
-			healed[t.Group+"/"+t.Kind+"/"+t.Namespace+"/"+t.Name+"|"+p] = at.UTC().Truncate(time.Second)
-		}
-	}
 	byRef := map[string]*Observation{}
 	tracked := map[pathKey]bool{}
 	for k := range prev {
@@ -202,9 +187,8 @@ func TrackThrash(in ThrashInput) ThrashResult {
 		h.Group, h.Kind, h.Namespace, h.Name = o.Group, o.Kind, o.Namespace, o.Name
 		h.Samples = append([]PathSample(nil), h.Samples...)
 		cur := sampleAt(in.Digester, o, p, stamp)
-		if landed, ok := healed[o.Group+"/"+o.Kind+"/"+o.Namespace+"/"+o.Name+"|"+k.path]; ok && len(h.Samples) > 0 {
+		if landed, ok := healLanded(in.HealLanded, o, h.Samples); ok {
 			last := &h.Samples[len(h.Samples)-1]
-			last.Healed = true
 			// The heal wrote Git's value. When the value now is not Git's, someone wrote it again
 			// after: visibly (another value), or the same value by a writer that wrote after the
 			// heal landed. Then Git's value in between is a sample of its own, by the heal; else
@@ -221,7 +205,12 @@ func TrackThrash(in ThrashInput) ThrashResult {
 				h.Samples = append(h.Samples, PathSample{At: at.Format(time.RFC3339), Digest: gitDigest(in.Digester, o, p), Manager: HealWriter})
 			}
 		}
-		h.Samples = append(h.Samples, cur)
+		// Only changes are kept: an evaluation that sees the last value again adds nothing, so
+		// however often the reporter evaluates, the history holds the changes of the window. A
+		// heal not known to have landed stays pending on the last sample until it does.
+		if n := len(h.Samples); n == 0 || h.Samples[n-1].Digest != cur.Digest {
+			h.Samples = append(h.Samples, cur)
+		}
 		h.Samples = pruneSamples(h.Samples, now, pol)
 		j := judged{h: h, drifted: h.Samples[len(h.Samples)-1].Drifted}
 		j.changes, j.writers, j.unknown, j.lastMove = countChanges(h.Samples, now, pol.Window)
@@ -305,6 +294,40 @@ func sampleAt(d *Digester, o *Observation, p Pointer, at string) PathSample {
 		s.Manager = SanitizeName(owner)
 	}
 	return s
+}
+
+// healLanded says when a heal asked for after the last sample landed.
+func healLanded(landed func(*Observation, time.Time) (time.Time, bool), o *Observation, ss []PathSample) (time.Time, bool) {
+	if landed == nil || len(ss) == 0 || !ss[len(ss)-1].Healed {
+		return time.Time{}, false
+	}
+	requested, err := time.Parse(time.RFC3339, ss[len(ss)-1].At)
+	if err != nil {
+		return time.Time{}, false
+	}
+	at, ok := landed(o, requested)
+	return at.UTC().Truncate(time.Second), ok
+}
+
+// MarkHealed records that auto-heal asked to sync these objects' paths back to Git after the
+// evaluation that kept tracking: the last sample of each such path is marked, and the next
+// evaluations count the heal once it has landed (ThrashInput.HealLanded).
+func MarkHealed(tracking *ReconcileTracking, targets []HealTarget) {
+	if tracking == nil {
+		return
+	}
+	healed := map[string]bool{}
+	for _, t := range targets {
+		for _, p := range t.Paths {
+			healed[t.Group+"/"+t.Kind+"/"+t.Namespace+"/"+t.Name+"|"+p] = true
+		}
+	}
+	for i := range tracking.Paths {
+		h := &tracking.Paths[i]
+		if n := len(h.Samples); n > 0 && healed[h.Group+"/"+h.Kind+"/"+h.Namespace+"/"+h.Name+"|"+h.Path] {
+			h.Samples[n-1].Healed = true
+		}
+	}
 }
 
 // gitDigest is the keyed digest of Git's value at p, as sampleAt digests values.

@@ -46,9 +46,10 @@ func thrashRun(t *testing.T, pol ThrashPolicy, steps []thrashStep) ThrashResult 
 		}
 		in := ThrashInput{Previous: res.Tracking, Objects: []Observation{labelled(s.live, s.manager)}, Digester: thrashKey, Now: at, Policy: pol}
 		if s.healed {
-			in.Healed = []HealTarget{{Group: "apps", Kind: "Deployment", Namespace: "web", Name: "web", Paths: []string{"/metadata/labels/app"}}}
+			// The previous evaluation's auto-heal synced the label back.
+			MarkHealed(res.Tracking, []HealTarget{{Group: "apps", Kind: "Deployment", Namespace: "web", Name: "web", Paths: []string{"/metadata/labels/app"}}})
 			s := s
-			in.HealLanded = func(HealTarget) (time.Time, bool) { return at.Add(-30 * time.Second), !s.pending }
+			in.HealLanded = func(*Observation, time.Time) (time.Time, bool) { return at.Add(-30 * time.Second), !s.pending }
 			in.WrittenAt = func(_ *Observation, m string) (time.Time, bool) {
 				if s.stale {
 					return at.Add(-time.Hour), m == s.manager
@@ -81,6 +82,19 @@ func TestTrackThrash(t *testing.T) {
 		o := res.Thrashing[0]
 		if o.Ref != "apps/v1/Deployment/web/web" || o.Failure.Reason != FailureThrash || o.Kind != "Deployment" {
 			t.Errorf("%+v", o)
+		}
+	})
+	t.Run("evaluating often does not crowd changes out", func(t *testing.T) {
+		var steps []thrashStep
+		for i, f := range fight {
+			for j := 0; j < 20; j++ {
+				g := f
+				g.at = now.Add(time.Duration(i*20+j) * time.Second)
+				steps = append(steps, g)
+			}
+		}
+		if got := thrashLead(thrashRun(t, defaultThrash, steps)); !strings.Contains(got, "changed 3 times") {
+			t.Errorf("%q", got)
 		}
 	})
 	t.Run("below the threshold is not", func(t *testing.T) {
@@ -127,7 +141,7 @@ func TestTrackThrash(t *testing.T) {
 		// heal shows once Git's value does.
 		for _, late := range []thrashStep{{live: "hacked", manager: "alice", healed: true, pending: true}, {live: "hacked", manager: "alice", healed: true, stale: true}} {
 			res = thrashRun(t, defaultThrash, []thrashStep{{live: "hacked", manager: "alice"}, late, {live: "web", manager: "argocd-controller"}})
-			if len(res.Thrashing) != 0 || len(res.Tracking.Paths) != 1 || len(res.Tracking.Paths[0].Samples) != 3 {
+			if len(res.Thrashing) != 0 || len(res.Tracking.Paths) != 1 || len(res.Tracking.Paths[0].Samples) != 2 {
 				t.Errorf("%+v: %q %+v", late, thrashLead(res), res.Tracking.Paths)
 			}
 		}
@@ -153,7 +167,7 @@ func TestTrackThrash(t *testing.T) {
 			t.Errorf("past the edge: %q", thrashLead(res))
 		}
 		// The sample before the window stays as the baseline; nothing older.
-		if s := res.Tracking.Paths[0].Samples; len(s) != 4 || s[0].At != now.Add(time.Minute).Format(time.RFC3339) {
+		if s := res.Tracking.Paths[0].Samples; len(s) != 3 || s[0].At != now.Add(time.Minute).Format(time.RFC3339) {
 			t.Errorf("samples kept: %+v", s)
 		}
 	})
