@@ -19,9 +19,9 @@ import (
 // tracking for the next status).
 type reconcileSource struct {
 	pipeline.Source
-	op       drift.SyncOperation
-	app      drift.SyncResourceResult
-	prev     *drift.ReconcileTracking
+	op   drift.SyncOperation
+	app  drift.SyncResourceResult
+	prev *drift.ReconcileTracking
 	// written is, per object (group/kind/namespace/name), when each field manager last wrote it.
 	written  map[string]map[string]time.Time
 	digester *drift.Digester
