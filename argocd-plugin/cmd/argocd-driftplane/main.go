@@ -74,10 +74,18 @@ func newGenerateCommand() *cobra.Command {
 management plugin: the desired objects minus the fields its drift policy (.drift/) says Git does
 not own, then a DriftReport carrying the validated policy, as a YAML stream on stdout.
 
+DIR is rendered as Argo CD would pick for it: a kustomization (helmCharts enabled), else a Helm
+chart (Chart.yaml, rendered with the Helm SDK as helm template, offline: dependencies must be
+vendored in charts/ or file://), else YAML/JSON files.
+
 It fails closed: on any error nothing reaches stdout and the exit code is 1, so Argo CD never
 sees an empty application. It reads what Argo CD passes to plugins: $ARGOCD_APP_NAME,
-$ARGOCD_APP_NAMESPACE, $ARGOCD_APP_REVISION and the Application's plugin parameters
-$ARGOCD_ENV_DRIFTPLANE_ENVIRONMENT, _GATE, _RISK_TIER and _FRESHNESS_SECONDS.`,
+$ARGOCD_APP_NAMESPACE, $ARGOCD_APP_REVISION, $ARGOCD_APP_SOURCE_PATH, $KUBE_VERSION,
+$KUBE_API_VERSIONS, the Application's plugin env $ARGOCD_ENV_DRIFTPLANE_ENVIRONMENT, _GATE,
+_RISK_TIER, _FRESHNESS_SECONDS, _HELM_VALUES_FILES, _HELM_RELEASE_NAME and _HELM_SET, and its
+plugin parameters $ARGOCD_APP_PARAMETERS (a chart's values-files, values, set, set-string,
+set-file, release-name, skip-crds, skip-tests, skip-schema-validation,
+ignore-missing-value-files).`,
 		Example: `  # Render an application locally, as the repo-server would
   ARGOCD_APP_NAME=payments-web ARGOCD_APP_NAMESPACE=argocd argocd-driftplane generate ./apps/payments-web`,
 		Args: cobra.MaximumNArgs(1),
