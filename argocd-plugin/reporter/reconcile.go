@@ -53,7 +53,8 @@ func (s *reconcileSource) Observe(ctx context.Context, env pipeline.Env) (*pipel
 	}
 	all := make([]drift.Observation, 0, len(objects)+len(extra))
 	all = append(all, objects...)
-	out.Observations = append(all, extra...)
+	all = append(all, extra...)
+	out.Observations = all
 	// The evidence names what was read: the sync operation's result and the history's verdicts.
 	out.Inputs = append(out.Inputs, evidence.Input{Name: "sync operation and reconcile history of application " + s.app.Namespace + "/" + s.app.Name,
 		Digest: evidence.ObservationsDigest(extra)})
