@@ -119,7 +119,8 @@ func Detect(s Snapshot, c Context) Result {
 	detectSecretSync(&r, s, c)
 	if s.SecretsListed {
 		detectSecretConsumers(&r, sortedObjects(s.Secrets), pods, c)
-	} else {
+	} else if len(pods) > 0 || len(s.SealedSecrets) > 0 {
+		// Only where something could consume a Secret or lack one: no namespaces, no warning.
 		r.Warnings = append(r.Warnings, "Secrets' metadata could not be listed, so Pods still running an old version of a Secret and SealedSecrets without their Secret were not judged")
 	}
 	detectUnmanaged(&r, sortedObjects(s.Objects), c)
