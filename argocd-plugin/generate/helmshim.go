@@ -22,7 +22,9 @@ import (
 // with the Helm SDK. Its main dispatches on that name (RunHelmShim). Rendering goes through
 // helmTemplate, so a chart inflated by kustomize reads exactly what a Helm application may.
 
-// HelmShimName is the name the plugin's executable runs as when kustomize calls helm.
+// HelmShimName is the name the plugin's executable runs as when kustomize calls helm. Any
+// program whose Generate may meet helmCharts must dispatch on it first thing in main (as
+// argocd-driftplane's main and this package's TestMain do): kustomize runs os.Executable().
 const HelmShimName = "helm"
 
 // shimConfigFile sits beside the shim's symlink: what the shim may read.
