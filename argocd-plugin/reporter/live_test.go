@@ -60,7 +60,8 @@ func TestReporterJudgesWhatRuns(t *testing.T) {
 	}
 	secretDoc := "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: shop}\nstringData: {password: " + liveSecretValue + "}\n"
 	kubectl(secretDoc)
-	started := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	// As a kubelet would report it: the containers started as the Pods were created.
+	var started time.Time
 	for name, d := range map[string]string{"web-5c4b-a": "a", "web-5c4b-b": "b", "solo": "c"} {
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/web:2.0",
@@ -73,6 +74,7 @@ func TestReporterJudgesWhatRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		started = created.CreationTimestamp.Time
 		created.Status = corev1.PodStatus{Phase: corev1.PodRunning, StartTime: &metav1.Time{Time: started},
 			ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Image: "registry.example.com/web:2.0", ImageID: "registry.example.com/web@sha256:" + strings.Repeat(d, 64),
 				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Time{Time: started}}}}}}

@@ -248,6 +248,16 @@ func TestSecretConsumers(t *testing.T) {
 	if strings.Contains(e, "web-7d9f-late") || strings.Contains(e, "none") {
 		t.Errorf("a Pod started after the change, or one not reading the Secret, is named: %s", e)
 	}
+	// A Pod whose status claims it started in the future, or before it existed, hides nothing:
+	// it is unknown.
+	future := consumer("web-7d9f-future", "volume")
+	future["status"].(map[string]any)["containerStatuses"].([]any)[0].(map[string]any)["state"] = map[string]any{"running": map[string]any{"startedAt": "2030-01-01T00:00:00Z"}}
+	early := consumer("web-7d9f-early", "volume")
+	early["status"].(map[string]any)["containerStatuses"].([]any)[0].(map[string]any)["state"] = map[string]any{"running": map[string]any{"startedAt": "2020-01-01T00:00:00Z"}}
+	liars := Detect(Snapshot{Secrets: s.Secrets, Pods: []map[string]any{future, early}, SecretsListed: true}, Context{Unit: unit("prod"), Now: now})
+	if u := only(t, liars, drift.ChangeUnobserved); len(u) != 2 || len(only(t, liars, drift.ChangeSecretConsumer)) != 0 {
+		t.Errorf("lying start times: %+v", liars.Observations)
+	}
 	rep, _ := drift.Evaluate(unit("prod"), nil, r.Observations)
 	if f := rep.Findings[0]; f.DriftClass != drift.ClassSecretDelivery || f.RecommendedAction != drift.ActionRestartConsumers {
 		t.Errorf("%+v", f)

@@ -53,7 +53,8 @@ func TestLiveCluster(t *testing.T) {
 	if _, err := kc.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	started := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	// As a kubelet would report it: the containers started as the Pods were created.
+	var started time.Time
 	// Pods of Deployment web (through ReplicaSet web-7d9f), one of them not runAsNonRoot, all reading
 	// Secret db; their statuses say which digest each runs.
 	digests := map[string]string{"web-7d9f-a": digest("a"), "web-7d9f-b": digest("b"), "web-7d9f-c": digest("a")}
@@ -74,6 +75,7 @@ func TestLiveCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		started = created.CreationTimestamp.Time
 		created.Status = corev1.PodStatus{Phase: corev1.PodRunning, StartTime: &metav1.Time{Time: started},
 			ContainerStatuses: []corev1.ContainerStatus{{Name: "app", Image: "registry.example.com/web:1.4", ImageID: "registry.example.com/web@" + digests[name], Ready: true,
 				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Time{Time: started}}}}}}

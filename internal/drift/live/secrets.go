@@ -115,6 +115,9 @@ func refreshInterval(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// clockSkew is how far a status time may disagree with the API server's clock.
+const clockSkew = time.Minute
+
 // secretChangedAt is when a Secret last changed as its metadata shows it: the newest time among
 // its managedFields entries (the API server stamps an entry's time at each write by that
 // manager), else its creation. resourceVersion orders writes but carries no time, so the time
@@ -195,7 +198,10 @@ func detectSecretConsumers(r *Result, secrets, pods []map[string]any, c Context)
 			continue
 		}
 		started, ok := podStarted(pod)
-		if !ok {
+		created, _ := timeAt(pod, "metadata", "creationTimestamp")
+		// A start the API server's own times contradict (before the Pod existed, or in the
+		// future) is a status someone wrote to hide an old consumer: unknown, not fresh.
+		if !ok || started.After(c.Now.Add(clockSkew)) || (!created.IsZero() && started.Before(created.Add(-clockSkew))) {
 			unknown = append(unknown, ns+"/"+name)
 			continue
 		}
@@ -208,7 +214,7 @@ func detectSecretConsumers(r *Result, secrets, pods []map[string]any, c Context)
 		ns, name, _ := strings.Cut(p, "/")
 		r.Observations = append(r.Observations, observation("", "v1", "Pod", ns, name, &drift.LiveCheck{
 			Change: drift.ChangeUnobserved, Changes: []drift.Change{{Path: drift.MustPointer("/status/startTime")}},
-			Explanation: fmt.Sprintf("Pod %s reads Secrets and reports itself Running without a start time, so whether it runs an old version of them is unknown", p),
+			Explanation: fmt.Sprintf("Pod %s reads Secrets and reports itself Running without a start time it could have (none, before its creation or in the future), so whether it runs an old version of them is unknown", p),
 		}))
 	}
 	for _, sec := range secrets {
