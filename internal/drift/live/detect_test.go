@@ -172,6 +172,7 @@ func TestSecretSync(t *testing.T) {
 		externalSecret(t, "never", "", "", "1h"),
 		externalSecret(t, "no-refresh", "True", stale, "0"),
 		externalSecret(t, "bad-interval", "True", fresh, "soon"),
+		externalSecret(t, "from-the-future", "True", now.Add(24*time.Hour).Format(time.RFC3339), "1h"),
 	}, SealedSecrets: []map[string]any{
 		obj(t, `{"apiVersion":"bitnami.com/v1alpha1","kind":"SealedSecret","metadata":{"name":"api","namespace":"shop","creationTimestamp":"2026-08-01T00:00:00Z"},"status":{"conditions":[{"type":"Synced","status":"False","reason":"ErrUnsealFailed"}]}}`),
 		obj(t, `{"apiVersion":"bitnami.com/v1alpha1","kind":"SealedSecret","metadata":{"name":"gone","namespace":"shop","creationTimestamp":"2026-08-01T00:00:00Z"},"status":{"conditions":[{"type":"Synced","status":"True"}]}}`),
@@ -186,12 +187,13 @@ func TestSecretSync(t *testing.T) {
 		got[o.Kind+"/"+o.Name] = o.Live.Explanation
 	}
 	want := map[string]string{
-		"ExternalSecret/not-ready":    "Ready condition is False (reason SecretSyncedError)",
-		"ExternalSecret/stale":        "beyond its refreshInterval 1h0m0s plus 10m0s",
-		"ExternalSecret/never":        "no Ready condition",
-		"ExternalSecret/bad-interval": `refreshInterval "soon" is not a duration`,
-		"SealedSecret/api":            "Synced condition is False (reason ErrUnsealFailed)",
-		"SealedSecret/gone":           "Secret shop/gone does not exist",
+		"ExternalSecret/not-ready":       "Ready condition is False (reason SecretSyncedError)",
+		"ExternalSecret/stale":           "beyond its refreshInterval 1h0m0s plus 10m0s",
+		"ExternalSecret/never":           "no Ready condition",
+		"ExternalSecret/bad-interval":    `refreshInterval "soon" is not a duration`,
+		"ExternalSecret/from-the-future": "is in the future",
+		"SealedSecret/api":               "Synced condition is False (reason ErrUnsealFailed)",
+		"SealedSecret/gone":              "Secret shop/gone does not exist",
 	}
 	for k, w := range want {
 		if !strings.Contains(got[k], w) {

@@ -50,6 +50,9 @@ func detectSecretSync(r *Result, s Snapshot, c Context) {
 		case err != nil:
 			why = append(why, fmt.Sprintf("its refreshInterval %q is not a duration, so whether it refreshes is unknown", str(es, "spec", "refreshInterval")))
 			changes = append(changes, drift.Change{Path: drift.MustPointer("/spec/refreshInterval")})
+		case hasRefresh && refreshed.After(c.Now.Add(clockSkew)):
+			why = append(why, fmt.Sprintf("its refreshTime %s is in the future, so when it last refreshed is unknown", fmtTime(refreshed)))
+			changes = append(changes, drift.Change{Path: drift.MustPointer("/status/refreshTime"), After: fmtTime(refreshed)})
 		case interval > 0 && hasRefresh && c.Now.Sub(refreshed) > interval+c.RefreshBound:
 			why = append(why, fmt.Sprintf("it last refreshed at %s, %s ago, beyond its refreshInterval %s plus %s", fmtTime(refreshed), drift.LiveAge(c.Now, refreshed), interval, c.RefreshBound))
 			changes = append(changes, drift.Change{Path: drift.MustPointer("/status/refreshTime"), Before: fmtTime(c.Now.Add(-interval)), After: fmtTime(refreshed)})
