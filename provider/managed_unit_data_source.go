@@ -238,7 +238,8 @@ func (d *ManagedUnitDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 					"applies_to": schema.ListAttribute{ElementType: types.StringType, Optional: true, MarkdownDescription: "Resource type globs, " +
 						"e.g. `[\"aws_*\"]` (Kubernetes: group/Kind globs such as `apps/*`); every resource when omitted."},
 					"expression": schema.StringAttribute{Required: true, MarkdownDescription: "CEL returning `true` when the resource complies, over " +
-						"`resource.values` (actual values, sensitive ones absent), `resource.type`, `resource.address` and `unit.name`, " +
+						"`resource.values` (actual values, sensitive ones absent), `object` (on Kubernetes the object as the API serves it, as a " +
+						"ValidatingAdmissionPolicy reads it), `resource.type`, `resource.address` and `unit.name`, " +
 						"`unit.environment`, `unit.tier`. Compiled once, with a cost limit."},
 					"message":          schema.StringAttribute{Optional: true, MarkdownDescription: "What compliance means; shown with every violation."},
 					"since":            schema.StringAttribute{Optional: true, MarkdownDescription: "When the rule took effect (RFC 3339), e.g. `2026-06-01T00:00:00Z`."},
