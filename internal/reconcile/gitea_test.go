@@ -209,9 +209,7 @@ func TestGitea(t *testing.T) {
 		if !strings.Contains(string(diff), "replicas=7") {
 			t.Errorf("the branch was not updated:\n%s", diff)
 		}
-		if _, _, err := c.MergePullRequest(x.team.Name, x.repo, o.PR, sdk.MergePullRequestOption{Style: sdk.MergeStyleMerge}); err != nil {
-			t.Fatal(err)
-		}
+		mergePR(t, c, x.team.Name, x.repo, o.PR)
 		// Merged, not yet applied: the drift is still found. Pending, never resolved.
 		o4 := one(t, x.run(t, f2))
 		if o4.Status != reconcile.StatusPending || !strings.Contains(o4.Summary, "pending") {
@@ -468,4 +466,24 @@ spec:
 			t.Errorf("%v %v", prs, err)
 		}
 	})
+}
+
+// mergePR merges a pull request through the API, as a reviewer would. Gitea checks a pushed
+// branch's mergeability in the background and refuses a merge until it is done, so the merge is
+// retried until the pull request says it is merged.
+func mergePR(t *testing.T, c *sdk.Client, owner, repo string, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ok, _, err := c.MergePullRequest(owner, repo, n, sdk.MergePullRequestOption{Style: sdk.MergeStyleMerge})
+		if ok && err == nil {
+			if pr, _, err := c.GetPullRequest(owner, repo, n); err == nil && pr.HasMerged {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pull request #%d not merged within a minute: %v", n, err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 }
