@@ -120,3 +120,24 @@ echo "$hout" | awk -v count="$count" '
     printf "argocd-driftplane generate:     %.0f ms/op\n", gt / 1e6
     printf "time ratio (generate/helm):     %.2fx  (target <= 1.3x)\n", gt / ht
   }'
+
+# Reporter scale: one replica's full pass over 1,000 Argo CD applications x 30 managed resources,
+# answered from the recorded managed-resources answer by a local argocd-server over HTTP, statuses
+# written to an in-memory API. Baseline: the issue's targets, a pass under 60 s and 500 MB. Wall
+# time waits for whatever else shares the machine; cpu-s is what the pass itself costs (two
+# workers: on an idle two-core machine a pass takes about cpu-s / 2).
+pout="$(go test ./argocd-plugin/reporter/ -run '^$' -bench '^BenchmarkReporterPass1000$' -benchtime 1x -count "${BENCH_REPORTER_COUNT:-1}")"
+echo "$pout"
+echo "$pout" | awk '
+  function metric(name,   i) { for (i = 3; i <= NF; i++) if ($i == name) return $(i-1); return 0 }
+  /^BenchmarkReporterPass1000/ { t += metric("ns/op"); a += metric("apps/s"); c += metric("cpu-s/op"); m = (metric("peak-heap-MB") > m ? metric("peak-heap-MB") : m); n++ }
+  END {
+    if (n == 0) { print "reporter scale benchmark did not run" > "/dev/stderr"; exit 1 }
+    t /= n; a /= n; c /= n
+    printf "\nbaseline: the issue'"'"'s targets for one reporter replica over 1,000 applications x 30 resources, 60 s and 500 MB (mean of %d runs, peak of memory)\n", n
+    printf "full pass:                      %.1f s wall (%.1f applications/s), %.1f s CPU\n", t / 1e9, a, c
+    printf "peak heap:                      %.0f MB\n", m
+    printf "wall / target:                  %.2fx  (target <= 1x)\n", t / 60e9
+    printf "CPU / 2 cores / target:         %.2fx  (target <= 1x on an idle machine)\n", c / 2 / 60
+    printf "memory / target:                %.2fx  (target <= 1x)\n", m / 500
+  }'

@@ -2,6 +2,7 @@ package reporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -155,7 +156,7 @@ func TestShardsHoldLapsesAtRenewDeadline(t *testing.T) {
 		t.Fatal("the Lease was released while a write was in flight")
 	case <-time.After(100 * time.Millisecond):
 	}
-	if ctx.Err() == nil || context.Cause(ctx) != errShardLost {
+	if ctx.Err() == nil || !errors.Is(context.Cause(ctx), errShardLost) {
 		t.Error("the shard's evaluations were not told it is lost")
 	}
 	done()
@@ -239,7 +240,10 @@ func startSharded(t *testing.T, shards, apps int, prepare func(kc *kubefake.Clie
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-sh.done:
+		case err := <-sh.done:
+			if err != nil {
+				t.Errorf("RunSharded: %v", err)
+			}
 		case <-time.After(20 * time.Second):
 			t.Error("RunSharded did not return after its context ended")
 		}
