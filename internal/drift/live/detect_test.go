@@ -87,6 +87,11 @@ func TestImagesDigestMovedSinceRecord(t *testing.T) {
 	if len(obs) != 1 || !strings.Contains(obs[0].Live.Explanation, digest("a")+" was recorded") || r.Digests[key] != digest("c") {
 		t.Fatalf("%+v %v", r.Observations, r.Digests)
 	}
+	// While the Pods disagree the record stands, so the move is still seen once the old Pods are gone.
+	mixed := Snapshot{Pods: []map[string]any{pod(t, "web-7d9f-a", "web:1.4", "web@"+digest("a")), pod(t, "web-7d9f-b", "web:1.4", "web@"+digest("c"))}}
+	if r := Detect(mixed, Context{Unit: unit("staging"), Now: now, Revision: "abc", Recorded: map[string]string{key: digest("a")}}); r.Digests[key] != digest("a") {
+		t.Errorf("the record was dropped while the Pods disagree: %v", r.Digests)
+	}
 	// The same digest, or a record of another revision, is no finding.
 	r = Detect(s, Context{Unit: unit("staging"), Now: now, Revision: "abc", Recorded: map[string]string{key: digest("c")}})
 	r2 := Detect(s, Context{Unit: unit("staging"), Now: now, Revision: "def", Recorded: map[string]string{key: digest("a")}})

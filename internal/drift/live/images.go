@@ -155,6 +155,11 @@ func detectImages(r *Result, pods []map[string]any, c Context) {
 		path = append(path, "name="+u.container, "image")
 		key := RecordKey(u.w.ref(), u.container, u.image, c.Revision)
 		if len(ds) > 1 {
+			// The record stands while the Pods disagree: once they all run the moved digest, it
+			// still differs from what was recorded, so the drift does not vanish with the old Pods.
+			if was, ok := c.Recorded[key]; ok {
+				r.Digests[key] = was
+			}
 			var parts []string
 			var changes []drift.Change
 			for _, d := range ds {
