@@ -153,6 +153,18 @@ func TestLiveCluster(t *testing.T) {
 	if !snap.SecretsListed || len(snap.ExternalSecrets) != 1 || len(snap.Pods) != 4 {
 		t.Fatalf("snapshot: secrets %v, %d ExternalSecrets, %d Pods, warnings %v", snap.SecretsListed, len(snap.ExternalSecrets), len(snap.Pods), snap.Warnings)
 	}
+	// Without a metadata client Secrets come through the dynamic one and lose all but their
+	// metadata as the list arrives: the same Secrets, and no value.
+	viaDynamic, err := Collector{Dynamic: dyn}.Collect(ctx, Scope{Namespaces: []string{ns}}, kube.Resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(viaDynamic.Secrets) != len(snap.Secrets) || len(viaDynamic.Secrets) == 0 {
+		t.Errorf("secrets via dynamic %d, via metadata %d", len(viaDynamic.Secrets), len(snap.Secrets))
+	}
+	if b, _ := json.Marshal(viaDynamic); strings.Contains(string(b), secretValue) || strings.Contains(string(b), base64.StdEncoding.EncodeToString([]byte(secretValue))) {
+		t.Error("a Secret's value survived the dynamic listing")
+	}
 	since := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	u := &drift.ManagedUnit{APIVersion: drift.APIVersion, Kind: drift.KindManagedUnit, Metadata: drift.Metadata{Name: "web"},
 		Spec: drift.UnitSpec{Kind: drift.UnitKubernetes, Owner: "team-web", Environment: "staging", RiskTier: "high", Gate: "high",
