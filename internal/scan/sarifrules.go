@@ -21,9 +21,13 @@ func classHelp(c drift.Class) string {
 	case drift.ClassState:
 		return "The recorded state is behind what runs (deleted outside, or only the state differs)."
 	case drift.ClassFailedReconciliation:
-		return "The last apply did not converge (a tainted or deposed object): investigate the control loop (INVESTIGATE_CONTROL_LOOP); never auto-healed."
+		return "The last apply or sync did not converge (a tainted or deposed object, an apply or sync that errored, a field two writers fight over): investigate the control loop (INVESTIGATE_CONTROL_LOOP); never auto-healed."
 	case drift.ClassPolicy:
 		return "The resource violates a policy rule it predates; migrate it (MIGRATION_PLAN) before the rule's migration window ends, after which it blocks. A violation brought in out of band is UNAUTHORIZED_RUNTIME_DRIFT naming the rule."
+	case drift.ClassSecretDelivery:
+		return "A secret did not reach its consumers (a failing or stale sync, Pods started before the Secret changed), judged from metadata only: fix the sync (FIX_SECRET_SYNC), then restart the consumers (RESTART_CONSUMERS_AFTER_SECRET_SYNC)."
+	case drift.ClassUnmanaged:
+		return "An object runs where the unit manages objects of its kind, but no Git source declares it and no controller owns it: import it (IMPORT), or delete it after review."
 	case drift.ClassUnknown:
 		return "Drift could not be observed or judged; unknown is never clean."
 	}
