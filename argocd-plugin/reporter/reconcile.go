@@ -87,7 +87,9 @@ func (s *reconcileSource) healLanded(o *drift.Observation, requested time.Time) 
 		return time.Time{}, false
 	}
 	done, err := time.Parse(time.RFC3339, s.op.FinishedAt)
-	if err != nil || done.Before(requested) {
+	// Whole seconds: an operation that ended in the second requested names may be one that ended
+	// before the heal was asked for (drift.TrackThrash does not count it either).
+	if err != nil || !done.After(requested) {
 		return time.Time{}, false
 	}
 	for _, r := range s.op.Resources {

@@ -296,3 +296,69 @@ func reconcileMetric(t *testing.T, h *harness, kind string) float64 {
 	}
 	return -1
 }
+
+// TestOneRelabelHealedInItsSecondThroughController replays the e2e's false positive through the
+// controller, times in whole seconds as Argo CD and managedFields give them: alice relabels and
+// the reporter sees it and heals in second T; the heal's sync ends in T; the next evaluation, still
+// in T, gets the Deployment as Argo CD's cache had it before the heal (alice's value, her time T)
+// and heals again; the next gets Git's value, owned by argocd-controller. That is one relabel and
+// its heal: no reconcile-thrash finding, and the heal stays allowed.
+func TestOneRelabelHealedInItsSecondThroughController(t *testing.T) {
+	recorded := loadAnswer(t)
+	value, manager := "hacked", "kubectl-label"
+	clock := fixedNow.Add(200 * time.Millisecond)
+	alice := fixedNow // her write, second T
+	var mu sync.Mutex
+	argo := &fakeArgo{answer: func(string, string) ([]ResourceDiff, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return labelAnswer(t, recorded, value, manager, alice), nil
+	}}
+	app := appListing(t, "web", "web")
+	h := newHarness(t, argo, app, reportFor(t, recorded, "web", "web"))
+	h.index(t, app)
+	// Every heal's sync succeeds with the Deployment synced, ending in the second it was asked in.
+	healer := &fakeHealer{synced: func(targets []HealTarget) {
+		a := app.DeepCopy()
+		var res []any
+		for _, tg := range targets {
+			res = append(res, map[string]any{"group": tg.Group, "version": "v1", "kind": tg.Kind, "namespace": tg.Namespace, "name": tg.Name,
+				"status": "Synced", "message": "configured"})
+		}
+		mu.Lock()
+		finished := clock.Truncate(time.Second).Format(time.RFC3339)
+		mu.Unlock()
+		merge(a.Object, map[string]any{"status": map[string]any{"operationState": map[string]any{"phase": "Succeeded", "finishedAt": finished,
+			"syncResult": map[string]any{"resources": res}}}})
+		_ = h.ctrl.informer.GetIndexer().Update(a)
+	}}
+	h.ctrl.cfg.AutoHeal, h.ctrl.cfg.Healer = true, healer
+	h.ctrl.cfg.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	ctx := context.Background()
+	evaluate := func(v, m string, at time.Duration) *Status {
+		t.Helper()
+		mu.Lock()
+		value, manager, clock = v, m, fixedNow.Add(at)
+		mu.Unlock()
+		if err := h.ctrl.Sync(ctx, "argocd/web"); err != nil {
+			t.Fatal(err)
+		}
+		_, st := h.report(t, "web")
+		return st
+	}
+	evaluate("hacked", "kubectl-label", 200*time.Millisecond) // heal 1, landing in T
+	evaluate("hacked", "kubectl-label", 700*time.Millisecond) // a read that predates it: heal 2
+	if healer.count() != 2 {
+		t.Fatalf("%d heals, want 2", healer.count())
+	}
+	st := evaluate("web", "argocd-controller", 900*time.Millisecond)
+	if thrash := findingsOfRule(st, "reconcile-thrash"); len(thrash) != 0 {
+		t.Fatalf("one relabel and its heal taken for thrash: %s", thrash[0].Explanation)
+	}
+	// Alice relabels again a minute later: healed again, not suspended.
+	alice = fixedNow.Add(time.Minute)
+	st = evaluate("hacked", "kubectl-label", time.Minute+200*time.Millisecond)
+	if thrash := findingsOfRule(st, "reconcile-thrash"); len(thrash) != 0 || healer.count() != 3 {
+		t.Errorf("the next relabel: %d heals, %+v", healer.count(), thrash)
+	}
+}

@@ -88,7 +88,8 @@ type ThrashInput struct {
 	Objects []Observation
 	// HealLanded says when the sync a heal asked for at requested (MarkHealed) finished on the
 	// object (Argo CD's operation succeeded with the object synced); a heal not known to have
-	// landed is not counted yet, since the applier may not have written anything.
+	// landed is not counted yet, since the applier may not have written anything, nor one that
+	// ended in the second requested names (whole seconds cannot order them).
 	HealLanded func(o *Observation, requested time.Time) (time.Time, bool)
 	// WrittenAt says when a field manager last wrote the object (managedFields' time), so a value
 	// seen again after a heal landed counts as written again only when its writer wrote after it.
@@ -306,7 +307,18 @@ func healLanded(landed func(*Observation, time.Time) (time.Time, bool), o *Obser
 		return time.Time{}, false
 	}
 	at, ok := landed(o, requested)
-	return at.UTC().Truncate(time.Second), ok
+	at = at.UTC().Truncate(time.Second)
+	// Every time here is a whole second (the sample's stamp, the operation's end, managedFields'
+	// time). A heal that ended in the second its value was seen cannot be told from an operation
+	// that ended before the value was written, and a read then served from a cache that predates
+	// the heal shows the writer's value with a time in that very second, which would pass for a
+	// write after the heal (a relabel and its one heal taken for 3 changes). So it is not counted
+	// as landed: the return to Git's value still shows as an ordinary change, and while a writer
+	// keeps rewriting, the sample keeps its stamp, so a later heal lands in a later second.
+	if !ok || !at.After(requested) {
+		return time.Time{}, false
+	}
+	return at, true
 }
 
 // MarkHealed records that auto-heal asked to sync these objects' paths back to Git after the

@@ -308,3 +308,62 @@ func TestThrashThroughEvaluate(t *testing.T) {
 		t.Fatalf("%v %+v", err, rep)
 	}
 }
+
+// TestTrackThrashHealInTheSecondSeen replays the e2e's false positive (one relabel by alice, one
+// heal): every time involved is a whole second. Alice relabels and the reporter sees it in
+// second T and asks for a heal; the heal's sync ends in that same second T; the next evaluation,
+// still in T, reads the Deployment from a cache that predates the heal (alice's value, her
+// managedFields time T) and asks for a second heal; the one after reads Git's value, now owned by
+// argocd-controller. Ties in that second prove nothing: that is one change, not a fight.
+func TestTrackThrashHealInTheSecondSeen(t *testing.T) {
+	t0 := now.Add(200 * time.Millisecond) // alice's write and the first evaluation, second T
+	sec := t0.Truncate(time.Second)
+	target := []HealTarget{{Group: "apps", Kind: "Deployment", Namespace: "web", Name: "web", Paths: []string{"/metadata/labels/app"}}}
+	// Argo CD's operation: the heal's sync ended in second T (before the second heal's started).
+	landed := func(*Observation, time.Time) (time.Time, bool) { return sec, true }
+	written := map[string]time.Time{"kubectl-label": sec, "argocd-controller": sec}
+	writtenAt := func(_ *Observation, m string) (time.Time, bool) { w, ok := written[m]; return w, ok }
+	eval := func(prev *ReconcileTracking, live, manager string, at time.Time) ThrashResult {
+		return TrackThrash(ThrashInput{Previous: prev, Objects: []Observation{labelled(live, manager)}, Digester: thrashKey, Now: at,
+			Policy: defaultThrash, HealLanded: landed, WrittenAt: writtenAt})
+	}
+	res := eval(nil, "hacked", "kubectl-label", t0)
+	MarkHealed(res.Tracking, target)
+	res = eval(res.Tracking, "hacked", "kubectl-label", t0.Add(500*time.Millisecond)) // the stale read
+	MarkHealed(res.Tracking, target)
+	res = eval(res.Tracking, "web", "argocd-controller", t0.Add(700*time.Millisecond))
+	if len(res.Thrashing) != 0 {
+		t.Fatalf("one relabel and its heal: %q", thrashLead(res))
+	}
+	if len(res.Tracking.Paths) != 1 {
+		t.Fatalf("paths %+v", res.Tracking.Paths)
+	}
+	if s := res.Tracking.Paths[0].Samples; len(s) != 2 || s[1].Manager != "argocd-controller" {
+		t.Errorf("samples: %+v", s)
+	}
+	// A second later the second heal's sync ends (nothing left to write): still one change.
+	landed = func(*Observation, time.Time) (time.Time, bool) { return sec.Add(time.Second), true }
+	if res = eval(res.Tracking, "web", "argocd-controller", t0.Add(1500*time.Millisecond)); len(res.Thrashing) != 0 {
+		t.Errorf("after the second heal: %q", thrashLead(res))
+	}
+
+	// The fight the same rule must still see: the heal lands a second after the fighter's value
+	// was seen, and the fighter writes its value again within that second, faster than the
+	// reporter evaluates (every read shows the fighter's value, its managedFields time the heal's).
+	var fight ThrashResult
+	at := sec
+	for i := 0; i < 3; i++ {
+		landedAt := at.Add(time.Second)
+		landed = func(*Observation, time.Time) (time.Time, bool) { return landedAt, i > 0 }
+		written = map[string]time.Time{"label-fighter": landedAt}
+		if i == 0 {
+			written["label-fighter"] = at
+		}
+		at = at.Add(2 * time.Second)
+		fight = eval(fight.Tracking, "fight", "label-fighter", at)
+		MarkHealed(fight.Tracking, target)
+	}
+	if got := thrashLead(fight); got != "thrash: /metadata/labels/app changed 4 times in 30m by argocd-driftplane auto-heal, label-fighter" {
+		t.Errorf("the fight: %q", got)
+	}
+}
