@@ -124,7 +124,9 @@ func TestShardedReplicasSplitAndTakeOver(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/argocd-driftplane").CombinedOutput(); err != nil {
 		t.Fatalf("building the reporter: %v\n%s", err, out)
 	}
-	timing := LeaseTiming{LeaseDuration: 3 * time.Second, RenewDeadline: 2 * time.Second, RetryPeriod: 250 * time.Millisecond}
+	// Replicas started within LeaseDuration of each other split the shards evenly: 5s leaves room
+	// for a loaded machine to start three processes.
+	timing := LeaseTiming{LeaseDuration: 5 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: 250 * time.Millisecond}
 	g := procs.New(t, filepath.Join(t.TempDir(), "logs"))
 	g.TailLines = 80
 	kubeconfig := c.Kubeconfig("driftplane-reporter", "system:masters")
