@@ -383,6 +383,16 @@ func TestDashboardsQueryOnlyExportedSeries(t *testing.T) {
 	if registered != len(exported) {
 		t.Errorf("%d metrics registered, %d gathered", registered, len(exported))
 	}
+	// A sharded reporter (RunSharded) exports its shards' series beside them.
+	shardReg := prometheus.NewRegistry()
+	newShardMetrics(shardReg, 2)
+	shardMFs, err := shardReg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range shardMFs {
+		exported[mf.GetName()] = true
+	}
 
 	rulesRaw, err := os.ReadFile("../manifests/prometheus/driftplane-rules.yaml")
 	if err != nil {
