@@ -27,8 +27,9 @@ type area struct {
 
 var areas = []area{
 	// The core holds every decision and the glue written once for all front ends: the drift
-	// model (internal/drift), its API types, and the notifications both scan and the reporter send.
-	{name: "core (internal/drift, internal/notify, api)", prefixes: []string{"internal/drift/", "internal/notify/", "api/"}},
+	// model (internal/drift), its API types, the notifications both scan and the reporter send,
+	// and the reconciliation (desired-state edits, forges' pull requests) any front end asks for.
+	{name: "core (internal/drift, internal/notify, internal/reconcile, api)", prefixes: []string{"internal/drift/", "internal/notify/", "internal/reconcile/", "api/"}},
 	{name: "provider", prefixes: []string{"provider/", "main.go"}, frontEnd: true},
 	{name: "argocd-plugin", prefixes: []string{"argocd-plugin/"}, frontEnd: true},
 	{name: "cli (cmd, internal/scan, internal/cli)", prefixes: []string{"cmd/", "internal/scan/", "internal/cli/"}, frontEnd: true},
@@ -188,8 +189,9 @@ type codeLine struct {
 	n    int
 }
 
-// codeLines returns a file's lines that carry code: trimmed, without blank lines, comments or
-// lines of closing brackets alone, so formatting never makes or hides a repeat.
+// codeLines returns a file's lines that carry code: trimmed, without blank lines, comments,
+// lines of closing brackets alone or import declarations, so formatting never makes or hides a
+// repeat, and two files that import the same packages do not repeat each other.
 func codeLines(path string) ([]codeLine, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -200,9 +202,20 @@ func codeLines(path string) ([]codeLine, error) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	n := 0
+	imports := false
 	for sc.Scan() {
 		n++
 		t := strings.TrimSpace(sc.Text())
+		switch {
+		case t == "import (":
+			imports = true
+			continue
+		case imports:
+			imports = t != ")"
+			continue
+		case strings.HasPrefix(t, "import "):
+			continue
+		}
 		if t == "" || strings.HasPrefix(t, "//") || strings.Trim(t, "{}()[], ") == "" {
 			continue
 		}

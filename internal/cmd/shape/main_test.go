@@ -40,6 +40,29 @@ func TestShapeFindsRepeatsBetweenFrontEnds(t *testing.T) {
 	}
 }
 
+// Two front-end files that import the same packages do not repeat each other; the code after the
+// imports still counts.
+func TestShapeSkipsImports(t *testing.T) {
+	root := t.TempDir()
+	imports := "import (\n\t\"bytes\"\n\t\"context\"\n\t\"errors\"\n\t\"fmt\"\n\t\"io\"\n\t\"os\"\n\t\"sort\"\n)\n\nimport \"strings\"\n"
+	for _, rel := range []string{"provider/a.go", "argocd-plugin/b.go"} {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("package x\n\n"+imports+"\nfunc "+strings.TrimSuffix(filepath.Base(rel), ".go")+"() {}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	if err := run(root, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "between front ends: 0 ") {
+		t.Fatalf("imports counted as a repeat:\n%s", b.String())
+	}
+}
+
 // A core file that imports a front end (or a framework only front ends speak) is named; the
 // front ends' own imports are theirs.
 func TestShapeFindsCoreImportsOfFrontEnds(t *testing.T) {
