@@ -28,8 +28,9 @@ type area struct {
 var areas = []area{
 	// The core holds every decision and the glue written once for all front ends: the drift
 	// model (internal/drift), its API types, the notifications both scan and the reporter send,
-	// and the reconciliation (desired-state edits, forges' pull requests) any front end asks for.
-	{name: "core (internal/drift, internal/notify, internal/reconcile, api)", prefixes: []string{"internal/drift/", "internal/notify/", "internal/reconcile/", "api/"}},
+	// the reconciliation (desired-state edits, forges' pull requests) any front end asks for, and
+	// the forge connections both share.
+	{name: "core (internal/drift, notify, reconcile, forgeapi, api)", prefixes: []string{"internal/drift/", "internal/notify/", "internal/reconcile/", "internal/forgeapi/", "api/"}},
 	{name: "provider", prefixes: []string{"provider/", "main.go"}, frontEnd: true},
 	{name: "argocd-plugin", prefixes: []string{"argocd-plugin/"}, frontEnd: true},
 	{name: "cli (cmd, internal/scan, internal/cli)", prefixes: []string{"cmd/", "internal/scan/", "internal/cli/"}, frontEnd: true},

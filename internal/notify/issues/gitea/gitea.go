@@ -4,37 +4,18 @@ package gitea
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 
 	sdk "code.gitea.io/sdk/gitea"
 
+	giteaapi "github.com/driftplane/terraform-provider-drift/internal/forgeapi/gitea"
 	"github.com/driftplane/terraform-provider-drift/internal/notify/issues"
 )
 
-// pageSize is Gitea's default MAX_RESPONSE_ITEMS: a larger limit would be cut to it anyway.
-const pageSize = 50
-
-// maxPages bounds one listing (100,000 issues at Gitea's default page size).
-const maxPages = 2000
-
-// defaultTimeout bounds one API call when the caller gives no HTTP client.
-const defaultTimeout = 30 * time.Second
-
-// Config says which repository holds the issues and how to reach it.
-type Config struct {
-	// URL is the forge's base URL (https://gitea.example.com), without /api/v1.
-	URL string
-	// Token is an access token with write access to the repository's issues.
-	Token string
-	// Owner and Repo name the repository.
-	Owner, Repo string
-	// HTTPClient is used for every call (nil: a client with a 30 s timeout).
-	HTTPClient *http.Client
-}
+// Config says which repository and how to reach it (the connection every Gitea client of
+// driftplane shares).
+type Config = giteaapi.Config
 
 // Forge is a Gitea repository's issues as an issues.Forge.
 type Forge struct {
@@ -45,16 +26,10 @@ var _ issues.Forge = (*Forge)(nil)
 
 // NewForge checks cfg and returns the forge; it makes no call.
 func NewForge(cfg Config) (*Forge, error) {
-	if cfg.URL == "" || cfg.Owner == "" || cfg.Repo == "" {
-		return nil, errors.New("gitea: url, owner and repo are required")
+	cfg, err := giteaapi.Check(cfg)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Token == "" {
-		return nil, errors.New("gitea: a token is required")
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: defaultTimeout}
-	}
-	cfg.URL = strings.TrimSuffix(cfg.URL, "/")
 	return &Forge{cfg: cfg}, nil
 }
 
@@ -67,17 +42,8 @@ func New(name string, cfg Config, ic issues.Config) (*issues.Receiver, error) {
 	return issues.New(name, f, ic), nil
 }
 
-// client is an SDK client bound to ctx: the SDK takes its context per client, not per call, so
-// each operation gets its own (cheap: no network, the server version check is skipped because
-// every call used here exists since Gitea 1.12).
-func (f *Forge) client(ctx context.Context) (*sdk.Client, error) {
-	c, err := sdk.NewClient(f.cfg.URL, sdk.SetToken(f.cfg.Token), sdk.SetHTTPClient(f.cfg.HTTPClient),
-		sdk.SetContext(ctx), sdk.SetGiteaVersion(""))
-	if err != nil {
-		return nil, fmt.Errorf("gitea client: %w", err)
-	}
-	return c, nil
-}
+// client is an SDK client bound to ctx (giteaapi.Client).
+func (f *Forge) client(ctx context.Context) (*sdk.Client, error) { return giteaapi.Client(ctx, f.cfg) }
 
 // Issues lists the repository's issues (not pull requests) carrying label, open and closed.
 func (f *Forge) Issues(ctx context.Context, label string) ([]issues.Issue, error) {
@@ -87,11 +53,11 @@ func (f *Forge) Issues(ctx context.Context, label string) ([]issues.Issue, error
 	}
 	var out []issues.Issue
 	for page := 1; page > 0; {
-		if page > maxPages {
-			return nil, fmt.Errorf("more than %d pages of issues", maxPages)
+		if page > giteaapi.MaxPages {
+			return nil, fmt.Errorf("more than %d pages of issues", giteaapi.MaxPages)
 		}
 		got, resp, err := c.ListRepoIssues(f.cfg.Owner, f.cfg.Repo, sdk.ListIssueOption{
-			ListOptions: sdk.ListOptions{Page: page, PageSize: pageSize},
+			ListOptions: sdk.ListOptions{Page: page, PageSize: giteaapi.PageSize},
 			State:       sdk.StateAll,
 			Type:        sdk.IssueTypeIssue,
 			Labels:      []string{label},
@@ -105,24 +71,9 @@ func (f *Forge) Issues(ctx context.Context, label string) ([]issues.Issue, error
 			}
 			out = append(out, Convert(is))
 		}
-		page = next(resp, page, len(got))
+		page = giteaapi.Next(resp, page, len(got))
 	}
 	return out, nil
-}
-
-// next is the page after page: the Link header's when the server sent one (Gitea does, and
-// caps a page at its MAX_RESPONSE_ITEMS whatever was asked); without one, on until an empty page.
-// The callers stop at maxPages with an error: a listing cut short would open duplicates.
-func next(resp *sdk.Response, page, got int) int {
-	switch {
-	case resp != nil && resp.NextPage > page:
-		return resp.NextPage
-	case resp != nil && resp.Header.Get("Link") != "":
-		return 0
-	case got > 0:
-		return page + 1
-	}
-	return 0
 }
 
 // Convert is a Gitea issue as the receiver sees it.
@@ -177,17 +128,17 @@ func (f *Forge) labelIDs(c *sdk.Client, names []string) ([]int64, error) {
 func (f *Forge) labels(c *sdk.Client) (map[string]*sdk.Label, error) {
 	out := map[string]*sdk.Label{}
 	for page := 1; page > 0; {
-		if page > maxPages {
-			return nil, fmt.Errorf("more than %d pages of labels", maxPages)
+		if page > giteaapi.MaxPages {
+			return nil, fmt.Errorf("more than %d pages of labels", giteaapi.MaxPages)
 		}
-		got, resp, err := c.ListRepoLabels(f.cfg.Owner, f.cfg.Repo, sdk.ListLabelsOptions{ListOptions: sdk.ListOptions{Page: page, PageSize: pageSize}})
+		got, resp, err := c.ListRepoLabels(f.cfg.Owner, f.cfg.Repo, sdk.ListLabelsOptions{ListOptions: sdk.ListOptions{Page: page, PageSize: giteaapi.PageSize}})
 		if err != nil {
 			return nil, fmt.Errorf("listing labels: %w", err)
 		}
 		for _, l := range got {
 			out[strings.ToLower(l.Name)] = l
 		}
-		page = next(resp, page, len(got))
+		page = giteaapi.Next(resp, page, len(got))
 	}
 	return out, nil
 }

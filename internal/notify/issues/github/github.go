@@ -4,40 +4,19 @@ package github
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
-	"time"
 
 	gh "github.com/google/go-github/v93/github"
 
+	ghapi "github.com/driftplane/terraform-provider-drift/internal/forgeapi/github"
 	"github.com/driftplane/terraform-provider-drift/internal/notify/issues"
 )
 
-// perPage is the REST API's largest page.
-const perPage = 100
-
-// maxPages bounds one listing (100,000 issues); a listing cut short would open duplicates, so
-// reaching it is an error.
-const maxPages = 1000
-
-// defaultTimeout bounds one API call when the caller gives no HTTP client.
-const defaultTimeout = 30 * time.Second
-
-// Config says which repository holds the issues and how to reach it.
-type Config struct {
-	// APIURL is the REST API's base URL: empty for github.com, https://HOST/api/v3/ for
-	// GitHub Enterprise Server.
-	APIURL string
-	// Token is a token that may write the repository's issues (fine-grained: Issues read/write).
-	Token string
-	// Owner and Repo name the repository.
-	Owner, Repo string
-	// HTTPClient is used for every call (nil: a client with a 30 s timeout).
-	HTTPClient *http.Client
-}
+// Config says which repository and how to reach it (the connection every GitHub client of
+// driftplane shares).
+type Config = ghapi.Config
 
 // Forge is a GitHub repository's issues as an issues.Forge.
 type Forge struct {
@@ -49,27 +28,9 @@ var _ issues.Forge = (*Forge)(nil)
 
 // NewForge checks cfg and returns the forge; it makes no call.
 func NewForge(cfg Config) (*Forge, error) {
-	if cfg.Owner == "" || cfg.Repo == "" {
-		return nil, errors.New("github: owner and repo are required")
-	}
-	if cfg.Token == "" {
-		return nil, errors.New("github: a token is required")
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
-	}
-	opts := []gh.ClientOptionsFunc{gh.WithHTTPClient(hc), gh.WithAuthToken(cfg.Token)}
-	if cfg.APIURL != "" {
-		base := cfg.APIURL
-		if !strings.HasSuffix(base, "/") {
-			base += "/"
-		}
-		opts = append(opts, gh.WithURLs(&base, &base))
-	}
-	c, err := gh.NewClient(opts...)
+	c, err := ghapi.Connect(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("github client: %w", err)
+		return nil, err
 	}
 	return &Forge{c: c, owner: cfg.Owner, repo: cfg.Repo}, nil
 }
@@ -86,11 +47,11 @@ func New(name string, cfg Config, ic issues.Config) (*issues.Receiver, error) {
 // Issues lists the repository's issues carrying label, open and closed; the endpoint also
 // returns pull requests, which are skipped.
 func (f *Forge) Issues(ctx context.Context, label string) ([]issues.Issue, error) {
-	opt := &gh.IssueListByRepoOptions{State: "all", Labels: []string{label}, ListOptions: gh.ListOptions{PerPage: perPage, Page: 1}}
+	opt := &gh.IssueListByRepoOptions{State: "all", Labels: []string{label}, ListOptions: gh.ListOptions{PerPage: ghapi.PerPage, Page: 1}}
 	var out []issues.Issue
 	for pages := 1; ; pages++ {
-		if pages > maxPages {
-			return nil, fmt.Errorf("more than %d pages of issues", maxPages)
+		if pages > ghapi.MaxPages {
+			return nil, fmt.Errorf("more than %d pages of issues", ghapi.MaxPages)
 		}
 		got, resp, err := f.c.Issues.ListByRepo(ctx, f.owner, f.repo, opt)
 		if err != nil {

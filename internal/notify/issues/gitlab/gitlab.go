@@ -5,38 +5,18 @@ package gitlab
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go"
 
+	glapi "github.com/driftplane/terraform-provider-drift/internal/forgeapi/gitlab"
 	"github.com/driftplane/terraform-provider-drift/internal/notify/issues"
 )
 
-// perPage is the REST API's largest page.
-const perPage = 100
-
-// maxPages bounds one listing (100,000 issues); a listing cut short would open duplicates, so
-// reaching it is an error.
-const maxPages = 1000
-
-// defaultTimeout bounds one API call when the caller gives no HTTP client.
-const defaultTimeout = 30 * time.Second
-
-// Config says which project holds the issues and how to reach it.
-type Config struct {
-	// URL is the instance's base URL (https://gitlab.com), with or without /api/v4.
-	URL string
-	// Token is a personal, project or group access token with the api scope and at least the
-	// Reporter role (Planner suffices for issues).
-	Token string
-	// Project is the project's numeric id or its full path ("group/subgroup/project").
-	Project string
-	// HTTPClient is used for every call (nil: a client with a 30 s timeout).
-	HTTPClient *http.Client
-}
+// Config says which project and how to reach it (the connection every GitLab client of
+// driftplane shares).
+type Config = glapi.Config
 
 // Forge is a GitLab project's issues as an issues.Forge.
 type Forge struct {
@@ -48,21 +28,9 @@ var _ issues.Forge = (*Forge)(nil)
 
 // NewForge checks cfg and returns the forge; it makes no call.
 func NewForge(cfg Config) (*Forge, error) {
-	if cfg.URL == "" || cfg.Project == "" {
-		return nil, errors.New("gitlab: url and project are required")
-	}
-	if cfg.Token == "" {
-		return nil, errors.New("gitlab: a token is required")
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
-	}
-	// The client's own retries are off: a retried POST whose first try reached the server would
-	// open a second issue. The dispatcher retries a failed Send, which lists before it creates.
-	c, err := gl.NewClient(cfg.Token, gl.WithBaseURL(cfg.URL), gl.WithHTTPClient(hc), gl.WithoutRetries())
+	c, err := glapi.Connect(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("gitlab client: %w", err)
+		return nil, err
 	}
 	return &Forge{c: c, project: cfg.Project}, nil
 }
@@ -80,12 +48,12 @@ func New(name string, cfg Config, ic issues.Config) (*issues.Receiver, error) {
 // the next page the server names (X-Next-Page, or the Link header under keyset pagination).
 func (f *Forge) Issues(ctx context.Context, label string) ([]issues.Issue, error) {
 	labels := gl.LabelOptions{label}
-	opt := &gl.ListProjectIssuesOptions{ListOptions: gl.ListOptions{PerPage: perPage}, Labels: &labels}
+	opt := &gl.ListProjectIssuesOptions{ListOptions: gl.ListOptions{PerPage: glapi.PerPage}, Labels: &labels}
 	var out []issues.Issue
 	reqOpts := []gl.RequestOptionFunc{gl.WithContext(ctx)}
 	for pages := 1; ; pages++ {
-		if pages > maxPages {
-			return nil, fmt.Errorf("more than %d pages of issues", maxPages)
+		if pages > glapi.MaxPages {
+			return nil, fmt.Errorf("more than %d pages of issues", glapi.MaxPages)
 		}
 		got, resp, err := f.c.Issues.ListProjectIssues(f.project, opt, reqOpts...)
 		if err != nil {

@@ -4,38 +4,17 @@ package gitea
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
-	"strings"
-	"time"
 
 	sdk "code.gitea.io/sdk/gitea"
 
+	giteaapi "github.com/driftplane/terraform-provider-drift/internal/forgeapi/gitea"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge"
 )
 
-// pageSize is Gitea's default MAX_RESPONSE_ITEMS: a larger limit would be cut to it anyway.
-const pageSize = 50
-
-// maxPages bounds one listing; a listing cut short could open a second pull request, so reaching
-// it is an error.
-const maxPages = 2000
-
-// defaultTimeout bounds one API call when the caller gives no HTTP client.
-const defaultTimeout = 30 * time.Second
-
-// Config says which repository and how to reach it.
-type Config struct {
-	// URL is the forge's base URL (https://gitea.example.com), without /api/v1.
-	URL string
-	// Token is an access token that may write the repository's pull requests.
-	Token string
-	// Owner and Repo name the repository.
-	Owner, Repo string
-	// HTTPClient is used for every call (nil: a client with a 30 s timeout).
-	HTTPClient *http.Client
-}
+// Config says which repository and how to reach it (the connection every Gitea client of
+// driftplane shares).
+type Config = giteaapi.Config
 
 // Forge is a Gitea repository's pull requests.
 type Forge struct{ cfg Config }
@@ -44,29 +23,15 @@ var _ forge.Forge = (*Forge)(nil)
 
 // New checks cfg and returns the forge; it makes no call.
 func New(cfg Config) (*Forge, error) {
-	if cfg.URL == "" || cfg.Owner == "" || cfg.Repo == "" {
-		return nil, errors.New("gitea: url, owner and repo are required")
+	cfg, err := giteaapi.Check(cfg)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Token == "" {
-		return nil, errors.New("gitea: a token is required")
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: defaultTimeout}
-	}
-	cfg.URL = strings.TrimSuffix(cfg.URL, "/")
 	return &Forge{cfg: cfg}, nil
 }
 
-// client is an SDK client bound to ctx (the SDK takes its context per client); the version check
-// is skipped because every call used here exists since Gitea 1.12.
-func (f *Forge) client(ctx context.Context) (*sdk.Client, error) {
-	c, err := sdk.NewClient(f.cfg.URL, sdk.SetToken(f.cfg.Token), sdk.SetHTTPClient(f.cfg.HTTPClient),
-		sdk.SetContext(ctx), sdk.SetGiteaVersion(""))
-	if err != nil {
-		return nil, fmt.Errorf("gitea client: %w", err)
-	}
-	return c, nil
-}
+// client is an SDK client bound to ctx (giteaapi.Client).
+func (f *Forge) client(ctx context.Context) (*sdk.Client, error) { return giteaapi.Client(ctx, f.cfg) }
 
 // Repo is owner/name.
 func (f *Forge) Repo() string { return f.cfg.Owner + "/" + f.cfg.Repo }
@@ -80,11 +45,11 @@ func (f *Forge) PullRequests(ctx context.Context, head string) ([]forge.PullRequ
 	}
 	var out []forge.PullRequest
 	for page := 1; page > 0; {
-		if page > maxPages {
-			return nil, fmt.Errorf("more than %d pages of pull requests", maxPages)
+		if page > giteaapi.MaxPages {
+			return nil, fmt.Errorf("more than %d pages of pull requests", giteaapi.MaxPages)
 		}
 		got, resp, err := c.ListRepoPullRequests(f.cfg.Owner, f.cfg.Repo, sdk.ListPullRequestsOptions{
-			ListOptions: sdk.ListOptions{Page: page, PageSize: pageSize}, State: sdk.StateAll})
+			ListOptions: sdk.ListOptions{Page: page, PageSize: giteaapi.PageSize}, State: sdk.StateAll})
 		if err != nil {
 			return nil, err
 		}
@@ -96,23 +61,9 @@ func (f *Forge) PullRequests(ctx context.Context, head string) ([]forge.PullRequ
 				out = append(out, pr)
 			}
 		}
-		page = next(resp, page, len(got))
+		page = giteaapi.Next(resp, page, len(got))
 	}
 	return out, nil
-}
-
-// next is the page after page: the Link header's when the server sent one (Gitea caps a page at
-// its MAX_RESPONSE_ITEMS whatever was asked); without one, on until an empty page.
-func next(resp *sdk.Response, page, got int) int {
-	switch {
-	case resp != nil && resp.NextPage > page:
-		return resp.NextPage
-	case resp != nil && resp.Header.Get("Link") != "":
-		return 0
-	case got > 0:
-		return page + 1
-	}
-	return 0
 }
 
 // Convert is a Gitea pull request as reconciliation sees it.

@@ -4,40 +4,18 @@ package github
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 
 	gh "github.com/google/go-github/v93/github"
 
+	ghapi "github.com/driftplane/terraform-provider-drift/internal/forgeapi/github"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge"
 )
 
-// perPage is the REST API's largest page.
-const perPage = 100
-
-// maxPages bounds one listing; a listing cut short could open a second pull request, so reaching
-// it is an error.
-const maxPages = 1000
-
-// defaultTimeout bounds one API call when the caller gives no HTTP client.
-const defaultTimeout = 30 * time.Second
-
-// Config says which repository and how to reach it.
-type Config struct {
-	// APIURL is the REST API's base URL: empty for github.com, https://HOST/api/v3/ for GitHub
-	// Enterprise Server.
-	APIURL string
-	// Token may write the repository's pull requests and contents (fine-grained: Pull requests
-	// and Contents read/write).
-	Token string
-	// Owner and Repo name the repository.
-	Owner, Repo string
-	// HTTPClient is used for every call (nil: a client with a 30 s timeout).
-	HTTPClient *http.Client
-}
+// Config says which repository and how to reach it (the connection every GitHub client of
+// driftplane shares).
+type Config = ghapi.Config
 
 // Forge is a GitHub repository's pull requests.
 type Forge struct {
@@ -49,27 +27,9 @@ var _ forge.Forge = (*Forge)(nil)
 
 // New checks cfg and returns the forge; it makes no call.
 func New(cfg Config) (*Forge, error) {
-	if cfg.Owner == "" || cfg.Repo == "" {
-		return nil, errors.New("github: owner and repo are required")
-	}
-	if cfg.Token == "" {
-		return nil, errors.New("github: a token is required")
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
-	}
-	opts := []gh.ClientOptionsFunc{gh.WithHTTPClient(hc), gh.WithAuthToken(cfg.Token)}
-	if cfg.APIURL != "" {
-		base := cfg.APIURL
-		if !strings.HasSuffix(base, "/") {
-			base += "/"
-		}
-		opts = append(opts, gh.WithURLs(&base, &base))
-	}
-	c, err := gh.NewClient(opts...)
+	c, err := ghapi.Connect(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("github client: %w", err)
+		return nil, err
 	}
 	return &Forge{c: c, owner: cfg.Owner, repo: cfg.Repo}, nil
 }
@@ -79,11 +39,11 @@ func (f *Forge) Repo() string { return f.owner + "/" + f.repo }
 
 // PullRequests lists the pull requests whose head is owner:head, in every state.
 func (f *Forge) PullRequests(ctx context.Context, head string) ([]forge.PullRequest, error) {
-	opt := &gh.PullRequestListOptions{State: "all", Head: f.owner + ":" + head, ListOptions: gh.ListOptions{PerPage: perPage, Page: 1}}
+	opt := &gh.PullRequestListOptions{State: "all", Head: f.owner + ":" + head, ListOptions: gh.ListOptions{PerPage: ghapi.PerPage, Page: 1}}
 	var out []forge.PullRequest
 	for pages := 1; ; pages++ {
-		if pages > maxPages {
-			return nil, fmt.Errorf("more than %d pages of pull requests", maxPages)
+		if pages > ghapi.MaxPages {
+			return nil, fmt.Errorf("more than %d pages of pull requests", ghapi.MaxPages)
 		}
 		got, resp, err := f.c.PullRequests.List(ctx, f.owner, f.repo, opt)
 		if err != nil {

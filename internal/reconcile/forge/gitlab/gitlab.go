@@ -5,38 +5,17 @@ package gitlab
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
-	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go"
 
+	glapi "github.com/driftplane/terraform-provider-drift/internal/forgeapi/gitlab"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge"
 )
 
-// perPage is the REST API's largest page.
-const perPage = 100
-
-// maxPages bounds one listing; a listing cut short could open a second merge request, so reaching
-// it is an error.
-const maxPages = 1000
-
-// defaultTimeout bounds one API call when the caller gives no HTTP client.
-const defaultTimeout = 30 * time.Second
-
-// Config says which project and how to reach it.
-type Config struct {
-	// URL is the instance's base URL (https://gitlab.com), with or without /api/v4.
-	URL string
-	// Token is a personal, project or group access token with the api scope and at least the
-	// Developer role (it pushes the branch and opens the merge request).
-	Token string
-	// Project is the project's full path ("group/subgroup/project").
-	Project string
-	// HTTPClient is used for every call (nil: a client with a 30 s timeout).
-	HTTPClient *http.Client
-}
+// Config says which project and how to reach it (the connection every GitLab client of
+// driftplane shares).
+type Config = glapi.Config
 
 // Forge is a GitLab project's merge requests.
 type Forge struct {
@@ -48,21 +27,9 @@ var _ forge.Forge = (*Forge)(nil)
 
 // New checks cfg and returns the forge; it makes no call.
 func New(cfg Config) (*Forge, error) {
-	if cfg.URL == "" || cfg.Project == "" {
-		return nil, errors.New("gitlab: url and project are required")
-	}
-	if cfg.Token == "" {
-		return nil, errors.New("gitlab: a token is required")
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultTimeout}
-	}
-	// The client's own retries are off: a retried POST whose first try reached the server would
-	// open a second merge request. The next run lists before it creates.
-	c, err := gl.NewClient(cfg.Token, gl.WithBaseURL(cfg.URL), gl.WithHTTPClient(hc), gl.WithoutRetries())
+	c, err := glapi.Connect(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("gitlab client: %w", err)
+		return nil, err
 	}
 	return &Forge{c: c, project: cfg.Project}, nil
 }
@@ -73,12 +40,12 @@ func (f *Forge) Repo() string { return f.project }
 // PullRequests lists the project's merge requests from source branch head, in every state.
 func (f *Forge) PullRequests(ctx context.Context, head string) ([]forge.PullRequest, error) {
 	all := "all"
-	opt := &gl.ListProjectMergeRequestsOptions{ListOptions: gl.ListOptions{PerPage: perPage}, State: &all, SourceBranch: &head}
+	opt := &gl.ListProjectMergeRequestsOptions{ListOptions: gl.ListOptions{PerPage: glapi.PerPage}, State: &all, SourceBranch: &head}
 	var out []forge.PullRequest
 	reqOpts := []gl.RequestOptionFunc{gl.WithContext(ctx)}
 	for pages := 1; ; pages++ {
-		if pages > maxPages {
-			return nil, fmt.Errorf("more than %d pages of merge requests", maxPages)
+		if pages > glapi.MaxPages {
+			return nil, fmt.Errorf("more than %d pages of merge requests", glapi.MaxPages)
 		}
 		got, resp, err := f.c.MergeRequests.ListProjectMergeRequests(f.project, opt, reqOpts...)
 		if err != nil {
