@@ -2,10 +2,7 @@ package reconcile
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -125,31 +122,11 @@ func (r *Record) Encode() (key string, data []byte, err error) {
 	if err != nil {
 		return "", nil, err
 	}
-	sum := sha256.Sum256(data)
-	stamp := strings.NewReplacer(":", "", "-", "").Replace(r.At)
-	return fmt.Sprintf("%s/%s/%012d-%s-%s.json", Prefix, r.Unit, r.Sequence, stamp, hex.EncodeToString(sum[:12])), data, nil
+	return ledger.SideKey(Prefix, r.Unit, r.Sequence, r.At, data), data, nil
 }
 
-func parseKey(key string) (int64, time.Time, bool) {
-	base := key[strings.LastIndexByte(key, '/')+1:]
-	name, ok := strings.CutSuffix(base, ".json")
-	if !ok {
-		return 0, time.Time{}, false
-	}
-	parts := strings.Split(name, "-")
-	if len(parts) != 3 || len(parts[0]) != 12 || len(parts[2]) != 24 {
-		return 0, time.Time{}, false
-	}
-	seq, err := strconv.ParseInt(parts[0], 10, 64)
-	if err != nil {
-		return 0, time.Time{}, false
-	}
-	at, err := time.Parse("20060102T150405Z", parts[1])
-	if err != nil {
-		return 0, time.Time{}, false
-	}
-	return seq, at, true
-}
+// parseKey reads a record key's sequence and time (false when it is not one).
+func parseKey(key string) (int64, time.Time, bool) { return ledger.ParseSideKey(key) }
 
 // Decode reads a record, refusing oversized or hostile nesting and other schemas.
 func Decode(name string, data []byte) (*Record, error) {
