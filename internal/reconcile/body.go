@@ -2,13 +2,12 @@ package reconcile
 
 import (
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/forgeapi/markdown"
 )
 
 // The marker line that opens every pull request body reconciliation writes, in this exact format.
@@ -86,7 +85,7 @@ func (g *group) title() string {
 	if len(refs) > 1 {
 		what = fmt.Sprintf("%s and %d more", refs[0], len(refs)-1)
 	}
-	return truncate(defuse(oneLine(fmt.Sprintf("driftplane: accept %s into Git (%s)", what, g.unit.Metadata.Name))), maxTitleBytes)
+	return truncate(markdown.Defuse(markdown.OneLine(fmt.Sprintf("driftplane: accept %s into Git (%s)", what, g.unit.Metadata.Name))), maxTitleBytes)
 }
 
 func (g *group) resources() []string {
@@ -128,7 +127,7 @@ func (g *group) body() string {
 			d = truncate(d, maxDiffBytes) + "\n… (diff truncated; the branch holds the whole change)"
 		}
 		fence := fenceFor(d)
-		fmt.Fprintf(&b, "%sdiff\n%s\n%s\n\n", fence, strings.TrimRight(defuse(d), "\n"), fence)
+		fmt.Fprintf(&b, "%sdiff\n%s\n%s\n\n", fence, strings.TrimRight(markdown.Defuse(d), "\n"), fence)
 	}
 	if len(g.notes) > 0 {
 		b.WriteString("### What could not be rewritten\n\n")
@@ -144,7 +143,7 @@ func (g *group) body() string {
 	if len(g.commands) > 0 {
 		b.WriteString("### State actions (run by a person; driftplane never changes state itself)\n\n")
 		fence := fenceFor(strings.Join(g.commands, "\n"))
-		fmt.Fprintf(&b, "%sshell\n%s\n%s\n\n", fence, defuse(strings.Join(g.commands, "\n")), fence)
+		fmt.Fprintf(&b, "%sshell\n%s\n%s\n\n", fence, markdown.Defuse(strings.Join(g.commands, "\n")), fence)
 	}
 	b.WriteString("### Evidence\n\n")
 	if g.evidence != "" {
@@ -261,76 +260,14 @@ func verifiedComment(n int64, at, evidence string) string {
 	return s
 }
 
-// code renders an untrusted string as a Markdown code span, the one construct in which GitHub,
-// GitLab and Gitea interpret nothing (no HTML, no comment, no link, no mention); the fence is
-// longer than any backtick run inside, and comment openers are broken.
-func code(s string) string {
-	s = defuse(truncate(strings.TrimSpace(oneLine(s)), maxValueBytes))
-	if s == "" {
-		return "—"
-	}
-	fence := strings.Repeat("`", longestRun(s, '`')+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
-}
-
 // text renders untrusted prose (an explanation, a note) as one code span: it may hold anything.
 func text(s string, max int) string {
 	return code(truncate(s, max))
 }
 
-func codeList(values []string) string {
-	if len(values) == 0 {
-		return "—"
-	}
-	shown := values
-	if len(shown) > maxListed {
-		shown = shown[:maxListed]
-	}
-	parts := make([]string, len(shown))
-	for i, v := range shown {
-		parts[i] = code(v)
-	}
-	s := strings.Join(parts, ", ")
-	if more := len(values) - len(shown); more > 0 {
-		s += fmt.Sprintf(" and %d more", more)
-	}
-	return s
-}
-
 // fenceFor is a code fence longer than any backtick run in s (at least three).
 func fenceFor(s string) string {
-	return strings.Repeat("`", max(3, longestRun(s, '`')+1))
-}
-
-func longestRun(s string, c rune) int {
-	longest, run := 0, 0
-	for _, r := range s {
-		if r == c {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	return longest
-}
-
-// defuse breaks HTML comment openers and closers with a zero-width space, so no text a finding or
-// a diff carries can read as a marker or end one.
-func defuse(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "<!--", "<!-\u200b-"), "-->", "-\u200b->")
-}
-
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
+	return strings.Repeat("`", max(3, markdown.LongestRun(s, '`')+1))
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.
@@ -344,14 +281,12 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// link renders an http(s) URL as a Markdown link (destination characters escaped); anything else
-// (a local path, s3://) is shown in a code span.
-func link(label, raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return code(raw)
-	}
-	dest := strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", " ", "%20", "`", "%60",
-		"\"", "%22", "'", "%27", "[", "%5B", "]", "%5D", "\\", "%5C").Replace(u.String())
-	return "[" + label + "](" + dest + ")"
+// code renders untrusted text as one code span (markdown.Span), cut to maxValueBytes.
+func code(s string) string {
+	return markdown.Span(markdown.Defuse(truncate(strings.TrimSpace(markdown.OneLine(s)), maxValueBytes)))
 }
+
+func codeList(values []string) string { return markdown.List(values, maxListed, code) }
+
+// link renders an http(s) URL as a Markdown link, anything else in a code span.
+func link(label, raw string) string { return markdown.Link(label, raw, code) }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/forgeapi/markdown"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile/edit"
 )
 
@@ -57,7 +58,7 @@ func (r *runner) build(ctx context.Context, co *checkout, u Unit, g *group) (not
 			}
 			c := refreshCommands(dir, f.ResourceRef)
 			if c == nil {
-				notes = append(notes, fmt.Sprintf("%s: the address holds control characters; refresh its state by hand", oneLine(f.ResourceRef)))
+				notes = append(notes, fmt.Sprintf("%s: the address holds control characters; refresh its state by hand", markdown.OneLine(f.ResourceRef)))
 			}
 			commands = append(commands, c...)
 		case drift.ActionStateMove:
@@ -169,7 +170,7 @@ func shellQuote(s string) string {
 // refreshCommands are the exact commands that bring one resource's recorded state to what runs:
 // review the refresh, then apply it. driftplane never runs them (seed anti-pattern 25.6).
 func refreshCommands(dir, addr string) []string {
-	if oneLine(addr) != addr || oneLine(dir) != dir {
+	if markdown.OneLine(addr) != addr || markdown.OneLine(dir) != dir {
 		return nil // a control character in a command a person pastes is never safe
 	}
 	chdir := ""
@@ -186,14 +187,14 @@ func refreshCommands(dir, addr string) []string {
 // moveCommands is the moved block a STATE_MOVE needs; the address the state records it under is
 // not in the finding, so it is left for the person to fill in, and said so.
 func moveCommands(addr string) []string {
-	if oneLine(addr) != addr {
+	if markdown.OneLine(addr) != addr {
 		return nil
 	}
 	return []string{
-		"# " + oneLine(addr) + " is recorded under another address; add to the configuration (the old address is in `tofu state list`):",
+		"# " + markdown.OneLine(addr) + " is recorded under another address; add to the configuration (the old address is in `tofu state list`):",
 		"moved {",
 		"  from = OLD_ADDRESS",
-		"  to   = " + oneLine(addr),
+		"  to   = " + markdown.OneLine(addr),
 		"}",
 	}
 }

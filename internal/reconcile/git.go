@@ -16,6 +16,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
+	"github.com/driftplane/terraform-provider-drift/internal/forgeapi/markdown"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile/edit"
 )
 
@@ -260,7 +261,7 @@ func (c *checkout) ownTip(ctx context.Context, ref plumbing.ReferenceName, at pl
 	name, email := c.signature()
 	if tip.Author.Email != email || tip.Committer.Email != email || tip.Author.Name != name {
 		return fmt.Errorf("branch %s holds a commit by %s <%s> that driftplane did not make; it is not overwritten (merge or close the pull request, or delete the branch)",
-			ref.Short(), oneLine(tip.Author.Name), oneLine(tip.Author.Email))
+			ref.Short(), markdown.OneLine(tip.Author.Name), markdown.OneLine(tip.Author.Email))
 	}
 	return nil
 }

@@ -2,11 +2,9 @@ package issues
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/driftplane/terraform-provider-drift/internal/forgeapi/markdown"
 	"github.com/driftplane/terraform-provider-drift/internal/notify"
 )
 
@@ -92,13 +90,7 @@ func Title(n notify.Notification) string {
 	if f.Unit != "" {
 		s += " (" + f.Unit + ")"
 	}
-	return notify.Truncate(defuse(oneLine(s)), maxTitleBytes)
-}
-
-// defuse breaks HTML comment openers and closers with a zero-width space, so a reader of the raw
-// text (a title, a body) finds no marker and no comment end in what a finding said.
-func defuse(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "<!--", "<!-\u200b-"), "-->", "-\u200b->")
+	return notify.Truncate(markdown.Defuse(markdown.OneLine(s)), maxTitleBytes)
 }
 
 // Body is a managed issue's body for a firing notification: the markers, then what drifted,
@@ -237,71 +229,13 @@ func evidence(n notify.Notification) string {
 	return s
 }
 
-// codeList renders a bounded list of values, each in its own code span.
-func codeList(values []string) string {
-	if len(values) == 0 {
-		return "—"
-	}
-	shown := values
-	if len(shown) > maxFields {
-		shown = shown[:maxFields]
-	}
-	parts := make([]string, len(shown))
-	for i, v := range shown {
-		parts[i] = code(v)
-	}
-	s := strings.Join(parts, ", ")
-	if more := len(values) - len(shown); more > 0 {
-		s += fmt.Sprintf(" and %d more", more)
-	}
-	return s
-}
-
-// code renders an untrusted string as a Markdown code span, the one construct in which GitHub,
-// GitLab and Gitea interpret nothing: no HTML, no comment, no link, no @mention, no #reference.
-// The fence is longer than any backtick run inside, so the text cannot end the span; line breaks
-// and control characters become spaces, so it cannot start a block; "<!--" and "-->" are broken
-// by a zero-width space, so even a reader of the raw body finds no marker in it.
+// code renders untrusted text as one code span (markdown.Span), cut to maxValueBytes.
 func code(s string) string {
-	s = defuse(notify.Truncate(strings.TrimSpace(oneLine(s)), maxValueBytes))
-	if s == "" {
-		return "—"
-	}
-	longest, run := 0, 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		// CommonMark strips one space on each side, so the text's own backticks stay its own.
-		return fence + " " + s + " " + fence
-	}
-	return fence + s + fence
+	return markdown.Span(markdown.Defuse(notify.Truncate(strings.TrimSpace(markdown.OneLine(s)), maxValueBytes)))
 }
 
-// oneLine replaces line breaks, other control characters and invalid UTF-8 with spaces.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// codeList renders a bounded list of values, each in its own code span.
+func codeList(values []string) string { return markdown.List(values, maxFields, code) }
 
-// link renders an http(s) URL as a Markdown link with the characters that could end the link's
-// destination percent-encoded; anything else (s3://, a path) is shown as text in a code span.
-func link(text, raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return code(raw)
-	}
-	dest := strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", " ", "%20", "`", "%60",
-		"\"", "%22", "'", "%27", "[", "%5B", "]", "%5D", "\\", "%5C").Replace(u.String())
-	return "[" + text + "](" + dest + ")"
-}
+// link renders an http(s) URL as a Markdown link, anything else in a code span.
+func link(text, raw string) string { return markdown.Link(text, raw, code) }
