@@ -140,12 +140,9 @@ func Decode(name string, data []byte) (*Record, error) {
 // Records calls fn with each of a unit's reconciliation records in key order. A key in the unit's
 // folder that is not a record's is an error, as in the ledger.
 func Records(ctx context.Context, s ledger.Store, unit string, fn func(key string, r *Record) error) error {
-	if err := checkUnit(unit); err != nil {
-		return err
-	}
-	keys, err := s.List(ctx, Prefix+"/"+unit+"/")
+	keys, err := ledger.SideKeys(ctx, s, Prefix, unit, "reconciliation")
 	if err != nil {
-		return fmt.Errorf("reconciliations of %s: %w", unit, err)
+		return err
 	}
 	for _, k := range keys {
 		r, err := read(ctx, s, unit, k)
@@ -161,24 +158,11 @@ func Records(ctx context.Context, s ledger.Store, unit string, fn func(key strin
 
 // Latest returns a unit's newest reconciliation record and its key (nil, "" when none).
 func Latest(ctx context.Context, s ledger.Store, unit string) (*Record, string, error) {
-	if err := checkUnit(unit); err != nil {
+	keys, err := ledger.SideKeys(ctx, s, Prefix, unit, "reconciliation")
+	if err != nil {
 		return nil, "", err
 	}
-	keys, err := s.List(ctx, Prefix+"/"+unit+"/")
-	if err != nil {
-		return nil, "", fmt.Errorf("reconciliations of %s: %w", unit, err)
-	}
-	last, lastSeq := "", int64(-1)
-	var lastAt time.Time
-	for _, k := range keys {
-		seq, at, ok := parseKey(k)
-		if !ok {
-			return nil, "", fmt.Errorf("reconciliations of %s: %s is not a reconciliation record's key", unit, k)
-		}
-		if seq > lastSeq || (seq == lastSeq && (at.After(lastAt) || (at.Equal(lastAt) && k > last))) {
-			last, lastSeq, lastAt = k, seq, at
-		}
-	}
+	last, _, _ := ledger.NewestSideKey(keys)
 	if last == "" {
 		return nil, "", nil
 	}

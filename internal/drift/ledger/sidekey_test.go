@@ -1,9 +1,12 @@
 package ledger
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 )
 
 // A side record's key reads back as the sequence and time it was made with, names its content,
@@ -22,5 +25,44 @@ func TestSideKey(t *testing.T) {
 		if _, _, ok := ParseSideKey(bad); ok {
 			t.Errorf("%s parsed", bad)
 		}
+	}
+}
+
+// SideKeys refuses a unit name that leaves its folder and a stray key (skipping it could hide a
+// record); NewestSideKey picks by sequence, then time, whatever the listing's order.
+func TestSideKeys(t *testing.T) {
+	ctx := context.Background()
+	s := blob.Dir(t.TempDir())
+	for _, k := range []string{
+		SideKey("notifications", "web", 2, "2026-11-30T09:00:00Z", []byte("b")),
+		SideKey("notifications", "web", 10, "2026-11-30T08:00:00Z", []byte("c")),
+		SideKey("notifications", "web", 2, "2026-11-30T10:00:00Z", []byte("a")),
+	} {
+		if _, err := s.Put(k, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := SideKeys(ctx, s, "notifications", "web", "notification")
+	if err != nil || len(keys) != 3 {
+		t.Fatalf("%q %v", keys, err)
+	}
+	for _, order := range [][]string{keys, {keys[2], keys[0], keys[1]}} {
+		if k, seq, _ := NewestSideKey(order); seq != 10 || !strings.Contains(k, "/000000000010-") {
+			t.Errorf("newest of %q: %s %d", order, k, seq)
+		}
+	}
+	if k, _, _ := NewestSideKey(nil); k != "" {
+		t.Errorf("newest of none: %q", k)
+	}
+	for _, unit := range []string{"", "..", "a/b"} {
+		if _, err := SideKeys(ctx, s, "notifications", unit, "notification"); err == nil {
+			t.Errorf("unit %q accepted", unit)
+		}
+	}
+	if _, err := s.Put("notifications/web/notes.txt", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SideKeys(ctx, s, "notifications", "web", "notification"); err == nil || !strings.Contains(err.Error(), "notes.txt") {
+		t.Errorf("a stray key: %v", err)
 	}
 }

@@ -145,25 +145,11 @@ func Decode(name string, data []byte) (*Record, error) {
 // A key in the unit's folder that is not a record's is an error, as in the ledger: skipping it
 // could hide the state that says what is owed.
 func Latest(ctx context.Context, s ledger.Store, unit string) (*Record, string, error) {
-	if err := checkUnit(unit); err != nil {
+	keys, err := ledger.SideKeys(ctx, s, Prefix, unit, "notification")
+	if err != nil {
 		return nil, "", err
 	}
-	keys, err := s.List(ctx, Prefix+"/"+unit+"/")
-	if err != nil {
-		return nil, "", fmt.Errorf("notifications of %s: %w", unit, err)
-	}
-	last, lastSeq := "", int64(-1)
-	var lastAt time.Time
-	for _, k := range keys {
-		seq, at, ok := parseKey(k)
-		if !ok {
-			return nil, "", fmt.Errorf("notifications of %s: %s is not a notification record's key", unit, k)
-		}
-		// Keys sort by sequence then time; compare explicitly so a listing order cannot matter.
-		if seq > lastSeq || (seq == lastSeq && (at.After(lastAt) || (at.Equal(lastAt) && k > last))) {
-			last, lastSeq, lastAt = k, seq, at
-		}
-	}
+	last, lastSeq, lastAt := ledger.NewestSideKey(keys)
 	if last == "" {
 		return nil, "", nil
 	}
@@ -185,17 +171,11 @@ func Latest(ctx context.Context, s ledger.Store, unit string) (*Record, string, 
 // Records calls fn with each of a unit's notification records in key order (an audit of who was
 // told what, and when).
 func Records(ctx context.Context, s ledger.Store, unit string, fn func(key string, r *Record) error) error {
-	if err := checkUnit(unit); err != nil {
+	keys, err := ledger.SideKeys(ctx, s, Prefix, unit, "notification")
+	if err != nil {
 		return err
 	}
-	keys, err := s.List(ctx, Prefix+"/"+unit+"/")
-	if err != nil {
-		return fmt.Errorf("notifications of %s: %w", unit, err)
-	}
 	for _, k := range keys {
-		if _, _, ok := parseKey(k); !ok {
-			return fmt.Errorf("notifications of %s: %s is not a notification record's key", unit, k)
-		}
 		data, err := s.Get(ctx, k)
 		if err != nil {
 			return fmt.Errorf("notifications of %s: %w", unit, err)
