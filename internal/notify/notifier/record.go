@@ -129,9 +129,6 @@ func (r *Record) Encode() (key string, data []byte, err error) {
 	return ledger.SideKey(Prefix, r.Unit, r.Sequence, r.At, data), data, nil
 }
 
-// parseKey reads a record key's sequence and time (false when it is not one).
-func parseKey(key string) (int64, time.Time, bool) { return ledger.ParseSideKey(key) }
-
 // Decode reads a record, refusing oversized or hostile nesting and other schemas.
 func Decode(name string, data []byte) (*Record, error) {
 	var r Record
