@@ -248,22 +248,80 @@ func (c *checkout) push(ctx context.Context, branch string, h plumbing.Hash) (bo
 // ownTip refuses to replace a branch whose tip driftplane did not commit: a reviewer who pushed a
 // fix onto the proposal keeps it, and the run fails for that key, saying so.
 func (c *checkout) ownTip(ctx context.Context, ref plumbing.ReferenceName, at plumbing.Hash) error {
+	who, err := c.foreignTip(ctx, ref, at)
+	if err != nil {
+		return err
+	}
+	if who != "" {
+		return fmt.Errorf("branch %s holds a commit by %s that driftplane did not make; it is not overwritten (merge or close the pull request, or delete the branch)",
+			ref.Short(), who)
+	}
+	return nil
+}
+
+// foreignTip fetches ref's tip at and names its author when driftplane did not make it ("" when
+// it did).
+func (c *checkout) foreignTip(ctx context.Context, ref plumbing.ReferenceName, at plumbing.Hash) (string, error) {
 	tracking := plumbing.ReferenceName("refs/remotes/" + git.DefaultRemoteName + "/" + strings.TrimPrefix(ref.String(), "refs/heads/"))
 	err := c.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: git.DefaultRemoteName, Auth: c.remote.auth(),
 		RefSpecs: []config.RefSpec{config.RefSpec("+" + ref.String() + ":" + tracking.String())}})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return fmt.Errorf("fetching %s from %s: %w", ref.Short(), c.remote.URL, c.remote.scrub(err))
+		return "", fmt.Errorf("fetching %s from %s: %w", ref.Short(), c.remote.URL, c.remote.scrub(err))
 	}
 	tip, err := c.repo.CommitObject(at)
 	if err != nil {
-		return fmt.Errorf("the tip of %s: %w", ref.Short(), err)
+		return "", fmt.Errorf("the tip of %s: %w", ref.Short(), err)
 	}
 	name, email := c.signature()
 	if tip.Author.Email != email || tip.Committer.Email != email || tip.Author.Name != name {
-		return fmt.Errorf("branch %s holds a commit by %s <%s> that driftplane did not make; it is not overwritten (merge or close the pull request, or delete the branch)",
-			ref.Short(), markdown.OneLine(tip.Author.Name), markdown.OneLine(tip.Author.Email))
+		return fmt.Sprintf("%s <%s>", markdown.OneLine(tip.Author.Name), markdown.OneLine(tip.Author.Email)), nil
 	}
-	return nil
+	return "", nil
+}
+
+// What deleteBranch did.
+const (
+	branchDeleted = iota + 1
+	// branchAbsent: the remote has no such branch (someone, or the forge on merge, deleted it).
+	branchAbsent
+	// branchRefused: the branch is not driftplane's to delete; it never will be.
+	branchRefused
+)
+
+// deleteBranch deletes branch on the remote, but only while its tip is want, the commit driftplane
+// pushed there, and that commit is driftplane's: a branch someone pushed to, or re-pointed, is
+// someone's work. The deletion itself requires the remote to still hold want, so a push between
+// the check and the deletion is not lost either. A refusal's reason is returned with
+// branchRefused; an error is worth retrying.
+func (c *checkout) deleteBranch(ctx context.Context, branch string, want plumbing.Hash) (int, string, error) {
+	at, err := c.remoteBranch(ctx, branch)
+	if err != nil {
+		return 0, "", err
+	}
+	if at.IsZero() {
+		return branchAbsent, "", nil
+	}
+	if at != want {
+		return branchRefused, fmt.Sprintf("its tip %s is not the commit driftplane pushed (%s)", at, want), nil
+	}
+	ref := plumbing.NewBranchReferenceName(branch)
+	who, err := c.foreignTip(ctx, ref, at)
+	if err != nil {
+		return 0, "", err
+	}
+	if who != "" {
+		return branchRefused, fmt.Sprintf("its tip %s is a commit by %s that driftplane did not make", at, who), nil
+	}
+	err = c.repo.PushContext(ctx, &git.PushOptions{RemoteName: git.DefaultRemoteName, Auth: c.remote.auth(),
+		RefSpecs:          []config.RefSpec{config.RefSpec(":" + ref.String())},
+		RequireRemoteRefs: []config.RefSpec{config.RefSpec(want.String() + ":" + ref.String())}})
+	if errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return branchAbsent, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("deleting %s on %s: %w", branch, c.remote.URL, c.remote.scrub(err))
+	}
+	return branchDeleted, "", nil
 }
 
 // signature is the name and e-mail driftplane commits as.

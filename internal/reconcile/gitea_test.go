@@ -5,12 +5,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	sdk "code.gitea.io/sdk/gitea"
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
@@ -220,6 +225,10 @@ func TestGitea(t *testing.T) {
 		if o5.Status != reconcile.StatusVerified || !strings.Contains(o5.Summary, "accepted into Git by PR #") || !strings.Contains(o5.Summary, "verified at") {
 			t.Errorf("verified: %+v", o5)
 		}
+		// Verified: the branch is no longer needed and is deleted on the remote.
+		if !o5.BranchDeleted || !strings.Contains(strings.Join(o5.Notes, "\n"), "branch "+o.Branch+" deleted") || x.branchExists(t, o.Branch) {
+			t.Errorf("verified, the branch is not deleted: %+v", o5)
+		}
 		var kinds []string
 		if err := reconcile.Records(t.Context(), x.store, "payments-app", func(_ string, r *reconcile.Record) error {
 			for _, e := range r.Events {
@@ -229,7 +238,7 @@ func TestGitea(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(kinds, ","); got != "proposed,updated,merged,verified" { // updated: the new value
+		if got := strings.Join(kinds, ","); got != "proposed,updated,merged,verified,branch_deleted" { // updated: the new value
 			t.Errorf("record events %s", got)
 		}
 		if n := len(x.pulls(t)); n != 1 {
@@ -250,6 +259,9 @@ func TestGitea(t *testing.T) {
 		pr, _, err := srv.Client(t, x.team.Token).GetPullRequest(x.team.Name, x.repo, o.PR)
 		if err != nil || pr.State != sdk.StateClosed || pr.HasMerged {
 			t.Fatalf("pull request after the drift ended: %+v %v", pr, err)
+		}
+		if !o2.BranchDeleted || x.branchExists(t, o.Branch) {
+			t.Errorf("closed, the branch is not deleted: %+v", o2)
 		}
 	})
 
@@ -329,14 +341,151 @@ func TestGitea(t *testing.T) {
 		if _, _, err := srv.Client(t, x.team.Token).EditPullRequest(x.team.Name, x.repo, o.PR, sdk.EditPullRequestOption{State: &closed}); err != nil {
 			t.Fatal(err)
 		}
-		if o2 := one(t, x.run(t, f)); o2.Status != reconcile.StatusDeclined || o2.PR != o.PR {
-			t.Errorf("after a reviewer closed it: %+v", o2)
+		if o2 := one(t, x.run(t, f)); o2.Status != reconcile.StatusDeclined || o2.PR != o.PR || !o2.BranchDeleted || x.branchExists(t, o.Branch) {
+			t.Errorf("after a reviewer closed it (the branch deleted): %+v", o2)
 		}
-		if o3 := one(t, x.run(t, emergency("replicas=9\n"))); o3.Status != reconcile.StatusDeclined {
+		// Deleted once: the same branch pushed again at the very commit driftplane pushed (someone
+		// restoring it to reopen the pull request) is not deleted a second time.
+		x.pushAt(t, o.PR, o.Branch)
+		if o3 := one(t, x.run(t, emergency("replicas=9\n"))); o3.Status != reconcile.StatusDeclined || o3.BranchDeleted || !x.branchExists(t, o.Branch) {
 			t.Errorf("declined drift with a new value: %+v", o3)
 		}
 		if n := len(x.pulls(t)); n != 1 {
 			t.Errorf("%d pull requests", n)
+		}
+		if got := strings.Join(x.events(t), ","); got != "proposed,declined,branch_deleted" {
+			t.Errorf("record events %s", got)
+		}
+	})
+
+	// A reviewer's commit on the branch: merged and verified, the branch is still kept, for good,
+	// saying why; whether the commit names the reviewer or forges driftplane's own identity (the
+	// tip is not the commit driftplane pushed).
+	for _, who := range []sdk.Identity{{Name: "Rita Reviewer", Email: "rita@example.com"}, {Name: "driftplane", Email: "driftplane@users.noreply.invalid"}} {
+		t.Run("ForeignTipKept/"+who.Email, func(t *testing.T) {
+			x := newFixture(t, srv)
+			o := one(t, x.run(t, emergency("replicas=5\n")))
+			c := srv.Client(t, x.team.Token)
+			if _, _, err := c.CreateFile(x.team.Name, x.repo, "stacks/app/NOTES.md", sdk.CreateFileOptions{FileOptions: sdk.FileOptions{BranchName: o.Branch, Message: "reviewer's note",
+				Author: who, Committer: who}, Content: base64.StdEncoding.EncodeToString([]byte("why 5\n"))}); err != nil {
+				t.Fatal(err)
+			}
+			mergePR(t, c, x.team.Name, x.repo, o.PR)
+			rep := x.run(t)
+			o2 := one(t, rep)
+			if o2.Status != reconcile.StatusVerified || o2.BranchDeleted || !strings.Contains(strings.Join(o2.Notes, "\n"), "branch "+o.Branch+" kept: its tip") ||
+				len(rep.Warnings) != 0 || !x.branchExists(t, o.Branch) {
+				t.Errorf("a branch someone else pushed to: %+v, warnings %v", o2, rep.Warnings)
+			}
+			if got := strings.Join(x.events(t), ","); got != "proposed,verified,branch_kept" {
+				t.Errorf("record events %s", got)
+			}
+			if rep := x.run(t); len(rep.Outcomes) != 0 || !x.branchExists(t, o.Branch) {
+				t.Errorf("after: %+v", rep)
+			}
+		})
+	}
+
+	// A record that names someone else's commit as driftplane's (the evidence store tampered
+	// with): the tip is the recorded commit, but not driftplane's, so the branch is kept.
+	t.Run("TamperedRecordKept", func(t *testing.T) {
+		x := newFixture(t, srv)
+		f := emergency("replicas=5\n")
+		o := one(t, x.run(t, f))
+		c := srv.Client(t, x.team.Token)
+		if _, _, err := c.CreateFile(x.team.Name, x.repo, "stacks/app/NOTES.md", sdk.CreateFileOptions{FileOptions: sdk.FileOptions{BranchName: o.Branch, Message: "reviewer's note"},
+			Content: base64.StdEncoding.EncodeToString([]byte("why 5\n"))}); err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := c.GetRepoBranch(x.team.Name, x.repo, o.Branch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, key, err := reconcile.Latest(t.Context(), x.store, "payments-app")
+		if err != nil || len(rec.State) != 1 || rec.State[0].Commit == "" {
+			t.Fatalf("record %+v %v", rec, err)
+		}
+		rec.State[0].Commit = b.Commit.ID
+		rec.Previous, rec.Sequence, rec.Events = key, rec.Sequence+1, []reconcile.Event{}
+		rec.At = x.now.Add(time.Duration(x.evaluations)*time.Hour + time.Minute).Format(time.RFC3339)
+		k, data, err := rec.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.store.PutContext(t.Context(), k, data); err != nil {
+			t.Fatal(err)
+		}
+		closed := sdk.StateClosed
+		if _, _, err := c.EditPullRequest(x.team.Name, x.repo, o.PR, sdk.EditPullRequestOption{State: &closed}); err != nil {
+			t.Fatal(err)
+		}
+		rep := x.run(t, f)
+		o2 := one(t, rep)
+		if o2.Status != reconcile.StatusDeclined || o2.BranchDeleted || !strings.Contains(strings.Join(o2.Notes, "\n"), "that driftplane did not make") ||
+			len(rep.Warnings) != 0 || !x.branchExists(t, o.Branch) {
+			t.Errorf("a recorded commit that is not driftplane's: %+v, warnings %v", o2, rep.Warnings)
+		}
+	})
+
+	// The repository's default branch is never deleted, whatever its name: here the proposal's
+	// own branch was made the default before its pull request was declined.
+	t.Run("DefaultBranchKept", func(t *testing.T) {
+		x := newFixture(t, srv)
+		f := emergency("replicas=5\n")
+		o := one(t, x.run(t, f))
+		c := srv.Client(t, x.team.Token)
+		// Gitea may answer 500 ("already in queue") while it still indexes the pushes, having
+		// changed the default branch or not: retried until it says it did.
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(300 * time.Millisecond) {
+			_, _, err := c.EditRepo(x.team.Name, x.repo, sdk.EditRepoOption{DefaultBranch: &o.Branch})
+			if r, _, gerr := c.GetRepo(x.team.Name, x.repo); gerr == nil && r.DefaultBranch == o.Branch {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the default branch is not %s: %v", o.Branch, err)
+			}
+		}
+		closed := sdk.StateClosed
+		if _, _, err := c.EditPullRequest(x.team.Name, x.repo, o.PR, sdk.EditPullRequestOption{State: &closed}); err != nil {
+			t.Fatal(err)
+		}
+		rep := x.run(t, f)
+		o2 := one(t, rep)
+		// Gitea would refuse too, but as a failed push retried every run: driftplane never asks.
+		if o2.Status != reconcile.StatusDeclined || o2.BranchDeleted || !strings.Contains(strings.Join(o2.Notes, "\n"), "default or base branch") ||
+			len(rep.Warnings) != 0 || !x.branchExists(t, o.Branch) {
+			t.Errorf("the default branch: %+v, warnings %v", o2, rep.Warnings)
+		}
+	})
+
+	// A deletion the forge refuses (a protected branch) is a warning, not a failure; the ended
+	// reconciliation is carried until the next run deletes the branch, without verifying again.
+	t.Run("DeletionRetried", func(t *testing.T) {
+		x := newFixture(t, srv)
+		o := one(t, x.run(t, emergency("replicas=5\n")))
+		c := srv.Client(t, x.team.Token)
+		if _, _, err := c.CreateBranchProtection(x.team.Name, x.repo, sdk.CreateBranchProtectionOption{RuleName: o.Branch, EnablePush: true}); err != nil {
+			t.Fatal(err)
+		}
+		mergePR(t, c, x.team.Name, x.repo, o.PR)
+		rep := x.run(t)
+		o2 := one(t, rep)
+		if o2.Status != reconcile.StatusVerified || o2.BranchDeleted || rep.Failed() != 0 || len(rep.Warnings) != 1 ||
+			!strings.Contains(rep.Warnings[0], "deleting branch "+o.Branch) || strings.Contains(rep.Warnings[0], x.bot.Token) || !x.branchExists(t, o.Branch) {
+			t.Fatalf("a refused deletion: %+v, warnings %v", o2, rep.Warnings)
+		}
+		if _, err := c.DeleteBranchProtection(x.team.Name, x.repo, o.Branch); err != nil {
+			t.Fatal(err)
+		}
+		rep = x.run(t)
+		if o3 := one(t, rep); o3.Status != reconcile.StatusVerified || !o3.BranchDeleted || len(rep.Warnings) != 0 || x.branchExists(t, o.Branch) {
+			t.Errorf("retried: %+v, warnings %v", o3, rep.Warnings)
+		}
+		if got := strings.Join(x.events(t), ","); got != "proposed,verified,branch_deleted" {
+			t.Errorf("record events %s", got)
+		}
+		if rep := x.run(t); len(rep.Outcomes) != 0 || len(rep.Records) != 0 {
+			t.Errorf("after the deletion: %+v", rep)
 		}
 	})
 
@@ -466,6 +615,56 @@ spec:
 			t.Errorf("%v %v", prs, err)
 		}
 	})
+}
+
+// branchExists says whether the repository has branch.
+func (x *fixture) branchExists(t *testing.T, branch string) bool {
+	t.Helper()
+	_, resp, err := x.srv.Client(t, x.team.Token).GetRepoBranch(x.team.Name, x.repo, branch)
+	if resp != nil && resp.StatusCode == http.StatusNotFound {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
+// events are the kinds of every event of the unit's reconciliation records, in order.
+func (x *fixture) events(t *testing.T) []string {
+	t.Helper()
+	var kinds []string
+	if err := reconcile.Records(t.Context(), x.store, "payments-app", func(_ string, r *reconcile.Record) error {
+		for _, e := range r.Events {
+			kinds = append(kinds, e.Kind)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return kinds
+}
+
+// pushAt pushes, as the bot, the head commit of pull request pr (which Gitea keeps at
+// refs/pull/<pr>/head) to branch.
+func (x *fixture) pushAt(t *testing.T, pr int64, branch string) {
+	t.Helper()
+	repo, err := git.Init(memory.NewStorage(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rem, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{x.srv.URL + "/" + x.team.Name + "/" + x.repo + ".git"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := &githttp.BasicAuth{Username: x.bot.Name, Password: x.bot.Token}
+	head := fmt.Sprintf("refs/pull/%d/head", pr)
+	if err := rem.FetchContext(t.Context(), &git.FetchOptions{Auth: auth, RefSpecs: []config.RefSpec{config.RefSpec("+" + head + ":refs/heads/restore")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rem.PushContext(t.Context(), &git.PushOptions{Auth: auth, RefSpecs: []config.RefSpec{config.RefSpec("refs/heads/restore:refs/heads/" + branch)}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // mergePR merges a pull request through the API, as a reviewer would. Gitea checks a pushed

@@ -13,6 +13,12 @@
 // the next evaluation still finds is pending, not resolved, and one whose drift is gone is
 // "accepted into Git by PR #N, verified at …".
 //
+// A branch whose pull request is no longer needed (merged and verified, closed because the drift
+// ended another way, or declined) is deleted on the remote once, and only while its tip is still
+// the commit driftplane pushed there and that commit is driftplane's: a branch someone else
+// pushed to, or the repository's default branch, is never deleted. A deletion that fails is a
+// warning, retried by the next run.
+//
 // An evaluation that could not observe its unit (unknown) changes nothing: unknown never closes
 // or verifies anything.
 package reconcile
@@ -98,7 +104,9 @@ type Outcome struct {
 	Summary  string   `json:"summary,omitempty"`
 	Commands []string `json:"commands,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
-	Error    string   `json:"error,omitempty"`
+	// BranchDeleted says this run deleted Branch on the remote (its notes say so too).
+	BranchDeleted bool   `json:"branch_deleted,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 // Report is a run's outcomes, and the units it could not reconcile.
@@ -131,6 +139,9 @@ type runner struct {
 	co      *checkout
 	authors []string
 	report  *Report
+	// defaultBranch is the repository's default branch, asked once, when a branch is to be
+	// deleted.
+	defaultBranch string
 }
 
 // Run reconciles every unit. An error is returned only when nothing could be done at all (no
@@ -253,6 +264,10 @@ type unitState struct {
 	ledgerKey   string
 	evidence    string
 	at          string
+	// branchNotes say what this run did with a key's branch, for its outcome; deleted are the
+	// keys whose branch this run deleted.
+	branchNotes map[string]string
+	deleted     map[string]bool
 }
 
 func (r *runner) unit(ctx context.Context, u Unit) error {
@@ -262,7 +277,7 @@ func (r *runner) unit(ctx context.Context, u Unit) error {
 		return err
 	}
 	s := &unitState{u: u, unit: name, tracked: map[string]*Tracked{}, resolutions: map[string]string{},
-		evidence: u.Result.EvidenceLocation, at: u.Result.At.UTC().Format(time.RFC3339)}
+		evidence: u.Result.EvidenceLocation, at: u.Result.At.UTC().Format(time.RFC3339), branchNotes: map[string]string{}, deleted: map[string]bool{}}
 	if prev != nil {
 		for i := range prev.State {
 			t := prev.State[i]
@@ -361,7 +376,9 @@ func groupKey(parts ...string) string {
 // present handles a group whose drift this evaluation still finds.
 func (r *runner) present(ctx context.Context, s *unitState, g *group) {
 	t := s.tracked[g.key]
-	if t == nil {
+	if t == nil || ended(t.Status) {
+		// A drift found again after it ended (its branch's deletion still to retry) starts a new
+		// life: the proposal rebuilds the branch.
 		t = &Tracked{Key: g.key}
 		s.tracked[g.key] = t
 	}
@@ -374,6 +391,7 @@ func (r *runner) present(ctx context.Context, s *unitState, g *group) {
 	}
 	t.Fingerprints, t.FindingIDs, t.Resources, t.Actions = sortedUnique(t.Fingerprints), sortedUnique(t.FindingIDs), sortedUnique(t.Resources), sortedUnique(t.Actions)
 	if t.Status == StatusDeclined {
+		r.cleanup(ctx, s, t)
 		r.outcome(s, t, "")
 		return
 	}
@@ -400,6 +418,7 @@ func (r *runner) present(ctx context.Context, s *unitState, g *group) {
 			t.Status, t.ClosedAt, t.Error = StatusDeclined, s.at, ""
 			t.Summary = fmt.Sprintf("PR #%d was closed without being merged; not reopened while the drift lasts", t.PR)
 			s.event(EventDeclined, t, t.Summary)
+			r.cleanup(ctx, s, t)
 			r.outcome(s, t, "")
 			return
 		case pr == nil:
@@ -467,7 +486,7 @@ func (r *runner) propose(ctx context.Context, s *unitState, g *group, t *Tracked
 		r.fail(s, t, err)
 		return
 	}
-	t.Branch = branch
+	t.Branch, t.Commit = branch, h.String()
 	title, body := g.title(), g.body()
 	pr, err := r.find(ctx, g.key, t.PR)
 	if err != nil {
@@ -576,6 +595,15 @@ func (r *runner) trusted(author string) bool {
 // gone handles a tracked key whose drift this evaluation no longer finds.
 func (r *runner) gone(ctx context.Context, s *unitState, key string) {
 	t := s.tracked[key]
+	if ended(t.Status) {
+		// Ended by an earlier run, kept only to retry deleting its branch.
+		done := r.cleanup(ctx, s, t)
+		r.outcome(s, t, "")
+		if done {
+			delete(s.tracked, key)
+		}
+		return
+	}
 	reason := r.reason(s, t)
 	if t.PR > 0 && t.Status != StatusDeclined {
 		pr, err := r.find(ctx, key, t.PR)
@@ -620,8 +648,90 @@ func (r *runner) gone(ctx context.Context, s *unitState, key string) {
 		t.Summary = "the drift ended: " + reason
 		s.event(EventResolved, t, t.Summary)
 	}
+	done := r.cleanup(ctx, s, t)
 	r.outcome(s, t, "")
-	delete(s.tracked, key) // ended: its history is in the records' events
+	if done {
+		delete(s.tracked, key) // ended: its history is in the records' events
+	}
+}
+
+// ended says a tracked key's reconciliation is over; it is still tracked only while its branch's
+// deletion is to be retried.
+func ended(status string) bool {
+	return status == StatusVerified || status == StatusClosed || status == StatusResolved
+}
+
+// cleanup deletes t's branch once its pull request no longer needs it (merged and verified,
+// closed, declined), once, and only while the branch's tip is still the commit driftplane pushed.
+// It returns false when the deletion failed and is to be retried by the next run: a warning, never
+// the key's failure.
+func (r *runner) cleanup(ctx context.Context, s *unitState, t *Tracked) bool {
+	if t.Branch == "" || t.PR <= 0 || t.BranchDeletedAt != "" || t.BranchKept != "" {
+		return true
+	}
+	keep := func(why string) bool {
+		t.BranchKept = why
+		s.branchNotes[t.Key] = fmt.Sprintf("branch %s kept: %s", t.Branch, why)
+		s.event(EventBranchKept, t, s.branchNotes[t.Key])
+		return true
+	}
+	retry := func(err error) bool {
+		r.warn(s, fmt.Sprintf("deleting branch %s of #%d (retried by the next run): %v", t.Branch, t.PR, r.o.Remote.scrub(err)))
+		return false
+	}
+	// The branch comes from the record: it must still be one reconciliation names, never the
+	// base or the default branch, whatever the prefix.
+	prefix, ok := strings.CutSuffix(t.Branch, "/"+t.Key)
+	if !ok || !ValidKey(t.Key) || checkBranchPrefix(prefix) != nil {
+		return keep("it is not a branch reconciliation names")
+	}
+	if !plumbing.IsHash(t.Commit) {
+		return keep("the commit driftplane pushed there is not recorded")
+	}
+	if r.defaultBranch == "" {
+		b, err := r.o.Forge.DefaultBranch(ctx)
+		if err == nil && b == "" {
+			err = errors.New("the forge named none")
+		}
+		if err != nil {
+			return retry(fmt.Errorf("the repository's default branch: %w", err))
+		}
+		r.defaultBranch = b
+	}
+	if strings.EqualFold(t.Branch, r.o.Base) || strings.EqualFold(t.Branch, r.defaultBranch) {
+		return keep("it is the repository's default or base branch")
+	}
+	// Deleting the branch would close any pull request still open from it, someone else's too.
+	prs, err := r.o.Forge.PullRequests(ctx, t.Branch)
+	if err != nil {
+		return retry(fmt.Errorf("listing its pull requests: %w", err))
+	}
+	for _, p := range prs {
+		if forge.Keep(p, r.o.Forge.Repo(), t.Branch) && p.State == forge.StateOpen {
+			return retry(fmt.Errorf("pull request #%d from it is still open", p.Number))
+		}
+	}
+	co, err := r.checkout(ctx)
+	if err != nil {
+		return retry(err)
+	}
+	what, why, err := co.deleteBranch(ctx, t.Branch, plumbing.NewHash(t.Commit))
+	if err != nil {
+		return retry(err)
+	}
+	switch what {
+	case branchRefused:
+		return keep(why)
+	case branchAbsent:
+		t.BranchDeletedAt = s.at
+		s.branchNotes[t.Key] = fmt.Sprintf("branch %s was already gone", t.Branch)
+	default:
+		t.BranchDeletedAt = s.at
+		s.deleted[t.Key] = true
+		s.branchNotes[t.Key] = fmt.Sprintf("branch %s deleted at its commit %s", t.Branch, t.Commit)
+	}
+	s.event(EventBranchDeleted, t, s.branchNotes[t.Key])
+	return true
 }
 
 // reason is how the ledger says the key's drift ended in this evaluation.
@@ -660,8 +770,12 @@ func (r *runner) outcome(s *unitState, t *Tracked, errMsg string) {
 	if errMsg != "" {
 		status = StatusFailed
 	}
+	notes := t.Notes
+	if n := s.branchNotes[t.Key]; n != "" {
+		notes = append(append([]string{}, t.Notes...), n)
+	}
 	r.report.Outcomes = append(r.report.Outcomes, Outcome{Unit: s.unit, Key: t.Key, Status: status, Branch: t.Branch, PR: t.PR, URL: t.URL,
-		Summary: t.Summary, Commands: t.Commands, Notes: t.Notes, Error: errMsg})
+		Summary: t.Summary, Commands: t.Commands, Notes: notes, BranchDeleted: s.deleted[t.Key], Error: errMsg})
 }
 
 func (s *unitState) event(kind string, t *Tracked, detail string) {

@@ -55,9 +55,16 @@ const (
 	EventReported = "reported" // commands or notes reported, nothing committed
 	EventResolved = "resolved" // a reported drift ended
 	EventFailed   = "failed"
+	// EventBranchDeleted: the pull request's branch was deleted (or found already gone) once it
+	// was no longer needed.
+	EventBranchDeleted = "branch_deleted"
+	// EventBranchKept: the branch is not driftplane's to delete (someone pushed to it, or it is
+	// the default branch): it is left as it is, for good.
+	EventBranchKept = "branch_kept"
 )
 
-// Tracked is one grouping key's reconciliation, carried from record to record while it lasts.
+// Tracked is one grouping key's reconciliation, carried from record to record while it lasts (and,
+// once ended, only while its branch's deletion is to be retried).
 type Tracked struct {
 	// Key is the grouping key: a finding fingerprint (fp-…) or a group's digest (g-…).
 	Key          string   `json:"key"`
@@ -73,6 +80,14 @@ type Tracked struct {
 	MergedAt     string   `json:"merged_at,omitempty"`
 	VerifiedAt   string   `json:"verified_at,omitempty"`
 	ClosedAt     string   `json:"closed_at,omitempty"`
+	// Commit is the commit driftplane last pushed to Branch: the branch is deleted only while its
+	// tip is still this one.
+	Commit string `json:"commit,omitempty"`
+	// BranchDeletedAt is when the branch was deleted (or found already gone) after its pull request
+	// was verified, closed or declined; BranchKept says why it never will be. Either makes the
+	// deletion happen once.
+	BranchDeletedAt string `json:"branch_deleted_at,omitempty"`
+	BranchKept      string `json:"branch_kept,omitempty"`
 	// Commands are the explicit state commands (STATE_REFRESH, STATE_MOVE) for a person to run;
 	// driftplane never runs them.
 	Commands []string `json:"commands,omitempty"`
