@@ -29,7 +29,7 @@ type failedSyncEnv struct {
 	c                     *kubetest.Cluster
 	dyn                   dynamic.Interface
 	serverURL, adminToken string
-	git, work             string
+	repo                  *appRepo
 }
 
 // plantedLabel looks like a credential and is a label value the API server rejects ("!" is not
@@ -44,7 +44,7 @@ const plantedLabel = "Sync-Secret-7f3a!!"
 func testFailedSyncAndThrash(t *testing.T, ctx context.Context, e failedSyncEnv) {
 	apps := e.dyn.Resource(schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}).Namespace(argoNS)
 	reports := e.dyn.Resource(schema.GroupVersionResource{Group: "drift.driftplane.io", Version: "v1alpha1", Resource: "driftreports"}).Namespace("web")
-	repo := filepath.Join(e.work, "git", "web")
+	repo := e.repo.dir
 	kube := must(kubernetes.NewForConfig(e.c.RESTConfig("e2e-admin", "system:masters")))
 	waitIdle := func() {
 		procs.WaitFor(t, time.Minute, "the previous sync operation to end", func() (bool, string) {
@@ -122,7 +122,7 @@ metadata:
   labels: {token: %q}
 data: {mode: fast}
 `, plantedLabel))
-		gitCommit(t, e.git, repo, "a ConfigMap the API server rejects")
+		e.repo.commit(t, "a ConfigMap the API server rejects")
 		refreshAndSync()
 		procs.WaitFor(t, 3*time.Minute, "Argo CD's sync to fail on ConfigMap/flags", func() (bool, string) {
 			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
@@ -159,8 +159,8 @@ data: {mode: fast}
 	})
 
 	step(t, "the manifest fixed in Git -> sync succeeds -> Healthy", func() {
-		runGit(t, e.git, repo, "rm", "-q", "app/flags.yaml")
-		gitCommit(t, e.git, repo, "drop the rejected ConfigMap")
+		e.repo.run(t, "rm", "-q", "app/flags.yaml")
+		e.repo.commit(t, "drop the rejected ConfigMap")
 		refreshAndSync()
 		procs.WaitFor(t, 3*time.Minute, "the sync to succeed and the failure to end", func() (bool, string) {
 			for _, f := range findings() {
@@ -190,7 +190,7 @@ data: {mode: fast}
 			t.Fatalf("%s: no single %q to extend", unit, heal)
 		}
 		procs.WriteFile(t, unit, strings.Replace(raw, heal, "autoHeal: true, reconcileThrash: { window: 2m, changes: 3 } }", 1))
-		gitCommit(t, e.git, repo, "thrash window 2m")
+		e.repo.commit(t, "thrash window 2m")
 		req := must(http.NewRequest(http.MethodGet, e.serverURL+"/api/v1/applications/"+appName+"?refresh=hard", nil))
 		req.Header.Set("Authorization", "Bearer "+e.adminToken)
 		resp, err := http.DefaultClient.Do(req)

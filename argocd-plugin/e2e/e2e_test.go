@@ -1,7 +1,7 @@
 // Package e2e runs driftplane against a real Argo CD: etcd, kube-apiserver and
 // kube-controller-manager, Redis, argocd-repo-server with the driftplane CMP sidecar,
-// argocd-application-controller and argocd-server, all on 127.0.0.1, with a Git repository served
-// by git daemon. It proves the whole path: the plugin renders the application and its
+// argocd-application-controller and argocd-server, all on 127.0.0.1, with the application's Git
+// repository on a real Gitea that Argo CD reads over HTTP. It proves the whole path: the plugin renders the application and its
 // DriftReport, the reporter classifies a human's change, and Argo CD shows it as the
 // application's health.
 package e2e
@@ -33,6 +33,7 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/notify/notifier"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/alertmanagertest"
+	"github.com/driftplane/terraform-provider-drift/internal/testenv/giteatest"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/kubetest"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/procs"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/testtools"
@@ -125,8 +126,13 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		installArgoCDConfig(t, c, root, argocd, work)
 	})
 
-	var repoURL string
-	step(t, "git repository + git daemon", func() { repoURL = serveGitRepo(t, progs, git, work) })
+	var gitea *giteatest.Server
+	var repo *appRepo
+	step(t, "gitea + the application's repository", func() {
+		gitea = giteatest.Start(t)
+		repo = newAppRepo(t, gitea, git, work)
+	})
+	repoURL := repo.URL()
 
 	serverURL := ""
 	step(t, "Argo CD components", func() {
@@ -325,8 +331,7 @@ spec:
 	// The on-call accepts the hotfix: an exception lands in Git, Argo CD re-renders, and only the
 	// DriftReport is synced so the patched image stays as alice left it.
 	step(t, "live exception for the image -> Healthy, finding accepted", func() {
-		repo := filepath.Join(work, "git", "web")
-		procs.WriteFile(t, filepath.Join(repo, "app", ".drift", "exceptions.yaml"), `apiVersion: drift.driftplane.io/v1alpha1
+		procs.WriteFile(t, filepath.Join(repo.dir, "app", ".drift", "exceptions.yaml"), `apiVersion: drift.driftplane.io/v1alpha1
 kind: DriftException
 metadata: { name: EXC-E2E }
 spec:
@@ -339,7 +344,7 @@ spec:
   approvedBy: web-lead
   expiresAt: "`+time.Now().UTC().Add(30*24*time.Hour).Format(time.RFC3339)+`"
 `)
-		gitCommit(t, git, repo, "accept hotfix")
+		repo.commit(t, "accept hotfix")
 		refresh := must(http.NewRequest(http.MethodGet, serverURL+"/api/v1/applications/"+appName+"?refresh=hard", nil))
 		refresh.Header.Set("Authorization", "Bearer "+adminToken)
 		resp, err := http.DefaultClient.Do(refresh)
@@ -434,7 +439,7 @@ spec:
 		procs.WaitFor(t, time.Minute, "application Healthy after the heal", appHealthy)
 	})
 	// A failed sync and reconcile thrash (e2e_failed_sync_test.go).
-	testFailedSyncAndThrash(t, ctx, failedSyncEnv{c: c, dyn: dyn, serverURL: serverURL, adminToken: adminToken, git: git, work: work})
+	testFailedSyncAndThrash(t, ctx, failedSyncEnv{c: c, dyn: dyn, serverURL: serverURL, adminToken: adminToken, repo: repo})
 	captureForUI(t, c, serverURL, adminToken) // only with DRIFTPLANE_E2E_CAPTURE set
 }
 
@@ -538,38 +543,6 @@ func installArgoCDConfig(t *testing.T, c *kubetest.Cluster, root, argocd, work s
 		procs.WriteFile(t, filepath.Join(dir, fmt.Sprintf("%02d.json", i)), string(must(json.Marshal(o))))
 	}
 	kubectl("apply", "-f", dir)
-}
-
-// serveGitRepo commits the application to a repository and serves it over git://.
-// gitCommit commits everything in repo.
-func gitCommit(t *testing.T, git, repo, msg string) {
-	t.Helper()
-	runGit(t, git, repo, "add", ".")
-	runGit(t, git, repo, "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "commit", "-q", "-m", msg)
-}
-
-func runGit(t *testing.T, git, repo string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(git, args...)
-	cmd.Dir = repo
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-}
-
-func serveGitRepo(t *testing.T, p *procs.Group, git, work string) string {
-	t.Helper()
-	base := filepath.Join(work, "git")
-	repo := filepath.Join(base, "web")
-	procs.WriteFile(t, filepath.Join(repo, "app", "deployment.yaml"), deploymentYAML)
-	procs.WriteFile(t, filepath.Join(repo, "app", ".drift", "unit.yaml"), unitYAML)
-	runGit(t, git, repo, "init", "-q", "-b", "main")
-	gitCommit(t, git, repo, "web")
-	port := procs.FreePort(t)
-	p.Start("git-daemon", git, nil, "daemon", "--export-all", "--reuseaddr", "--informative-errors",
-		"--base-path="+base, fmt.Sprintf("--port=%d", port), "--listen=127.0.0.1", base)
-	procs.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port))
-	return fmt.Sprintf("git://127.0.0.1:%d/web", port)
 }
 
 // startArgoCD runs the CMP server, repo-server, application controller and API server and returns
