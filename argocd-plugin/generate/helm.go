@@ -25,6 +25,7 @@ import (
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/release"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
@@ -550,7 +551,7 @@ func decodeRendered(name string, out []byte) ([]kube.Manifest, [][]byte, error) 
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(docs); i += workers {
-				decoded[i], errs[i] = kube.DecodeManifests(fmt.Sprintf("%s document %d", name, i+1), docs[i])
+				decoded[i], errs[i] = decodeDoc(fmt.Sprintf("%s document %d", name, i+1), docs[i])
 			}
 		}()
 	}
@@ -583,4 +584,13 @@ func decodeRendered(name string, out []byte) ([]kube.Manifest, [][]byte, error) 
 		seen[k] = m.Source
 	}
 	return ms, raw, nil
+}
+
+// decodeDoc is kube.DecodeManifests on one rendered document, through fastDecode when the
+// document is in its subset.
+func decodeDoc(name string, doc []byte) ([]kube.Manifest, error) {
+	if obj, ok := fastDecode(doc); ok {
+		return []kube.Manifest{{Object: &unstructured.Unstructured{Object: obj}, Source: name + "#1"}}, nil
+	}
+	return kube.DecodeManifests(name, doc)
 }

@@ -13,7 +13,13 @@ import (
 func benchChart(b *testing.B) string {
 	b.Helper()
 	dir := b.TempDir()
-	writeFilesB(b, dir, map[string]string{
+	writeFilesB(b, dir, benchFiles())
+	return dir
+}
+
+// benchFiles are the benchmark chart's files.
+func benchFiles() map[string]string {
+	return map[string]string{
 		".drift/unit.yaml": unitYAML,
 		"Chart.yaml":       "apiVersion: v2\nname: fleet\nversion: 1.0.0\nappVersion: \"3.1\"\n",
 		"values.yaml":      "count: 250\nimage: registry.example.com/web\nreplicas: 3\n",
@@ -72,8 +78,7 @@ data:
   greeting: hello
 {{- end }}
 `,
-	})
-	return dir
+	}
 }
 
 func writeFilesB(b *testing.B, dir string, files map[string]string) {

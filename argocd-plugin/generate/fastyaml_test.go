@@ -1,0 +1,214 @@
+package generate
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/driftplane/terraform-provider-drift/argocd-plugin/generate/helmref"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
+)
+
+// sameAsKube fails unless a document fastDecode decodes decodes through kube.DecodeManifests
+// into one object, equal to fastDecode's and encoding to the same JSON. It reports whether
+// fastDecode took the document.
+func sameAsKube(t testing.TB, doc []byte) bool {
+	t.Helper()
+	got, ok := fastDecode(doc)
+	if !ok {
+		return false
+	}
+	want, err := kube.DecodeManifests("doc", doc)
+	if err != nil {
+		t.Fatalf("fastDecode took a document kube refuses (%v):\n%s", err, doc)
+	}
+	if len(want) != 1 {
+		t.Fatalf("fastDecode took a document kube reads as %d objects:\n%s", len(want), doc)
+	}
+	if !reflect.DeepEqual(got, want[0].Object.Object) {
+		t.Fatalf("fastDecode:\n%#v\nkube:\n%#v\ndocument:\n%s", got, want[0].Object.Object, doc)
+	}
+	gj, err1 := json.Marshal(got)
+	wj, err2 := json.Marshal(want[0].Object.Object)
+	if err1 != nil || err2 != nil || !bytes.Equal(gj, wj) {
+		t.Fatalf("JSON differs (%v, %v):\n%s\n%s\ndocument:\n%s", err1, err2, gj, wj, doc)
+	}
+	return true
+}
+
+const fyHead = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+
+// fyTaken are documents in fastDecode's subset: each must be decoded by it, and as kube does.
+var fyTaken = []string{
+	fyHead,
+	"# Source: chart/templates/a.yaml\n" + fyHead + "data:\n  a: b\n",
+	fyHead + "data:\n  - a\n",
+	"---\n" + fyHead,
+	fyHead + "data:\n  i: 1\n  f: 1.5\n  neg: -3\n  big: 123456789012345678\n  huge: 18446744073709551615\n  hex: 0x1F\n  oct: 0o17\n  leadingzero: 017\n  exp: 1e3\n  dot: .5\n  dotted: 1.2.3\n  ip: 10.0.0.1\n  q: 100m\n  mem: 64Mi\n  minus0: -0.0\n  inf: 1e999\n",
+	fyHead + "data:\n  t: true\n  y1: yes\n  y2: Y\n  o1: on\n  o2: OFF\n  n1: ~\n  n2: null\n  n3: ~x\n  empty:\n  word: yesno\n",
+	fyHead + "spec:\n  s: 'it''s'\n  d: \"a: b # c\"\n  e: ''\n  f: \"\"\n  url: http://x.example/a?b=c&d=e\n  image: nginx:1.25\n  path: /healthz\n  under: _x\n  sp: hello   world   # comment\n  br: a[0]{1},x\n",
+	fyHead + "spec:\n  containers:\n  - name: app\n    args: [--a, -b, .c, +d]\n    command:\n    - --port=80\n    ports:\n      - containerPort: 80\n        name: http\n  -   name: sidecar\n      image: busybox\n  list:\n  -\n  - # empty\n  - x\n  deep:\n    - a: 1\n      b:\n      - 2\n",
+	fyHead + "spec:\n  selector: {app: web, tier: \"front\", 'x': 'y'}\n  env: [{name: A, value: \"1\"}, {name: B, value: '2'}]\n  empty: {}\n  none: [ ]\n  nested: {a: [1, {b: c}], d: [ ]}\n  sp: [ a b , c ]\n",
+	fyHead + "  labels:\n    app.kubernetes.io/name: web\n    helm.sh/chart: web-1.0.0\n    \"quoted key\": v\n    'single': v\n  annotations:   # why\n    checksum/config: abc123\n",
+	fyHead + "\n\n   # indented comment\ndata:\n\n  a: b\n# trailing\n",
+	fyHead + "data:\n  k: v\n  key_with_under: x\n  9to5: x\n",
+	"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 3\n",
+}
+
+// fyRefused are documents outside the subset, or that kube refuses or decodes differently
+// from a naive reading: fastDecode must leave them to kube.
+var fyRefused = []string{
+	"",
+	"# only a comment\n",
+	"{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"x\"}}",
+	"apiVersion: v1\nkind: List\nmetadata:\n  name: x\nitems: []\n",
+	"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: x-\n",
+	"kind: ConfigMap\nmetadata:\n  name: x\n",
+	"apiVersion: 1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+	"apiVersion: v1\nkind: ConfigMap\nmetadata: x\n",
+	fyHead + "data:\n  a: &x b\n  c: *x\n",
+	fyHead + "data:\n  a: !!str 1\n",
+	fyHead + "data:\n  a: |\n    text\n",
+	fyHead + "data:\n  a: >-\n    text\n",
+	fyHead + "data:\n  a: \"esc\\n\"\n",
+	fyHead + "data:\n  a: \"multi\n    line\"\n",
+	fyHead + "data:\n  a: multi\n    line\n",
+	fyHead + "data:\n  a: b\n  a: c\n",
+	fyHead + "data:\n  a:\tb\n",
+	fyHead + "data:\n  a: b\r\n",
+	fyHead + "data:\n  a: caf\xc3\xa9\n",
+	fyHead + "data:\n  a: 2001-12-14\n",
+	fyHead + "data:\n  a: 1_000\n",
+	fyHead + "data:\n  a: .inf\n",
+	fyHead + "data:\n  a: .nan\n",
+	fyHead + "data:\n  on: x\n",
+	fyHead + "data:\n  1: x\n",
+	fyHead + "data:\n  <<: {a: b}\n",
+	fyHead + "data:\n  a: b: c\n",
+	fyHead + "data:\n  a: b:\n",
+	fyHead + "data:\n  a: [1, 2\n",
+	fyHead + "data:\n  a: {b: c,}\n",
+	fyHead + "data:\n  a: {b:c}\n",
+	fyHead + "data:\n  a: [b: c]\n",
+	fyHead + "data:\n  a: \"b\" c\n",
+	fyHead + "data:\n  a: - b\n",
+	fyHead + "spec:\n  a:\n    - b\n    c: d\n",
+	fyHead + "spec:\n  a:\n  - - b\n",
+	fyHead + "spec:\n  a:\n    text\n",
+	fyHead + "spec:\n a: 1\n  b: 2\n",
+	fyHead + "spec:\n  -   a: 1\n    b: 2\n",
+	fyHead + "? complex\n: key\n",
+	"%YAML 1.1\n---\n" + fyHead,
+	"  " + fyHead,
+	fyHead + "...\n",
+	fyHead + "data:\n  a: #b\n  c: d#e\n",
+}
+
+func TestFastDecodeMatchesKube(t *testing.T) {
+	for i, doc := range fyTaken {
+		if !sameAsKube(t, []byte(doc)) {
+			t.Errorf("fyTaken[%d]: fastDecode left it to kube:\n%s", i, doc)
+		}
+	}
+	for i, doc := range fyRefused {
+		if sameAsKube(t, []byte(doc)) {
+			t.Errorf("fyRefused[%d]: fastDecode decoded it:\n%s", i, doc)
+		}
+	}
+}
+
+// TestFastDecodeCorpus holds fastDecode to kube's decoding on every YAML document in the
+// repository's test data.
+func TestFastDecodeCorpus(t *testing.T) {
+	taken, docs := 0, 0
+	err := filepath.WalkDir("../..", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules" || d.Name() == "dist") {
+			return filepath.SkipDir
+		}
+		if ext := filepath.Ext(p); d.IsDir() || (ext != ".yaml" && ext != ".yml") {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for _, doc := range splitDocs(data) {
+			docs++
+			if sameAsKube(t, doc) {
+				taken++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if taken < 50 {
+		t.Fatalf("fastDecode took %d of %d documents: the comparison would prove little", taken, docs)
+	}
+	t.Logf("fastDecode took %d of %d documents", taken, docs)
+}
+
+// TestFastDecodeChart checks the benchmark chart's render is entirely in the subset (so the
+// benchmark measures the shortcut) and decoded as kube decodes it.
+func TestFastDecodeChart(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range benchFiles() {
+		if err := mkdirWrite(filepath.Join(dir, name), body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := helmref.Template{Chart: dir, NameTemplate: "fleet", Namespace: "shop"}.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := splitDocs([]byte(out))
+	if len(docs) != 1000 {
+		t.Fatalf("%d documents, want 1,000", len(docs))
+	}
+	for i, doc := range docs {
+		if !sameAsKube(t, doc) {
+			t.Fatalf("document %d left to kube:\n%s", i+1, doc)
+		}
+	}
+}
+
+func splitDocs(data []byte) [][]byte {
+	var docs [][]byte
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) || err != nil {
+			return docs
+		}
+		if strings.TrimSpace(string(doc)) != "" {
+			docs = append(docs, doc)
+		}
+	}
+}
+
+// FuzzFastDecode: whatever fastDecode decodes, kube.DecodeManifests decodes to the same object.
+func FuzzFastDecode(f *testing.F) {
+	for _, doc := range fyTaken {
+		f.Add([]byte(doc))
+	}
+	for _, doc := range fyRefused {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		sameAsKube(t, doc)
+	})
+}
