@@ -186,7 +186,7 @@ spec:
 	// Applied: Git, the state and the runtime agree. Re-plan: no drift; closure verified.
 	tf("apply", "-auto-approve", "-input=false", "-no-color")
 	o4 := reconcileRun()
-	if o4.Status != reconcile.StatusVerified || !strings.HasPrefix(o4.Summary, "accepted into Git by PR #1, verified at ") {
+	if o4.Status != reconcile.StatusVerified || !strings.HasPrefix(o4.Summary, "accepted into Git by PR #1, verified at ") || !o4.BranchDeleted {
 		t.Errorf("after apply: %+v", o4)
 	}
 	var stdout, stderr bytes.Buffer
@@ -211,7 +211,7 @@ spec:
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(events, ",") != "proposed,merged,verified" || verified.PR != 1 || !strings.Contains(verified.Detail, "accepted into Git by PR #1, verified at") {
+	if strings.Join(events, ",") != "proposed,merged,verified,branch_deleted" || verified.PR != 1 || !strings.Contains(verified.Detail, "accepted into Git by PR #1, verified at") {
 		t.Errorf("reconciliation events %v, verified %+v", events, verified)
 	}
 	comments, _, err := tc.ListIssueComments(team.Name, repo, o.PR, sdk.ListIssueCommentOptions{})
