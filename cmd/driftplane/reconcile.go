@@ -66,7 +66,10 @@ action is GIT_UPDATE_PR, IMPORT, STATE_REFRESH or STATE_MOVE:
 Re-running updates the same pull request and never opens a second. A drift that ends another way
 closes its open pull request with the reason. A merged pull request whose drift the next
 evaluation still finds is pending; once it is gone the record says "accepted into Git by PR #N,
-verified at ...". Records are kept under reconciliations/<unit>/ beside the ledger.
+verified at ...". The branch of a verified, closed or declined pull request is then deleted, once,
+and only while its tip is still the commit driftplane pushed (never the default or base branch); a
+deletion that fails is a warning, retried by the next run. Records are kept under
+reconciliations/<unit>/ beside the ledger.
 
 The forge token comes from $` + defaultTokenEnv + ` (or the variable --token-env names) and is
 never printed. Sensitive values are never written into Git, a branch or a pull request.
