@@ -256,3 +256,37 @@ func TestSensitiveValuesNeverSentToTheEditor(t *testing.T) {
 		}
 	}
 }
+
+// A record naming a branch reconciliation does not name for its key (another branch, a tampered
+// evidence store) never gets it deleted: nothing is listed, cloned or pushed, and the record says
+// the branch is kept, once.
+func TestRecordedBranchNotOursKept(t *testing.T) {
+	for _, branch := range []string{"release", "main", "driftplane/reconcile/fp-ffffffffffffffffffff", "refs/heads/driftplane/reconcile/fp-0123456789abcdef0123", "../fp-0123456789abcdef0123"} {
+		store := blobStore(t)
+		key := "fp-0123456789abcdef0123"
+		prev := &Record{SchemaVersion: SchemaVersion, Unit: "payments", At: "2026-12-01T10:00:00Z", Sequence: 1, Events: []Event{},
+			State: []Tracked{{Key: key, Branch: branch, PR: 7, Status: StatusVerified, Commit: strings.Repeat("ab", 20)}}}
+		k, data, err := prev.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.PutContext(t.Context(), k, data); err != nil {
+			t.Fatal(err)
+		}
+		rf := &recordingForge{}
+		at := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)
+		rep, err := Run(t.Context(), []Unit{{Policy: hostileUnit(), Dir: ".", Result: &pipeline.Result{Report: &drift.Report{Unit: "payments"}, At: at}}},
+			Options{Forge: rf, Store: store, Remote: Remote{URL: "https://127.0.0.1:1/acme/infra.git", Token: "t"}, Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rf.calls) != 0 || len(rep.Warnings) != 0 || len(rep.Outcomes) != 1 || rep.Outcomes[0].BranchDeleted ||
+			!strings.Contains(strings.Join(rep.Outcomes[0].Notes, "\n"), "kept") {
+			t.Errorf("branch %q: forge calls %v, report %+v", branch, rf.calls, rep)
+		}
+		rec, _, err := Latest(t.Context(), store, "payments")
+		if err != nil || len(rec.State) != 0 || len(rec.Events) != 1 || rec.Events[0].Kind != EventBranchKept {
+			t.Errorf("branch %q: record %+v %v", branch, rec, err)
+		}
+	}
+}

@@ -679,11 +679,10 @@ func (r *runner) cleanup(ctx context.Context, s *unitState, t *Tracked) bool {
 		r.warn(s, fmt.Sprintf("deleting branch %s of #%d (retried by the next run): %v", t.Branch, t.PR, r.o.Remote.scrub(err)))
 		return false
 	}
-	// The branch comes from the record: it must still be one reconciliation names, never the
-	// base or the default branch, whatever the prefix.
-	prefix, ok := strings.CutSuffix(t.Branch, "/"+t.Key)
-	if !ok || !ValidKey(t.Key) || checkBranchPrefix(prefix) != nil {
-		return keep("it is not a branch reconciliation names")
+	// The branch comes from the record: it must be the one this run names for the key (a changed
+	// prefix leaves the old branches alone), and never the base or the default branch.
+	if !ValidKey(t.Key) || t.Branch != r.branch(t.Key) {
+		return keep("it is not the branch reconciliation names for its key with the prefix " + r.o.BranchPrefix)
 	}
 	if !plumbing.IsHash(t.Commit) {
 		return keep("the commit driftplane pushed there is not recorded")
