@@ -104,6 +104,40 @@ type DriftReportStatus struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Reconcile is the per-path history (keyed digests, never values) reconcile thrash is judged on.
 	Reconcile *ReconcileTracking `json:"reconcile,omitempty"`
+	// Reconciliations are the unit's pull requests accepting drift into Git (spec.pullRequests),
+	// as the latest reconciliation record holds them: proposed, pending (merged, the drift not yet
+	// gone), verified (merged and the drift gone), closed (the drift ended another way), declined
+	// (closed unmerged), reported (commands or notes, nothing to commit), resolved or failed. Ended
+	// ones stay listed for a week after they end.
+	// +listType=map
+	// +listMapKey=key
+	Reconciliations []Reconciliation `json:"reconciliations,omitempty"`
+}
+
+// Reconciliation is one pull request accepting drift into Git, and how far its closure got.
+type Reconciliation struct {
+	// Key is the grouping key: the drift's fingerprint, or a digest of its resource or unit.
+	// +required
+	Key string `json:"key"`
+	// +kubebuilder:validation:Enum=proposed;pending;verified;closed;declined;reported;resolved;failed
+	Status string `json:"status"`
+	// PullRequest is the pull request's number on the forge (0 before one is opened).
+	PullRequest int64 `json:"pullRequest,omitempty"`
+	// URL is the pull request's web page.
+	URL string `json:"url,omitempty"`
+	// Fingerprints are the drift fingerprints the pull request accepts.
+	Fingerprints []string `json:"fingerprints,omitempty"`
+	// Summary says the closure in words: "accepted into Git by PR #N, verified at …".
+	Summary string `json:"summary,omitempty"`
+	// +kubebuilder:validation:Format=date-time
+	MergedAt string `json:"mergedAt,omitempty"`
+	// +kubebuilder:validation:Format=date-time
+	VerifiedAt string `json:"verifiedAt,omitempty"`
+	// ClosedAt is when a closed, declined or resolved reconciliation ended.
+	// +kubebuilder:validation:Format=date-time
+	ClosedAt string `json:"closedAt,omitempty"`
+	// Error is why the last attempt failed (retried by the next evaluation).
+	Error string `json:"error,omitempty"`
 }
 
 // Finding is one object's classified drift: driftplane's finding schema plus the object's group,

@@ -59,6 +59,12 @@ type DriftManagedUnitSpec struct {
 	RequirePinnedProviders bool `json:"requirePinnedProviders,omitempty"`
 	// AutoHeal lets findings whose decision allows it be healed without a human.
 	AutoHeal bool `json:"autoHeal,omitempty"`
+	// PullRequests lets the Argo CD reporter, when it is given a forge, accept drift into Git
+	// itself: findings whose recommended action is GIT_UPDATE_PR (an emergency change under a live
+	// exception, stale desired state) get a pull request to the application's repository, as
+	// `driftplane reconcile` opens them, and their closure is verified. Off by default: nothing
+	// writes to a repository unless its unit asks.
+	PullRequests bool `json:"pullRequests,omitempty"`
 	// IncidentRequired makes every unexplained manual change an incident, not just a revert.
 	IncidentRequired bool `json:"incidentRequired,omitempty"`
 	// BreakGlassGroups are the identity groups whose members make emergency changes.

@@ -33,6 +33,7 @@ func StatusToAPI(s Status) v1alpha1.DriftReportStatus {
 		Budgets:            s.Budgets,
 		Inventory:          s.Inventory,
 		Reconcile:          s.Reconcile,
+		Reconciliations:    s.Reconciliations,
 		Images:             s.Images,
 		Warnings:           s.Warnings,
 	}
@@ -71,6 +72,7 @@ func StatusFromAPI(a *v1alpha1.DriftReportStatus) Status {
 		Inventory:          a.Inventory,
 		Conditions:         a.Conditions,
 		Reconcile:          a.Reconcile,
+		Reconciliations:    a.Reconciliations,
 		Images:             a.Images,
 		Warnings:           a.Warnings,
 	}

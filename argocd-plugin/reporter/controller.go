@@ -98,6 +98,9 @@ type Config struct {
 	// value ever reaches the reporter; without it Secrets listed through Dynamic lose everything
 	// but their metadata at once.
 	Metadata metadata.Interface
+	// Reconcile, when set (with Ledger), opens pull requests accepting drift into Git for the
+	// units whose spec.pullRequests is true, after the status is written.
+	Reconcile *ReconcileConfig
 	// Shards, when set, limits this replica to the applications of the shards whose Leases it
 	// holds (RunSharded); nil evaluates every application.
 	Shards *Shards
@@ -113,6 +116,8 @@ type Controller struct {
 	informer cache.SharedIndexInformer
 	recorder record.EventRecorder
 	stop     func()
+	// reconciled is when each application's reconciliation last ran, and on what drift.
+	reconciled reconcileRuns
 }
 
 // NewController builds the informer, queue and event recorder.
@@ -474,10 +479,23 @@ func (c *Controller) evaluate(ctx context.Context, app, dr *unstructured.Unstruc
 	if c.cfg.Notifier != nil && c.cfg.Ledger != nil {
 		*notice = func() { c.notify(ctx, app, key, policy.Unit, res) }
 	}
+	// Pull requests are opened after the status is written, like notifications; the status shows
+	// the reconciliations as the last run left them.
+	run, shown := c.planReconcile(ctx, app, key, policy, res, prev, now)
+	if run != nil {
+		told := *notice
+		*notice = func() {
+			if told != nil {
+				told()
+			}
+			run()
+		}
+	}
 	rep, obs := res.Report, res.Observations
 	revision, _, _ := unstructured.NestedString(app.Object, "status", "sync", "revision")
 	st := StatusFromReport(rep, obs, dr.GetGeneration(), revision, now, prev)
 	st.Reconcile = reconcile.tracking
+	st.Reconciliations = shown
 	liveStatus(&st, liveSrc)
 	return st, policy, nil
 }

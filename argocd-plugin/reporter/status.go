@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/driftplane/terraform-provider-drift/api/v1alpha1"
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 )
 
@@ -47,6 +48,8 @@ type Status struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Reconcile is the per-path history reconcile thrash is judged on (keyed digests, never values).
 	Reconcile *drift.ReconcileTracking `json:"reconcile,omitempty"`
+	// Reconciliations are the unit's pull requests accepting drift into Git (spec.pullRequests).
+	Reconciliations []v1alpha1.Reconciliation `json:"reconciliations,omitempty"`
 }
 
 // HealRecord is one auto-heal decision and its outcome.

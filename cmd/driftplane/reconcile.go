@@ -25,9 +25,7 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge"
-	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge/gitea"
-	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge/github"
-	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge/gitlab"
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forges"
 	"github.com/driftplane/terraform-provider-drift/internal/scan"
 )
 
@@ -128,7 +126,7 @@ func (o *reconcileOptions) run(stdout, stderr io.Writer) int {
 		return o.usage(stderr, "--registry is required")
 	case o.evidence == "":
 		return o.usage(stderr, "--evidence is required (the ledger says what was proposed and what ended)")
-	case !slices.Contains([]string{"gitea", "github", "gitlab"}, o.forgeKind):
+	case !slices.Contains(forges.Kinds, o.forgeKind):
 		return o.usage(stderr, "--forge %q: want gitea, github or gitlab", o.forgeKind)
 	case o.format != "text" && o.format != "json":
 		return o.usage(stderr, "--format %q: want text or json", o.format)
@@ -260,58 +258,15 @@ func (o *reconcileOptions) placeUnits(units []scan.Unit) ([]string, string, erro
 
 // forge builds the forge client and the Git remote from the flags.
 func (o *reconcileOptions) forge(token string) (forge.Forge, reconcile.Remote, error) {
-	u, err := url.Parse(o.repoURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, reconcile.Remote{}, errors.New("--repo-url must be an http(s) URL")
+	if _, err := forges.ParseRepoURL(o.repoURL); err != nil {
+		return nil, reconcile.Remote{}, fmt.Errorf("--repo-url: %w (the token comes from $%s)", err, o.tokenEnv)
 	}
-	if u.User != nil {
-		return nil, reconcile.Remote{}, fmt.Errorf("--repo-url %s carries credentials: put the token in $%s instead", u.Redacted(), o.tokenEnv)
-	}
-	repo := o.repo
-	if repo == "" {
-		repo = strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git")
-	}
-	owner, name, ok := strings.Cut(repo, "/")
-	if !ok || owner == "" || name == "" {
-		return nil, reconcile.Remote{}, fmt.Errorf("--repo %q: want OWNER/NAME", repo)
-	}
-	base := o.forgeURL
-	if base == "" && o.forgeKind != "github" {
-		base = u.Scheme + "://" + u.Host
-	}
-	remote := reconcile.Remote{URL: o.repoURL, Username: o.gitUsername, Token: token}
-	var f forge.Forge
-	switch o.forgeKind {
-	case "gitea":
-		f, err = gitea.New(gitea.Config{URL: base, Token: token, Owner: owner, Repo: name})
-		if err == nil && remote.Username == "" {
-			// Gitea takes the token as the password of its own user.
-			remote.Username, err = f.Self(context.Background())
-			if err != nil {
-				err = fmt.Errorf("gitea: the token's user: %w", err)
-			}
-		}
-	case "github":
-		f, err = github.New(github.Config{APIURL: base, Token: token, Owner: owner, Repo: name})
-		if remote.Username == "" {
-			remote.Username = "x-access-token"
-		}
-	case "gitlab":
-		f, err = gitlab.New(gitlab.Config{URL: base, Token: token, Project: repo})
-		if remote.Username == "" {
-			remote.Username = "oauth2"
-		}
-	}
-	return f, remote, err
+	return forges.Open(context.Background(), forges.Config{Kind: o.forgeKind, URL: o.forgeURL, RepoURL: o.repoURL,
+		Repo: o.repo, Username: o.gitUsername, Token: token})
 }
 
 // scrubToken removes the token from a message, whatever library quoted it.
-func scrubToken(err error, token string) error {
-	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), token, "[token]"))
-}
+func scrubToken(err error, token string) error { return forges.Scrub(err, token) }
 
 // writeReconcile prints the outcomes.
 func writeReconcile(w io.Writer, format string, rep *reconcile.Report) error {

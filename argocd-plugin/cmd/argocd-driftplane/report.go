@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -29,6 +30,8 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 	"github.com/driftplane/terraform-provider-drift/internal/notify/notifier"
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile"
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forges"
 )
 
 // reportOptions are `report`'s flags.
@@ -45,6 +48,10 @@ type reportOptions struct {
 	kubeBurst                                                              int
 	leaseDuration, renewDeadline, retryPeriod                              time.Duration
 	shardLeasePrefix                                                       string
+	// Pull requests (issue 13): the forge, its URL, the token's file.
+	forgeKind, forgeURL, forgeRepoOrigin, forgeTokenFile, forgeGroup string
+	forgeAuthors                                                     []string
+	forgeInterval                                                    time.Duration
 }
 
 func newReportCommand() *cobra.Command {
@@ -81,6 +88,16 @@ evaluation's drift is sent to the receivers the policy routes it to, after the r
 written, within --notify-timeout; what a receiver did not take is retried by the next evaluation.
 Receiver secrets come from the reporter's environment ({env: NAME}) or from Secrets in its own
 namespace, --lease-namespace ({name, key}). The file is re-read when it changes.
+
+With --forge, --forge-url and --evidence, units whose DriftManagedUnit sets pullRequests: true get
+their drift accepted into Git: findings whose recommended action is GIT_UPDATE_PR (an emergency
+change under a live exception, stale desired state) get a pull request to the application's
+repository, edited at the drifted fields, exactly as "driftplane reconcile" opens them: one per
+fingerprint, updated and never duplicated, closed with the reason when the drift ends another
+way, and verified once the merge is synced and the drift is gone. The DriftReport's
+status.reconciliations shows them. Only repositories on --forge-url's host (or
+--forge-repo-origin's) get pull requests: the token goes nowhere an application's spec points.
+The token comes from $DRIFTPLANE_FORGE_TOKEN or --forge-token-file and is never logged.
 
 It runs until SIGINT or SIGTERM; it exits 1 when it cannot start or fails.`,
 		Example: `  # In the cluster, as the shipped Deployment runs it
@@ -140,6 +157,13 @@ It runs until SIGINT or SIGTERM; it exits 1 when it cannot start or fails.`,
 	fs.StringVar(&o.digestSecret, "digest-key-secret", reporter.DefaultDigestKeySecret, "Secret in the reporter's own namespace (--lease-namespace) holding the installation's digest key; created with a random key when absent")
 	fs.StringVar(&o.routingPolicy, "routing-policy", "", "DriftRoutingPolicy file (a mounted ConfigMap): tell each drift's receivers (needs --evidence; re-read when it changes)")
 	fs.DurationVar(&o.notifyTimeout, "notify-timeout", notifier.DefaultDeadline, "bound on one application's notifications; what a receiver did not take in time is retried by the next evaluation")
+	fs.StringVar(&o.forgeKind, "forge", "", "open pull requests accepting drift into Git for units with pullRequests: true, on gitea (also Forgejo), github or gitlab (needs --forge-url and --evidence)")
+	fs.StringVar(&o.forgeURL, "forge-url", "", "the forge's URL (github: its API URL, e.g. https://api.github.com); only repositories it serves get pull requests")
+	fs.StringVar(&o.forgeRepoOrigin, "forge-repo-origin", "", "scheme and host repositories are cloned from, when it differs from --forge-url (github.com: https://github.com)")
+	fs.StringVar(&o.forgeTokenFile, "forge-token-file", "/var/run/secrets/driftplane/forge-token", "file holding the forge token (mounted from a Secret); $DRIFTPLANE_FORGE_TOKEN wins when set")
+	fs.StringVar(&o.forgeGroup, "forge-group", reconcile.GroupFingerprint, "one pull request per fingerprint, resource or unit")
+	fs.StringSliceVar(&o.forgeAuthors, "forge-authors", nil, "logins whose pull requests are trusted as driftplane's (default: the token's user)")
+	fs.DurationVar(&o.forgeInterval, "forge-interval", reporter.DefaultReconcileInterval, "least time between two looks at one application's pull requests while its drift is unchanged")
 	_ = cmd.MarkFlagFilename("routing-policy", "yaml", "yml", "json")
 	_ = cmd.MarkFlagFilename("argocd-token-file")
 	_ = cmd.MarkFlagFilename("argocd-ca-file")
@@ -249,6 +273,17 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 			log.Info("routing policy", "file", o.routingPolicy, "receivers", strings.Join(n.Receivers(), ","))
 		}
 	}
+	if o.forgeKind != "" {
+		rc, err := o.reconcileConfig()
+		if err != nil {
+			return err
+		}
+		if rcfg.Ledger == nil {
+			return errors.New("--forge needs --evidence: the reconciliation records live beside the ledger there")
+		}
+		rcfg.Reconcile = rc
+		log.Info("pull requests", "forge", o.forgeKind, "url", o.forgeURL)
+	}
 	timing := reporter.LeaseTiming{LeaseDuration: o.leaseDuration, RenewDeadline: o.renewDeadline, RetryPeriod: o.retryPeriod}
 	if o.shards > 1 {
 		if err := timing.Validate(); err != nil {
@@ -295,4 +330,35 @@ func (o *reportOptions) run(ctx context.Context, stderr io.Writer) error {
 		return reporter.RunWithLeaderElection(ctx, ctrl, kc, o.leaseNamespace, host+"_"+uuid.NewString(), o.workers)
 	}
 	return ctrl.Run(ctx, o.workers)
+}
+
+// reconcileConfig is the pull requests' configuration from the flags, with the token.
+func (o *reportOptions) reconcileConfig() (*reporter.ReconcileConfig, error) {
+	if !slices.Contains(forges.Kinds, o.forgeKind) {
+		return nil, fmt.Errorf("--forge %q: want one of %s", o.forgeKind, strings.Join(forges.Kinds, ", "))
+	}
+	if !slices.Contains(reconcile.Groupings, o.forgeGroup) {
+		return nil, fmt.Errorf("--forge-group %q: want one of %s", o.forgeGroup, strings.Join(reconcile.Groupings, ", "))
+	}
+	if _, err := forges.ParseRepoURL(o.forgeURL); err != nil {
+		return nil, fmt.Errorf("--forge-url %q: want an http(s) URL without credentials", o.forgeURL)
+	}
+	if o.forgeRepoOrigin != "" {
+		if _, err := forges.ParseRepoURL(o.forgeRepoOrigin); err != nil {
+			return nil, fmt.Errorf("--forge-repo-origin %q: want an http(s) URL without credentials", o.forgeRepoOrigin)
+		}
+	}
+	token := os.Getenv("DRIFTPLANE_FORGE_TOKEN")
+	if token == "" {
+		b, err := os.ReadFile(o.forgeTokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("no forge token: set DRIFTPLANE_FORGE_TOKEN or mount it at %s: %w", o.forgeTokenFile, err)
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if token == "" {
+		return nil, errors.New("the forge token is empty")
+	}
+	return &reporter.ReconcileConfig{Forge: o.forgeKind, URL: o.forgeURL, RepoOrigin: o.forgeRepoOrigin, Token: token,
+		Group: o.forgeGroup, Authors: o.forgeAuthors, Interval: o.forgeInterval}, nil
 }

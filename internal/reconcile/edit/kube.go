@@ -262,6 +262,11 @@ func (k *kubeEditor) setIn(loc docLoc, ptr drift.Pointer, f Field, del bool) err
 	if err != nil {
 		return err
 	}
+	ptr, ok := resolveKeyed(cur, ptr)
+	if !ok {
+		k.note(f, "%s: the list element the path names by its key is not exactly one element there; not rewritten", loc.file)
+		return nil
+	}
 	if f.HasBefore {
 		if got, ok := lookupJSON(cur, ptr); !ok && f.Before != nil || ok && !sameJSON(got, f.Before) {
 			k.note(f, "%s does not hold the value the finding compared against; not rewritten", loc.file)

@@ -284,6 +284,19 @@ func (k *kubeEditor) kustomize(dir string, id objectID, fields []Field) error {
 // That catches what no file-by-file reading sees — commonLabels, namespace, replacements or
 // components that set the field after the file that was edited.
 func (k *kubeEditor) kustomizeField(src *kubeSource, f Field, ptr drift.Pointer) error {
+	within := src.rendered
+	if within == nil {
+		b, err := k.baseJSON(src)
+		if err != nil {
+			return err
+		}
+		within = b
+	}
+	ptr, ok := resolveKeyed(within, ptr)
+	if !ok {
+		k.note(f, "the list element the path names by its key is not exactly one element of the rendered object; not rewritten")
+		return nil
+	}
 	snap := k.t.snapshot()
 	if err := k.kustomizeFieldEdit(src, f, ptr); err != nil {
 		return err

@@ -722,3 +722,49 @@ func setNode(n *kyaml.Node, ptr drift.Pointer, v *kyaml.Node, del bool) error {
 	}
 	return errUnsafe
 }
+
+// resolveKeyed turns the core's "key=value" tokens (an element of a list keyed by its merge key,
+// /spec/template/spec/containers/name=app/image) into the element's index in v. Exactly one
+// element must match: none or several, and which element the finding names is unknown.
+func resolveKeyed(v any, ptr drift.Pointer) (drift.Pointer, bool) {
+	out := make(drift.Pointer, len(ptr))
+	copy(out, ptr)
+	for i, tok := range ptr {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[tok]
+		case []any:
+			if _, err := strconv.Atoi(tok); err == nil {
+				n, _ := strconv.Atoi(tok)
+				if n < 0 || n >= len(x) {
+					return out, true // appending, or a missing element: the callers decide
+				}
+				v = x[n]
+				continue
+			}
+			k, val, ok := strings.Cut(tok, "=")
+			if !ok || k == "" {
+				return nil, false
+			}
+			idx := -1
+			for j, e := range x {
+				if m, isMap := e.(map[string]any); isMap {
+					if mv, has := m[k]; has && mv != nil && fmt.Sprint(mv) == val {
+						if idx >= 0 {
+							return nil, false
+						}
+						idx = j
+					}
+				}
+			}
+			if idx < 0 {
+				return nil, false
+			}
+			out[i] = strconv.Itoa(idx)
+			v = x[idx]
+		default:
+			return out, true
+		}
+	}
+	return out, true
+}

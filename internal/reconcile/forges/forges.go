@@ -1,0 +1,132 @@
+// Package forges opens the forge client and the Git remote reconciliation needs for one
+// repository, from the repository's clone URL, the forge's kind and a token: written once for
+// `driftplane reconcile` and the Argo CD reporter.
+package forges
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile"
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge"
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge/gitea"
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge/github"
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge/gitlab"
+)
+
+// Kinds are the forges reconciliation speaks to.
+var Kinds = []string{"gitea", "github", "gitlab"}
+
+// Config names a repository on a forge.
+type Config struct {
+	// Kind is gitea (also Forgejo), github or gitlab.
+	Kind string
+	// URL is the forge's base URL (default: the repository URL's scheme and host; github.com's
+	// API for github).
+	URL string
+	// RepoURL is the repository's http(s) clone URL, without credentials.
+	RepoURL string
+	// Repo is OWNER/NAME, or GitLab's full project path (default: from RepoURL's path).
+	Repo string
+	// Username is sent with the token when pushing (default: x-access-token for github, oauth2 for
+	// gitlab, the token's own user for gitea).
+	Username string
+	// Token is the forge credential. It is never put in an error.
+	Token string
+}
+
+// Open builds the forge client and the Git remote for c.
+func Open(ctx context.Context, c Config) (forge.Forge, reconcile.Remote, error) {
+	u, err := ParseRepoURL(c.RepoURL)
+	if err != nil {
+		return nil, reconcile.Remote{}, err
+	}
+	repo := c.Repo
+	if repo == "" {
+		repo = strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git")
+	}
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok || owner == "" || name == "" {
+		return nil, reconcile.Remote{}, fmt.Errorf("repository %q: want OWNER/NAME", repo)
+	}
+	base := c.URL
+	if base == "" && c.Kind != "github" {
+		base = u.Scheme + "://" + u.Host
+	}
+	remote := reconcile.Remote{URL: c.RepoURL, Username: c.Username, Token: c.Token}
+	var f forge.Forge
+	switch c.Kind {
+	case "gitea":
+		var g *gitea.Forge
+		g, err = gitea.New(gitea.Config{URL: base, Token: c.Token, Owner: owner, Repo: name})
+		if err == nil {
+			f = g
+		}
+		if err == nil && remote.Username == "" {
+			// Gitea takes the token as the password of its own user.
+			remote.Username, err = g.Self(ctx)
+			if err != nil {
+				err = fmt.Errorf("gitea: the token's user: %w", err)
+			}
+		}
+	case "github":
+		var g *github.Forge
+		g, err = github.New(github.Config{APIURL: base, Token: c.Token, Owner: owner, Repo: name})
+		if err == nil {
+			f = g
+		}
+		if remote.Username == "" {
+			remote.Username = "x-access-token"
+		}
+	case "gitlab":
+		var g *gitlab.Forge
+		g, err = gitlab.New(gitlab.Config{URL: base, Token: c.Token, Project: repo})
+		if err == nil {
+			f = g
+		}
+		if remote.Username == "" {
+			remote.Username = "oauth2"
+		}
+	default:
+		return nil, reconcile.Remote{}, fmt.Errorf("forge %q: want one of %s", c.Kind, strings.Join(Kinds, ", "))
+	}
+	return f, remote, Scrub(err, c.Token)
+}
+
+// ParseRepoURL accepts an http(s) clone URL that carries no credentials: a token belongs in the
+// forge credential, never in a URL that ends up in logs and records.
+func ParseRepoURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("the repository URL must be an http(s) URL")
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("the repository URL %s carries credentials: give the token as the forge credential instead", u.Redacted())
+	}
+	return u, nil
+}
+
+// SameOrigin tells whether repoURL is served by the forge at forgeURL (same scheme, host and
+// port), so a token meant for one forge is never sent to a host an application names.
+func SameOrigin(forgeURL, repoURL string) bool {
+	f, err := url.Parse(forgeURL)
+	if err != nil || f.Host == "" {
+		return false
+	}
+	r, err := url.Parse(repoURL)
+	if err != nil || r.Host == "" {
+		return false
+	}
+	return strings.EqualFold(f.Scheme, r.Scheme) && strings.EqualFold(f.Host, r.Host)
+}
+
+// Scrub removes the token from a message, whatever library quoted it.
+func Scrub(err error, token string) error {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), token, "[token]"))
+}
