@@ -443,6 +443,10 @@ var fyUnresolvable = map[string]bool{
 	"<<": true,
 }
 
+// fyNumberChars are the characters of every number yaml.v2 parses (strconv's base prefixes and
+// hexadecimal digits, signs, points, exponents).
+const fyNumberChars = "0123456789abcdefABCDEFxXoO+-."
+
 // fyYAMLStyleFloat is yaml.v2's test of a float.
 var fyYAMLStyleFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
 
@@ -450,6 +454,15 @@ var fyYAMLStyleFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([e
 // sigs.k8s.io/yaml: numbers become float64. ok is false where the shortcut does not follow
 // yaml.v2 (timestamps, underscores, binary literals, NaN and infinities).
 func fyResolve(s string) (any, bool) {
+	switch c := s[0]; {
+	case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		// Only words starting with these letters are in the table.
+		if !strings.ContainsRune("yYnNtTfFoO", rune(c)) {
+			return s, true
+		}
+	case c == '/' || c == '_':
+		return s, true
+	}
 	if v, ok := fyWords[s]; ok {
 		return v, true
 	}
@@ -464,6 +477,9 @@ func fyResolve(s string) (any, bool) {
 	case c == '+' || c == '-' || c >= '0' && c <= '9':
 		if fyTimestampLike(s) || strings.IndexByte(s, '_') >= 0 {
 			return nil, false
+		}
+		if strings.Trim(s, fyNumberChars) != "" {
+			return s, true // a character no number yaml.v2 parses holds (100m, 64Mi, v1)
 		}
 		if n, err := strconv.ParseInt(s, 0, 64); err == nil {
 			return float64(n), true

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/yaml"
 
@@ -76,36 +78,66 @@ func Generate(dir string, opts Options) ([]byte, error) {
 	for _, f := range stripped {
 		changed[f.Ref] = true
 	}
-	var out bytes.Buffer
+	// A chart's document nothing was stripped from goes out as helm rendered it, and one that was
+	// stripped as JSON (also YAML): re-encoding a thousand objects as YAML would cost more than
+	// rendering them. The others are encoded on every CPU, the DriftReport beside them, each into
+	// its own slot, so the output is the same whatever finishes first.
+	var todo []int
 	for i, m := range manifests {
-		// A chart's document nothing was stripped from goes out as helm rendered it, and one that
-		// was stripped as JSON (also YAML): re-encoding a thousand objects as YAML would cost
-		// more than rendering them.
-		if raw != nil {
+		if raw != nil && raw[i] != nil {
 			gvk := m.Object.GroupVersionKind()
-			if raw[i] != nil && !changed[kube.Ref(gvk.Group, gvk.Version, gvk.Kind, m.Object.GetNamespace(), m.Object.GetName())] {
-				out.WriteString("---\n")
-				out.Write(raw[i])
-				if !bytes.HasSuffix(raw[i], []byte("\n")) {
-					out.WriteByte('\n')
-				}
+			if !changed[kube.Ref(gvk.Group, gvk.Version, gvk.Kind, m.Object.GetNamespace(), m.Object.GetName())] {
 				continue
 			}
-			js, err := json.Marshal(m.Object.Object)
-			if err != nil {
-				return nil, fmt.Errorf("manifest %s: %w", m.Source, err)
-			}
-			out.WriteString("---\n")
-			out.Write(js)
-			out.WriteByte('\n')
-			continue
 		}
-		if err := writeDoc(&out, m.Object.Object); err != nil {
-			return nil, fmt.Errorf("manifest %s: %w", m.Source, err)
-		}
+		todo = append(todo, i)
 	}
-	if err := writeDoc(&out, report); err != nil {
-		return nil, err
+	encoded := make([][]byte, len(manifests))
+	errs := make([]error, len(manifests))
+	var reportYAML []byte
+	var reportErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		reportYAML, reportErr = yaml.Marshal(report)
+	}()
+	workers := min(runtime.GOMAXPROCS(0), len(todo))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := w; k < len(todo); k += workers {
+				i := todo[k]
+				if raw != nil {
+					encoded[i], errs[i] = json.Marshal(manifests[i].Object.Object)
+				} else {
+					encoded[i], errs[i] = yaml.Marshal(manifests[i].Object.Object)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	size := len(reportYAML) + 4
+	for i := range manifests {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("manifest %s: %w", manifests[i].Source, errs[i])
+		}
+		if encoded[i] == nil {
+			encoded[i] = raw[i]
+		}
+		size += len(encoded[i]) + 5
+	}
+	if reportErr != nil {
+		return nil, reportErr
+	}
+	out := bytes.NewBuffer(make([]byte, 0, size))
+	for _, doc := range append(encoded, reportYAML) {
+		out.WriteString("---\n")
+		out.Write(doc)
+		if !bytes.HasSuffix(doc, []byte("\n")) {
+			out.WriteByte('\n')
+		}
 	}
 	return out.Bytes(), nil
 }
@@ -139,16 +171,6 @@ func loadApp(dir string, env map[string]string) ([]kube.Manifest, [][]byte, erro
 	}
 	ms, err := kube.LoadManifests(dir)
 	return ms, nil, err
-}
-
-func writeDoc(w *bytes.Buffer, obj map[string]any) error {
-	y, err := yaml.Marshal(obj)
-	if err != nil {
-		return err
-	}
-	w.WriteString("---\n")
-	w.Write(y)
-	return nil
 }
 
 func applyEnv(u *drift.ManagedUnit, env map[string]string) error {
