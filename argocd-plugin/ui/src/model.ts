@@ -258,6 +258,12 @@ export function linksOf(report: DriftReport | undefined, app: Application | unde
       }
     }
   }
+  // The reporter's own pull requests, with how far their closure got.
+  for (const r of report?.status?.reconciliations || []) {
+    if (r?.url) {
+      add('PR #' + (r.pullRequest || '?') + ' ' + (r.status || ''), r.url, 'pr');
+    }
+  }
   for (const e of report?.spec?.exceptions || []) {
     if (e?.spec?.ticket) {
       add((e.metadata?.name || 'exception') + ' ticket ' + e.spec.ticket, e.spec.ticket, 'other');

@@ -111,6 +111,21 @@ export interface DriftReportStatus {
   budgets?: BudgetState[];
   inventory?: {expected?: number; observed?: number};
   autoHeal?: AutoHealRecord;
+  reconciliations?: Reconciliation[];
+}
+
+// Reconciliation is a pull request accepting drift into Git (status.reconciliations).
+export interface Reconciliation {
+  key: string;
+  status: string;
+  pullRequest?: number;
+  url?: string;
+  fingerprints?: string[];
+  summary?: string;
+  mergedAt?: string;
+  verifiedAt?: string;
+  closedAt?: string;
+  error?: string;
 }
 
 export interface DriftException {

@@ -89,6 +89,18 @@ test('linksOf sorts Argo CD link annotations into evidence and pull requests, an
   assert.deepEqual(linksOf(undefined, undefined), []);
 });
 
+test('linksOf lists the reporter\'s pull requests from status.reconciliations, and only safe URLs', () => {
+  const r = report();
+  r.status = {...(r.status || {}), reconciliations: [
+    {key: 'fp-1', status: 'verified', pullRequest: 7, url: 'https://git.example.com/org/web/pulls/7', summary: 'accepted into Git by PR #7, verified at 2026-12-01T10:00:00Z'},
+    {key: 'fp-2', status: 'proposed', pullRequest: 8, url: 'javascript:alert(1)'},
+    {key: 'fp-3', status: 'reported'},
+  ]};
+  const prs = linksOf(r, undefined).filter(l => l.kind === 'pr');
+  assert.deepEqual(prs.map(l => l.url), ['https://git.example.com/org/web/pulls/42', 'https://git.example.com/org/web/pulls/7']);
+  assert.equal(prs[1].title, 'PR #7 verified');
+});
+
 test('verdict: unknown unless the reporter evaluated the application, never clean by default', () => {
   assert.equal(verdict(undefined).state, 'unknown');
   assert.equal(verdict({}).state, 'unknown');
