@@ -261,7 +261,7 @@ func TestSensitiveValuesNeverSentToTheEditor(t *testing.T) {
 // evidence store) never gets it deleted: nothing is listed, cloned or pushed, and the record says
 // the branch is kept, once.
 func TestRecordedBranchNotOursKept(t *testing.T) {
-	for _, branch := range []string{"release", "main", "driftplane/reconcile/fp-ffffffffffffffffffff", "refs/heads/driftplane/reconcile/fp-0123456789abcdef0123", "../fp-0123456789abcdef0123"} {
+	for _, branch := range []string{"release", "main", "x\nforged line", "driftplane/reconcile/fp-ffffffffffffffffffff", "refs/heads/driftplane/reconcile/fp-0123456789abcdef0123", "../fp-0123456789abcdef0123"} {
 		store := blobStore(t)
 		key := "fp-0123456789abcdef0123"
 		prev := &Record{SchemaVersion: SchemaVersion, Unit: "payments", At: "2026-12-01T10:00:00Z", Sequence: 1, Events: []Event{},
@@ -281,7 +281,7 @@ func TestRecordedBranchNotOursKept(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(rf.calls) != 0 || len(rep.Warnings) != 0 || len(rep.Outcomes) != 1 || rep.Outcomes[0].BranchDeleted ||
-			!strings.Contains(strings.Join(rep.Outcomes[0].Notes, "\n"), "kept") {
+			!strings.Contains(strings.Join(rep.Outcomes[0].Notes, "\n"), "kept") || strings.Contains(strings.Join(rep.Outcomes[0].Notes, ""), "\n") {
 			t.Errorf("branch %q: forge calls %v, report %+v", branch, rf.calls, rep)
 		}
 		rec, _, err := Latest(t.Context(), store, "payments")

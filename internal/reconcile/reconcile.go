@@ -40,6 +40,7 @@ import (
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/ledger"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
+	"github.com/driftplane/terraform-provider-drift/internal/forgeapi/markdown"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forge"
 )
 
@@ -671,7 +672,8 @@ func (r *runner) cleanup(ctx context.Context, s *unitState, t *Tracked) bool {
 	}
 	keep := func(why string) bool {
 		t.BranchKept = why
-		s.branchNotes[t.Key] = fmt.Sprintf("branch %s kept: %s", t.Branch, why)
+		// The branch may be a tampered record's: one line, whatever it holds.
+		s.branchNotes[t.Key] = fmt.Sprintf("branch %s kept: %s", markdown.OneLine(t.Branch), why)
 		s.event(EventBranchKept, t, s.branchNotes[t.Key])
 		return true
 	}
