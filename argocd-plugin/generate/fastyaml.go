@@ -38,6 +38,12 @@ type fyParser struct {
 // fastDecode returns the object of one rendered document, or ok false when the document is not
 // in the subset or is not a single object kube.DecodeManifests would accept as it is.
 func fastDecode(doc []byte) (map[string]any, bool) {
+	var p fyParser
+	return p.decode(doc)
+}
+
+// decode is fastDecode reusing the parser's line buffer.
+func (p *fyParser) decode(doc []byte) (map[string]any, bool) {
 	n := 1
 	for _, c := range doc {
 		if c == '\n' {
@@ -53,7 +59,10 @@ func fastDecode(doc []byte) (map[string]any, bool) {
 	if rest, ok := strings.CutPrefix(s, "---\n"); ok {
 		s = rest
 	}
-	lines := make([]fyLine, 0, n)
+	lines := p.lines[:0]
+	if cap(lines) < n {
+		lines = make([]fyLine, 0, n)
+	}
 	for len(s) > 0 {
 		line, rest, _ := strings.Cut(s, "\n")
 		s = rest
@@ -70,7 +79,7 @@ func fastDecode(doc []byte) (map[string]any, bool) {
 	if len(lines) == 0 || lines[0].indent != 0 {
 		return nil, false
 	}
-	p := fyParser{lines: lines}
+	p.lines, p.i = lines, 0
 	m, ok := p.mapping(0, 1)
 	if !ok || p.i != len(p.lines) || !fyIsObject(m) {
 		return nil, false

@@ -100,7 +100,7 @@ func Generate(dir string, opts Options) ([]byte, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		reportYAML, reportErr = yaml.Marshal(report)
+		reportYAML, reportErr = marshalYAML(report)
 	}()
 	workers := min(runtime.GOMAXPROCS(0), len(todo))
 	for w := range workers {

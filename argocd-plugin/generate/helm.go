@@ -139,7 +139,7 @@ type helmRequest struct {
 
 // helmTemplate renders a chart with the Helm SDK as `helm template` does (client-only, no
 // cluster, no network), and returns the same text helm template prints.
-func helmTemplate(c confine, req helmRequest) (string, error) {
+func helmTemplate(c confine, req helmRequest) ([]byte, error) {
 	inst := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
 	// What cmd/helm/template.go sets before running the install.
 	inst.DryRun = true
@@ -156,13 +156,13 @@ func helmTemplate(c confine, req helmRequest) (string, error) {
 	if req.KubeVersion != "" {
 		kv, err := chartutil.ParseKubeVersion(req.KubeVersion)
 		if err != nil {
-			return "", fmt.Errorf("invalid kube version '%s': %w", req.KubeVersion, err)
+			return nil, fmt.Errorf("invalid kube version '%s': %w", req.KubeVersion, err)
 		}
 		inst.KubeVersion = kv
 	}
 	name, _, err := inst.NameAndChart(req.Args)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	inst.ReleaseName = name
 	src := req.sources
@@ -171,16 +171,16 @@ func helmTemplate(c confine, req helmRequest) (string, error) {
 	}
 	vals, err := req.Values.MergeValues(src.providers())
 	if err != nil {
-		return "", src.rename(err)
+		return nil, src.rename(err)
 	}
 	ch, err := loadChart(c, req.ChartDir)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	inst.Namespace = req.Namespace
 	rel, err := inst.RunWithContext(context.Background(), ch, vals)
 	if err != nil {
-		return "", fmt.Errorf("chart %s: %w", chartName(ch, req.ChartDir), err)
+		return nil, fmt.Errorf("chart %s: %w", chartName(ch, req.ChartDir), err)
 	}
 	var b bytes.Buffer
 	fmt.Fprintln(&b, strings.TrimSpace(rel.Manifest))
@@ -192,7 +192,7 @@ func helmTemplate(c confine, req helmRequest) (string, error) {
 			fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
 		}
 	}
-	return b.String(), nil
+	return b.Bytes(), nil
 }
 
 func isTestHook(h *release.Hook) bool {
@@ -499,7 +499,7 @@ func renderHelmApp(dir string, env map[string]string, p HelmParams) ([]kube.Mani
 	if err != nil {
 		return nil, nil, err
 	}
-	return decodeRendered(filepath.Join(dir, ChartFile)+" (rendered)", []byte(out))
+	return decodeRendered(filepath.Join(dir, ChartFile)+" (rendered)", out)
 }
 
 // releaseName is what Argo CD passes as --name-template: the release-name parameter, else the
@@ -542,8 +542,9 @@ func decodeRendered(name string, out []byte) ([]kube.Manifest, [][]byte, error) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var p fyParser
 			for i := w; i < len(docs); i += workers {
-				decoded[i], errs[i] = decodeDoc(fmt.Sprintf("%s document %d", name, i+1), docs[i])
+				decoded[i], errs[i] = decodeDoc(&p, fmt.Sprintf("%s document %d", name, i+1), docs[i])
 			}
 		}()
 	}
@@ -635,8 +636,8 @@ func splitLines(out []byte) ([][]byte, bool) {
 
 // decodeDoc is kube.DecodeManifests on one rendered document, through fastDecode when the
 // document is in its subset.
-func decodeDoc(name string, doc []byte) ([]kube.Manifest, error) {
-	if obj, ok := fastDecode(doc); ok {
+func decodeDoc(p *fyParser, name string, doc []byte) ([]kube.Manifest, error) {
+	if obj, ok := p.decode(doc); ok {
 		return []kube.Manifest{{Object: &unstructured.Unstructured{Object: obj}, Source: name + "#1"}}, nil
 	}
 	return kube.DecodeManifests(name, doc)

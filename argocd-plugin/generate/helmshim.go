@@ -114,7 +114,7 @@ func runHelmShim(argv0 string, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(stdout, out)
+	_, err = stdout.Write(out)
 	return err
 }
 
