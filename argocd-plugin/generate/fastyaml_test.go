@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -276,4 +277,83 @@ func FuzzSplitRendered(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameSplit(t, data)
 	})
+}
+
+// TestFastDecodeGenerated holds fastDecode to kube's decoding on documents built at random from
+// tricky scalars, keys and layouts (block and flow, compact sequences, comments, odd
+// indentation), which random byte mutation rarely reaches.
+func TestFastDecodeGenerated(t *testing.T) {
+	scalars := []string{"a", "yes", "No", "on", "OFF", "y", "~", "null", "1", "-1", "+1", "0", "-0", "-0.0", "0x1F", "017",
+		"0o17", "1e3", "1.5", ".5", "-.5", "+.5", "1.", "1.2.3", "100m", "64Mi", "2001-12-14", "1_000", ".inf", "-.inf", ".nan",
+		"0b101", "0b2", "1e400", "123456789012345678901", "18446744073709551615", "a:b", "a b", "http://x/y?z=1", "-x", "--x",
+		"~x", "/p", "_u", "a'b", "a\"b", "a[0]", "a{b}", "a,b", "'q'", "\"d\"", "'it''s'", "\"a # b\"", "\"\"", "''",
+		"a #c", "a#c", "x:", "- x", "[]", "{}", "[a, b]", "{k: v}", "[ a , 'b' ]", "{k: [1, {j: x}]}", "{k:v}", "[a: b]",
+		"\"esc\\n\"", "&a x", "*a", "!!str 1", "|", ">-", "? x", "%x", "@x", "`x`", ": x", "1 #c", "v1", "3s"}
+	keys := []string{"a", "b", "c", "app.kubernetes.io/name", "on", "y", "no", "1", "x-y", "\"q k\"", "'s k'", "_k", "k_",
+		"-k", ".k", "a:b", "true", "k.1", "0x1", "\"a\""}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	pick := func(l []string) string { return l[rnd.IntN(len(l))] }
+	var node func(b *strings.Builder, indent, depth int, inline bool)
+	pad := func(n int) string { return strings.Repeat(" ", n) }
+	node = func(b *strings.Builder, indent, depth int, inline bool) {
+		step := 1 + rnd.IntN(3)
+		switch r := rnd.IntN(10); {
+		case depth > 3 || r < 4:
+			if inline {
+				b.WriteString(" ")
+			}
+			b.WriteString(pick(scalars))
+			if rnd.IntN(8) == 0 {
+				b.WriteString(" # note")
+			}
+			b.WriteString("\n")
+		case r < 7:
+			b.WriteString("\n")
+			for range 1 + rnd.IntN(3) {
+				if rnd.IntN(10) == 0 {
+					b.WriteString(pad(rnd.IntN(6)) + "# comment\n")
+				}
+				b.WriteString(pad(indent+step) + pick(keys) + ":")
+				node(b, indent+step, depth+1, true)
+			}
+		default:
+			b.WriteString("\n")
+			ind := indent + step
+			if rnd.IntN(3) == 0 {
+				ind = indent // a sequence at its key's column
+			}
+			for range 1 + rnd.IntN(3) {
+				b.WriteString(pad(ind) + "-")
+				if rnd.IntN(3) == 0 {
+					b.WriteString(" " + pick(keys) + ":")
+					node(b, ind+2, depth+1, true)
+					if rnd.IntN(2) == 0 {
+						b.WriteString(pad(ind+2) + pick(keys) + ":")
+						node(b, ind+2, depth+1, true)
+					}
+				} else {
+					node(b, ind, depth+1, true)
+				}
+			}
+		}
+	}
+	taken := 0
+	for range 20000 {
+		var b strings.Builder
+		if rnd.IntN(4) == 0 {
+			b.WriteString("---\n# Source: chart/templates/x.yaml\n")
+		}
+		b.WriteString(fyHead)
+		for range 1 + rnd.IntN(3) {
+			b.WriteString(pick([]string{"data", "spec", "status", "on", "x"}) + ":")
+			node(&b, 0, 0, true)
+		}
+		if sameAsKube(t, []byte(b.String())) {
+			taken++
+		}
+	}
+	if taken < 1000 {
+		t.Fatalf("fastDecode took only %d of 20,000 generated documents: the comparison would prove little", taken)
+	}
+	t.Logf("fastDecode took %d of 20,000 generated documents", taken)
 }
