@@ -67,6 +67,12 @@ func (r *appRepo) commit(t *testing.T, msg string) {
 	r.run(t, "push", "-q", "origin", "HEAD:main")
 }
 
+// pull brings what was merged on Gitea into the working copy.
+func (r *appRepo) pull(t *testing.T) {
+	t.Helper()
+	r.run(t, "pull", "-q", "--ff-only", "origin", "main")
+}
+
 // run runs git in the working copy.
 func (r *appRepo) run(t *testing.T, args ...string) {
 	t.Helper()

@@ -1,9 +1,10 @@
 // Package e2e runs driftplane against a real Argo CD: etcd, kube-apiserver and
 // kube-controller-manager, Redis, argocd-repo-server with the driftplane CMP sidecar,
 // argocd-application-controller and argocd-server, all on 127.0.0.1, with the application's Git
-// repository on a real Gitea that Argo CD reads over HTTP. It proves the whole path: the plugin renders the application and its
-// DriftReport, the reporter classifies a human's change, and Argo CD shows it as the
-// application's health.
+// repository on a real Gitea that Argo CD reads over HTTP. It proves the whole path: the plugin
+// renders the application and its DriftReport, the reporter classifies a human's change, Argo CD
+// shows it as the application's health, and an emergency change an exception accepts is ported
+// to Git by the reporter's pull request, merged, synced and verified.
 package e2e
 
 import (
@@ -48,7 +49,10 @@ const (
 
 var deploymentsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 
-const deploymentYAML = `apiVersion: apps/v1
+// deploymentYAML is the team's manifest, comments and flow-style maps included: a pull request
+// porting drift to Git must change the image's line and nothing else.
+const deploymentYAML = `# The web front end. Releases bump the image; see CHG tickets.
+apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: web
@@ -62,6 +66,7 @@ spec:
       labels: {app: web}
     spec:
       containers:
+      # One container, the application itself.
       - name: app
         image: registry.example.com/web:1.0
 `
@@ -69,7 +74,7 @@ spec:
 const unitYAML = `apiVersion: drift.driftplane.io/v1alpha1
 kind: DriftManagedUnit
 metadata: { name: web }
-spec: { kind: kubernetes, owner: team-web, environment: prod, riskTier: high, gate: high, autoHeal: true }
+spec: { kind: kubernetes, owner: team-web, environment: prod, riskTier: high, gate: high, pullRequests: true, autoHeal: true }
 ---
 apiVersion: drift.driftplane.io/v1alpha1
 kind: DriftOwnershipRule
@@ -128,9 +133,13 @@ func TestArgoCDEndToEnd(t *testing.T) {
 
 	var gitea *giteatest.Server
 	var repo *appRepo
+	var bot giteatest.User
 	step(t, "gitea + the application's repository", func() {
 		gitea = giteatest.Start(t)
 		repo = newAppRepo(t, gitea, git, work)
+		// The reporter's own identity, with write access only to this repository.
+		bot = gitea.NewUser(t, "driftplane-bot", botScopes)
+		gitea.AddCollaborator(t, repo.owner.Name, repo.name, bot.Name)
 	})
 	repoURL := repo.URL()
 
@@ -202,6 +211,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		am = alertmanagertest.Start(t, alertmanagertest.DomainRiskConfig(security.URL, platform.URL))
 	})
 
+	var store blob.Dir
 	step(t, "driftplane reporter", func() {
 		body := argoPost(t, serverURL, adminToken, "/api/v1/account/driftplane-reporter/token", map[string]any{})
 		argo := reporter.NewArgoClient(serverURL, jsonField(t, body, "token"), false)
@@ -216,7 +226,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 		kc := must(kubernetes.NewForConfig(cfg))
 		// The evidence and the ledger in a folder, the notification records beside them, as the
 		// shipped Deployment keeps them in its --evidence bucket.
-		store := blob.Dir(filepath.Join(work, "evidence"))
+		store = blob.Dir(filepath.Join(work, "evidence"))
 		policy := filepath.Join(work, "routing.yaml")
 		procs.WriteFile(t, policy, fmt.Sprintf(`apiVersion: drift.driftplane.io/v1alpha1
 kind: DriftRoutingPolicy
@@ -237,6 +247,10 @@ spec:
 			Argo: argo, Healer: argo, AutoHeal: true,
 			Namespace: argoNS, Resync: 5 * time.Second, AuditLogPath: c.AuditLog,
 			Evidence: store, Ledger: store, Notifier: n,
+			// Pull requests for the units that ask (spec.pullRequests), as the bot, on the Gitea
+			// the application's repository is on; a short interval so a merge is seen quickly.
+			Reconcile: &reporter.ReconcileConfig{Forge: "gitea", URL: gitea.URL, Token: bot.Token, Username: bot.Name,
+				Interval: 3 * time.Second},
 			Log: slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		})
 		done := make(chan struct{})
@@ -328,9 +342,10 @@ spec:
 		return must(dyn.Resource(deploymentsGVR).Namespace("web").Get(ctx, "web", metav1.GetOptions{}))
 	}
 
-	// The on-call accepts the hotfix: an exception lands in Git, Argo CD re-renders, and only the
-	// DriftReport is synced so the patched image stays as alice left it.
-	step(t, "live exception for the image -> Healthy, finding accepted", func() {
+	// The on-call accepts the hotfix as an emergency change: an exception lands in Git, Argo CD
+	// re-renders, and only the DriftReport is synced so the patched image stays as alice left it.
+	// The drift is now EMERGENCY_DRIFT, to be ported to Git by a pull request.
+	step(t, "emergency exception for the image -> Healthy, finding accepted", func() {
 		procs.WriteFile(t, filepath.Join(repo.dir, "app", ".drift", "exceptions.yaml"), `apiVersion: drift.driftplane.io/v1alpha1
 kind: DriftException
 metadata: { name: EXC-E2E }
@@ -338,7 +353,7 @@ spec:
   unit: web
   resource: apps/v1/Deployment/web/web
   paths: [/spec/template/spec/containers/name=app/image]
-  driftClass: UNAUTHORIZED_RUNTIME_DRIFT
+  driftClass: EMERGENCY_DRIFT
   reason: hotfix 1.1 until the release lands in Git
   ticket: CHG-1001
   approvedBy: web-lead
@@ -365,7 +380,7 @@ spec:
 			accepted := false
 			for _, f := range findings {
 				m, _ := f.(map[string]any)
-				if m["accepted_by"] == "EXC-E2E" && m["drift_class"] == "UNAUTHORIZED_RUNTIME_DRIFT" {
+				if m["accepted_by"] == "EXC-E2E" && m["drift_class"] == "EMERGENCY_DRIFT" && m["recommended_action"] == "GIT_UPDATE_PR" {
 					accepted = true
 				}
 			}
@@ -385,35 +400,19 @@ spec:
 		}
 	})
 
-	// The image change is not healable (the policy allows labels only), so a person syncs.
-	step(t, "sync restores Git's image -> Healthy", func() {
-		// The partial sync of the DriftReport may still be running: Argo CD refuses a second
-		// operation until it ends.
-		procs.WaitFor(t, time.Minute, "the previous sync operation to end", func() (bool, string) {
-			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
-			if err != nil {
-				return false, err.Error()
-			}
-			phase, _, _ := unstructured.NestedString(a.Object, "status", "operationState", "phase")
-			return phase != "Running" && phase != "Terminating", "sync operation " + phase
-		})
-		argoPost(t, serverURL, adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{})
-		procs.WaitFor(t, 2*time.Minute, "Git's image back and the application Healthy", func() (bool, string) {
+	// The reporter ports the hotfix to Git by a pull request, the owner merges it, Argo CD syncs
+	// (e2e_pullrequest_test.go).
+	testEmergencyPullRequest(t, ctx, pullRequestEnv{
+		apps: apps, reports: dyn.Resource(schema.GroupVersionResource{Group: "drift.driftplane.io", Version: "v1alpha1", Resource: "driftreports"}).Namespace("web"),
+		serverURL: serverURL, adminToken: adminToken, repo: repo, bot: bot, store: store, appHealthy: appHealthy,
+		scanned: []string{progs.Dir(), string(store)},
+		liveImage: func() string {
 			containers, _, _ := unstructured.NestedSlice(liveDeployment().Object, "spec", "template", "spec", "containers")
-			if len(containers) != 1 || containers[0].(map[string]any)["image"] != "registry.example.com/web:1.0" {
-				return false, fmt.Sprint(containers)
+			if len(containers) != 1 {
+				return fmt.Sprint(containers)
 			}
-			// Healthy can come before the sync operation ends; Argo CD may still write the
-			// Deployment, and a write after alice's would make her label its own.
-			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
-			if err != nil {
-				return false, err.Error()
-			}
-			if phase, _, _ := unstructured.NestedString(a.Object, "status", "operationState", "phase"); phase != "Succeeded" {
-				return false, "sync operation " + phase
-			}
-			return appHealthy()
-		})
+			return fmt.Sprint(containers[0].(map[string]any)["image"])
+		},
 	})
 
 	step(t, "alice relabels -> auto-healed", func() {
