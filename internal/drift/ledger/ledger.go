@@ -224,6 +224,16 @@ func sequence(prev *Record) int64 {
 func resolution(old Entry, deletedRefs map[string]bool, out Outcome) string {
 	switch {
 	case old.AcceptedBy != "":
+		// An accepted drift that ends was either ported into Git (what runs is unchanged: the usual
+		// end of an emergency change) or undone; where the source cannot tell, it stays accepted.
+		if old.ActualDigest != "" && out.Actual != nil && !out.Healed[old.FindingID] {
+			if d, ok := out.Actual(old.ResourceRef, old.Fields); ok {
+				if d == old.ActualDigest {
+					return ResolutionAcceptedIntoGit
+				}
+				return ResolutionReverted
+			}
+		}
 		return ResolutionAccepted
 	case out.Healed[old.FindingID]:
 		return ResolutionHealed

@@ -264,3 +264,37 @@ func TestReReadOfAnEvaluationWritesNothing(t *testing.T) {
 		t.Fatalf("records %v (%v), want one per evaluation: 2", keys, err)
 	}
 }
+
+// An accepted drift that ends says how: Git adopted what runs (the usual end of an emergency
+// change ported by a pull request), the runtime went back, or, where the source cannot observe
+// the resource any more, still "accepted".
+func TestAcceptedDriftEnds(t *testing.T) {
+	img := finding("/apps/v1/Deployment/web/web", drift.ClassEmergency, "v2", "/spec/template/spec/containers/name=app/image")
+	img.AcceptedBy = "EXC-1"
+	digest := func(d string, ok bool) Outcome {
+		return Outcome{Actual: func(string, []string) (string, bool) { return d, ok }}
+	}
+	for _, tc := range []struct {
+		name string
+		end  Outcome
+		want string
+	}{
+		{"ported into Git", digest("sha256:v2", true), ResolutionAcceptedIntoGit},
+		{"runtime went back", digest("sha256:v1", true), ResolutionReverted},
+		{"not observed", digest("", false), ResolutionAccepted},
+		{"no source of actual values", Outcome{}, ResolutionAccepted},
+		{"healed", Outcome{Actual: digest("sha256:v2", true).Actual, Healed: map[string]bool{img.FindingID: true}}, ResolutionAccepted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := Next(nil, "", report(img), t0, digest("sha256:v2", true))
+			if first.Open[0].ActualDigest != "sha256:v2" || first.Open[0].AcceptedBy != "EXC-1" {
+				t.Fatalf("open %+v", first.Open)
+			}
+			end := Next(first, "k1", report(), t0.Add(time.Hour), tc.end)
+			got := events(end)
+			if want := "resolved " + img.ResourceRef + " " + tc.want; len(got) != 1 || got[0] != want {
+				t.Fatalf("events %v, want %q", got, want)
+			}
+		})
+	}
+}
