@@ -217,7 +217,7 @@ func TestReporterPullRequests(t *testing.T) {
 			t.Errorf("no %s Event", ReasonPullRequest)
 		}
 
-		mergeGitea(t, x.srv.Client(t, x.team.Token), x.team.Name, x.repo, pr.Index)
+		giteatest.Merge(t, x.srv.Client(t, x.team.Token), x.team.Name, x.repo, pr.Index)
 		// Merged but Argo CD has not synced: Git still differs from what the runtime's exception
 		// covers, so the drift is still found: pending, not resolved.
 		x.evaluate(t, prAnswer(t, true, false))
@@ -363,23 +363,6 @@ func TestReconcileRunsDue(t *testing.T) {
 	r.forget("argocd/web")
 	if !r.due("argocd/web", "b", t0.Add(14*time.Minute), 10*time.Minute) {
 		t.Fatal("a failed run is not retried by the next evaluation")
-	}
-}
-
-func mergeGitea(t *testing.T, c *sdk.Client, owner, repo string, n int64) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		ok, _, err := c.MergePullRequest(owner, repo, n, sdk.MergePullRequestOption{Style: sdk.MergeStyleMerge})
-		if ok && err == nil {
-			if pr, _, err := c.GetPullRequest(owner, repo, n); err == nil && pr.HasMerged {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pull request #%d not merged within a minute: %v", n, err)
-		}
-		time.Sleep(300 * time.Millisecond)
 	}
 }
 

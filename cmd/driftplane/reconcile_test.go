@@ -178,7 +178,7 @@ spec:
 	}
 
 	// Merged through the API, pulled, not yet applied: pending, not resolved.
-	mergePR(t, tc, team.Name, repo, o.PR)
+	giteatest.Merge(t, tc, team.Name, repo, o.PR)
 	gitRun(t, gitBin, checkout, "pull", "-q", "--ff-only")
 	if o3 := reconcileRun(); o3.Status != reconcile.StatusPending {
 		t.Errorf("merged, not applied: %+v", o3)
@@ -252,25 +252,5 @@ func TestReconcileUsage(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr.String(), tc.want) || strings.Contains(stderr.String(), "hunter2") {
 			t.Errorf("%v: exit %d\n%s", tc.args, code, stderr.String())
 		}
-	}
-}
-
-// mergePR merges a pull request through the API, as a reviewer would. Gitea checks a pushed
-// branch's mergeability in the background and refuses a merge until it is done, so the merge is
-// retried until the pull request says it is merged.
-func mergePR(t *testing.T, c *sdk.Client, owner, repo string, n int64) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		ok, _, err := c.MergePullRequest(owner, repo, n, sdk.MergePullRequestOption{Style: sdk.MergeStyleMerge})
-		if ok && err == nil {
-			if pr, _, err := c.GetPullRequest(owner, repo, n); err == nil && pr.HasMerged {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pull request #%d not merged within a minute: %v", n, err)
-		}
-		time.Sleep(300 * time.Millisecond)
 	}
 }

@@ -214,7 +214,7 @@ func TestGitea(t *testing.T) {
 		if !strings.Contains(string(diff), "replicas=7") {
 			t.Errorf("the branch was not updated:\n%s", diff)
 		}
-		mergePR(t, c, x.team.Name, x.repo, o.PR)
+		giteatest.Merge(t, c, x.team.Name, x.repo, o.PR)
 		// Merged, not yet applied: the drift is still found. Pending, never resolved.
 		o4 := one(t, x.run(t, f2))
 		if o4.Status != reconcile.StatusPending || !strings.Contains(o4.Summary, "pending") {
@@ -370,7 +370,7 @@ func TestGitea(t *testing.T) {
 				Author: who, Committer: who}, Content: base64.StdEncoding.EncodeToString([]byte("why 5\n"))}); err != nil {
 				t.Fatal(err)
 			}
-			mergePR(t, c, x.team.Name, x.repo, o.PR)
+			giteatest.Merge(t, c, x.team.Name, x.repo, o.PR)
 			rep := x.run(t)
 			o2 := one(t, rep)
 			if o2.Status != reconcile.StatusVerified || o2.BranchDeleted || !strings.Contains(strings.Join(o2.Notes, "\n"), "branch "+o.Branch+" kept: its tip") ||
@@ -467,7 +467,7 @@ func TestGitea(t *testing.T) {
 		if _, _, err := c.CreateBranchProtection(x.team.Name, x.repo, sdk.CreateBranchProtectionOption{RuleName: o.Branch, EnablePush: true}); err != nil {
 			t.Fatal(err)
 		}
-		mergePR(t, c, x.team.Name, x.repo, o.PR)
+		giteatest.Merge(t, c, x.team.Name, x.repo, o.PR)
 		rep := x.run(t)
 		o2 := one(t, rep)
 		if o2.Status != reconcile.StatusVerified || o2.BranchDeleted || rep.Failed() != 0 || len(rep.Warnings) != 1 ||
@@ -664,25 +664,5 @@ func (x *fixture) pushAt(t *testing.T, pr int64, branch string) {
 	}
 	if err := rem.PushContext(t.Context(), &git.PushOptions{Auth: auth, RefSpecs: []config.RefSpec{config.RefSpec("refs/heads/restore:refs/heads/" + branch)}}); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// mergePR merges a pull request through the API, as a reviewer would. Gitea checks a pushed
-// branch's mergeability in the background and refuses a merge until it is done, so the merge is
-// retried until the pull request says it is merged.
-func mergePR(t *testing.T, c *sdk.Client, owner, repo string, n int64) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		ok, _, err := c.MergePullRequest(owner, repo, n, sdk.MergePullRequestOption{Style: sdk.MergeStyleMerge})
-		if ok && err == nil {
-			if pr, _, err := c.GetPullRequest(owner, repo, n); err == nil && pr.HasMerged {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pull request #%d not merged within a minute: %v", n, err)
-		}
-		time.Sleep(300 * time.Millisecond)
 	}
 }

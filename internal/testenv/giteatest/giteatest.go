@@ -292,3 +292,23 @@ func randomHex(t testing.TB, n int) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// Merge merges pull request n of owner/repo through c, as a reviewer would. Gitea checks a pushed
+// branch's mergeability in the background and refuses a merge until it is done, so the merge is
+// retried until the pull request says it is merged (for at most a minute).
+func Merge(t testing.TB, c *sdk.Client, owner, repo string, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ok, _, err := c.MergePullRequest(owner, repo, n, sdk.MergePullRequestOption{Style: sdk.MergeStyleMerge})
+		if ok && err == nil {
+			if pr, _, err := c.GetPullRequest(owner, repo, n); err == nil && pr.HasMerged {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pull request #%d not merged within a minute: %v", n, err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
