@@ -44,6 +44,7 @@ func sameAsKube(t testing.TB, doc []byte) bool {
 	if err1 != nil || err2 != nil || !bytes.Equal(gj, wj) {
 		t.Fatalf("JSON differs (%v, %v):\n%s\n%s\ndocument:\n%s", err1, err2, gj, wj, doc)
 	}
+	sameJSON(t, got)
 	return true
 }
 

@@ -5,7 +5,6 @@ package generate
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -110,7 +109,7 @@ func Generate(dir string, opts Options) ([]byte, error) {
 			for k := w; k < len(todo); k += workers {
 				i := todo[k]
 				if raw != nil {
-					encoded[i], errs[i] = json.Marshal(manifests[i].Object.Object)
+					encoded[i], errs[i] = marshalJSON(manifests[i].Object.Object)
 				} else {
 					encoded[i], errs[i] = yaml.Marshal(manifests[i].Object.Object)
 				}
