@@ -2,10 +2,9 @@ package generate
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"testing"
-
-	"encoding/json"
 )
 
 // sameJSON fails unless marshalJSON gives json.Marshal's bytes, or both fail.
