@@ -15,8 +15,8 @@ import (
 // outside that subset (anchors, tags, block scalars, escapes, multi-line scalars, tabs, non-ASCII
 // text, duplicate keys, lists, objects kube.DecodeManifests would refuse...) is not decoded here
 // (ok false): the caller hands the document to kube.DecodeManifests, so what is accepted and what
-// is an error never depends on this shortcut. FuzzFastDecode holds the two decoders to the same
-// result.
+// is an error never depends on this shortcut. FuzzFastDecode and TestFastDecodeGenerated hold the
+// two decoders to the same result.
 
 // fyMaxDepth bounds nesting well below drift.MaxJSONDepth, so a document decoded here never needed
 // kube's depth check.
@@ -284,7 +284,8 @@ func fyFlowNode(t string, i, depth int) (any, int, bool) {
 	}
 	switch t[i] {
 	case '"', '\'':
-		return fyQuotedAny(t, i)
+		s, n, ok := fyQuoted(t, i)
+		return s, n, ok
 	case '{':
 		m := map[string]any{}
 		i = fySkip(t, i+1)
@@ -390,11 +391,6 @@ func fySkip(t string, i int) int {
 		i++
 	}
 	return i
-}
-
-func fyQuotedAny(t string, i int) (any, int, bool) {
-	s, n, ok := fyQuoted(t, i)
-	return s, n, ok
 }
 
 // fyQuoted reads a quoted scalar closed on this line: double-quoted without escapes, or
