@@ -46,16 +46,6 @@ func testFailedSyncAndThrash(t *testing.T, ctx context.Context, e failedSyncEnv)
 	reports := e.dyn.Resource(schema.GroupVersionResource{Group: "drift.driftplane.io", Version: "v1alpha1", Resource: "driftreports"}).Namespace("web")
 	repo := e.repo.dir
 	kube := must(kubernetes.NewForConfig(e.c.RESTConfig("e2e-admin", "system:masters")))
-	waitIdle := func() {
-		procs.WaitFor(t, time.Minute, "the previous sync operation to end", func() (bool, string) {
-			a, err := apps.Get(ctx, appName, metav1.GetOptions{})
-			if err != nil {
-				return false, err.Error()
-			}
-			phase, _, _ := unstructured.NestedString(a.Object, "status", "operationState", "phase")
-			return phase != "Running" && phase != "Terminating", "sync operation " + phase
-		})
-	}
 	// Argo CD recomputes the DriftReport's health when it refreshes the application, which a
 	// status change alone need not trigger: ask, at most every 10 seconds, while waiting on health.
 	var lastRefresh time.Time
@@ -71,14 +61,8 @@ func testFailedSyncAndThrash(t *testing.T, ctx context.Context, e failedSyncEnv)
 		}
 	}
 	refreshAndSync := func() {
-		req := must(http.NewRequest(http.MethodGet, e.serverURL+"/api/v1/applications/"+appName+"?refresh=hard", nil))
-		req.Header.Set("Authorization", "Bearer "+e.adminToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp.Body.Close()
-		waitIdle()
+		argoRefresh(t, e.serverURL, e.adminToken, "hard")
+		waitIdle(t, ctx, apps)
 		argoPost(t, e.serverURL, e.adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{})
 	}
 	findings := func() []map[string]any {
@@ -191,14 +175,8 @@ data: {mode: fast}
 		}
 		procs.WriteFile(t, unit, strings.Replace(raw, heal, "autoHeal: true, reconcileThrash: { window: 2m, changes: 3 } }", 1))
 		e.repo.commit(t, "thrash window 2m")
-		req := must(http.NewRequest(http.MethodGet, e.serverURL+"/api/v1/applications/"+appName+"?refresh=hard", nil))
-		req.Header.Set("Authorization", "Bearer "+e.adminToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp.Body.Close()
-		waitIdle()
+		argoRefresh(t, e.serverURL, e.adminToken, "hard")
+		waitIdle(t, ctx, apps)
 		argoPost(t, e.serverURL, e.adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{
 			"resources": []map[string]any{{"group": "drift.driftplane.io", "kind": "DriftReport", "name": appName, "namespace": "web"}},
 		})
@@ -211,7 +189,7 @@ data: {mode: fast}
 			observed, _, _ := unstructured.NestedInt64(r.Object, "status", "observedGeneration")
 			return w == "2m" && observed == r.GetGeneration(), fmt.Sprintf("window %q, observed generation %d of %d", w, observed, r.GetGeneration())
 		})
-		waitIdle()
+		waitIdle(t, ctx, apps)
 	})
 
 	step(t, "a second writer fights auto-heal over one label -> thrash, heal suspended", func() {
@@ -278,7 +256,7 @@ data: {mode: fast}
 		<-fightDone
 		// Git's label back by hand; the thrash lasts its window (2m), auto-heal of the object with
 		// it, and then the application is Healthy again.
-		waitIdle()
+		waitIdle(t, ctx, apps)
 		argoPost(t, e.serverURL, e.adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{})
 		procs.WaitFor(t, 5*time.Minute, "Git's label back, the thrash over and the application Healthy", func() (bool, string) {
 			for _, f := range findings() {

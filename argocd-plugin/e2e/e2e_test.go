@@ -360,13 +360,7 @@ spec:
   expiresAt: "`+time.Now().UTC().Add(30*24*time.Hour).Format(time.RFC3339)+`"
 `)
 		repo.commit(t, "accept hotfix")
-		refresh := must(http.NewRequest(http.MethodGet, serverURL+"/api/v1/applications/"+appName+"?refresh=hard", nil))
-		refresh.Header.Set("Authorization", "Bearer "+adminToken)
-		resp, err := http.DefaultClient.Do(refresh)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp.Body.Close()
+		argoRefresh(t, serverURL, adminToken, "hard")
 		argoPost(t, serverURL, adminToken, "/api/v1/applications/"+appName+"/sync", map[string]any{
 			"resources": []map[string]any{{"group": "drift.driftplane.io", "kind": "DriftReport", "name": appName, "namespace": "web"}},
 		})
