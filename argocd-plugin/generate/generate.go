@@ -99,7 +99,7 @@ func Generate(dir string, opts Options) ([]byte, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		reportYAML, reportErr = marshalYAML(report)
+		reportYAML, reportErr = kube.MarshalYAML(report)
 	}()
 	workers := min(runtime.GOMAXPROCS(0), len(todo))
 	for w := range workers {
@@ -109,7 +109,7 @@ func Generate(dir string, opts Options) ([]byte, error) {
 			for k := w; k < len(todo); k += workers {
 				i := todo[k]
 				if raw != nil {
-					encoded[i], errs[i] = marshalJSON(manifests[i].Object.Object)
+					encoded[i], errs[i] = kube.MarshalJSON(manifests[i].Object.Object)
 				} else {
 					encoded[i], errs[i] = yaml.Marshal(manifests[i].Object.Object)
 				}

@@ -1,12 +1,10 @@
 package generate
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -25,8 +23,6 @@ import (
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/release"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
@@ -530,7 +526,7 @@ func splitList(s string) []string {
 // empty render, no object twice), its documents in parallel. It also returns each object's
 // document, or nil where a document held several objects (a List).
 func decodeRendered(name string, out []byte) ([]kube.Manifest, [][]byte, error) {
-	docs, err := splitRendered(out)
+	docs, err := kube.SplitDocuments(out)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -542,9 +538,9 @@ func decodeRendered(name string, out []byte) ([]kube.Manifest, [][]byte, error) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var p fyParser
+			var d kube.DocumentDecoder
 			for i := w; i < len(docs); i += workers {
-				decoded[i], errs[i] = decodeDoc(&p, fmt.Sprintf("%s document %d", name, i+1), docs[i])
+				decoded[i], errs[i] = d.Decode(fmt.Sprintf("%s document %d", name, i+1), docs[i])
 			}
 		}()
 	}
@@ -577,68 +573,4 @@ func decodeRendered(name string, out []byte) ([]kube.Manifest, [][]byte, error) 
 		seen[k] = m.Source
 	}
 	return ms, raw, nil
-}
-
-// splitRendered splits a YAML stream into documents as utilyaml.YAMLReader does (kube reads
-// manifests with it), without copying each line: for a stream whose lines all end in "\n" and
-// hold no "\r" (helm's output), the documents are the stream's own bytes. Any other stream, and
-// any separator the reader refuses, goes through the reader itself.
-func splitRendered(out []byte) ([][]byte, error) {
-	if len(out) > 0 && out[len(out)-1] == '\n' && bytes.IndexByte(out, '\r') < 0 {
-		if docs, ok := splitLines(out); ok {
-			return docs, nil
-		}
-	}
-	var docs [][]byte
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(out)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return docs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		docs = append(docs, doc)
-	}
-}
-
-// splitLines is YAMLReader.Read on a stream of "\n"-terminated lines: a line starting "---"
-// ends the document before it, or when there is none opens the next one (the reader keeps it),
-// and must hold nothing after the dashes but a comment (ok false, for the reader's error).
-func splitLines(out []byte) ([][]byte, bool) {
-	var docs [][]byte
-	start := -1 // where the document being read starts; -1 while there is none
-	for pos := 0; pos < len(out); {
-		end := pos + bytes.IndexByte(out[pos:], '\n') + 1
-		line := out[pos:end]
-		if bytes.HasPrefix(line, []byte("---")) {
-			if t := bytes.TrimSpace(line[3:]); len(t) > 0 && t[0] != '#' {
-				return nil, false
-			}
-			if start >= 0 {
-				docs = append(docs, out[start:pos:pos])
-				start = -1
-				pos = end
-				continue
-			}
-		}
-		if start < 0 {
-			start = pos
-		}
-		pos = end
-	}
-	if start >= 0 {
-		docs = append(docs, out[start:len(out):len(out)])
-	}
-	return docs, true
-}
-
-// decodeDoc is kube.DecodeManifests on one rendered document, through fastDecode when the
-// document is in its subset.
-func decodeDoc(p *fyParser, name string, doc []byte) ([]kube.Manifest, error) {
-	if obj, ok := p.decode(doc); ok {
-		return []kube.Manifest{{Object: &unstructured.Unstructured{Object: obj}, Source: name + "#1"}}, nil
-	}
-	return kube.DecodeManifests(name, doc)
 }

@@ -1,25 +1,50 @@
-package generate
+package kube
 
 import (
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// Decoding a chart's rendered documents through kube.DecodeManifests (YAML parsed by yaml.v2,
-// re-encoded as JSON, decoded again) costs about as much as rendering the chart. fastDecode
-// decodes the plain block YAML templates almost always render (block mappings and sequences,
-// one-line flow collections, one-line quoted scalars, plain scalars) straight into the object
-// kube.DecodeManifests would make of it: float64 numbers, yaml.v2's scalar resolution. Anything
-// outside that subset (anchors, tags, block scalars, escapes, multi-line scalars, tabs, non-ASCII
-// text, duplicate keys, lists, objects kube.DecodeManifests would refuse...) is not decoded here
-// (ok false): the caller hands the document to kube.DecodeManifests, so what is accepted and what
-// is an error never depends on this shortcut. FuzzFastDecode and TestFastDecodeGenerated hold the
-// two decoders to the same result.
+// DocumentDecoder decodes the documents of a YAML stream, as SplitDocuments splits it, one at a
+// time into what DecodeManifests makes of each. DecodeManifests (YAML parsed by yaml.v2,
+// re-encoded as JSON, decoded again) costs about as much as helm rendering a chart, so the
+// decoder first tries a shortcut for the plain block YAML templates almost always render (block
+// mappings and sequences, one-line flow collections, one-line quoted scalars, plain scalars),
+// decoded straight into the object DecodeManifests would make of it: float64 numbers, yaml.v2's
+// scalar resolution. Anything outside that subset (anchors, tags, block scalars, escapes,
+// multi-line scalars, tabs, non-ASCII text, duplicate keys, lists, objects DecodeManifests would
+// refuse...) goes to DecodeManifests itself, so what is accepted and what is an error never
+// depends on the shortcut. FuzzFastDecode and TestFastDecodeGenerated hold the two decoders to
+// the same result.
+//
+// The zero value is ready to use. A decoder keeps its line buffer from one document to the next,
+// so each goroutine needs its own.
+type DocumentDecoder struct {
+	p fyParser
+}
+
+// Decode is DecodeManifests(name, doc) for one document: the same objects, Sources and errors.
+func (d *DocumentDecoder) Decode(name string, doc []byte) ([]Manifest, error) {
+	if obj, ok := d.p.decode(doc); ok {
+		return []Manifest{{Object: &unstructured.Unstructured{Object: obj}, Source: name + "#1"}}, nil
+	}
+	return DecodeManifests(name, doc)
+}
+
+// DecodeFast is the shortcut alone: the object of doc, or ok false where Decode hands doc to
+// DecodeManifests. It is exported so a caller can test that the documents it cares about take
+// the shortcut (a benchmark chart's render, so the benchmark measures the shortcut and not the
+// fallback).
+func (d *DocumentDecoder) DecodeFast(doc []byte) (map[string]any, bool) {
+	return d.p.decode(doc)
+}
 
 // fyMaxDepth bounds nesting well below drift.MaxJSONDepth, so a document decoded here never needed
-// kube's depth check.
+// DecodeManifests' depth check.
 const fyMaxDepth = 64
 
 // fyMaxKey is below libyaml's 1,024-character limit on implicit keys.
@@ -35,14 +60,8 @@ type fyParser struct {
 	i     int
 }
 
-// fastDecode returns the object of one rendered document, or ok false when the document is not
-// in the subset or is not a single object kube.DecodeManifests would accept as it is.
-func fastDecode(doc []byte) (map[string]any, bool) {
-	var p fyParser
-	return p.decode(doc)
-}
-
-// decode is fastDecode reusing the parser's line buffer.
+// decode returns the object of one document, or ok false when the document is not in the subset
+// or is not a single object DecodeManifests would accept as it is. It reuses the line buffer.
 func (p *fyParser) decode(doc []byte) (map[string]any, bool) {
 	n := 1
 	for _, c := range doc {
@@ -87,8 +106,8 @@ func (p *fyParser) decode(doc []byte) (map[string]any, bool) {
 	return m, true
 }
 
-// fyIsObject is kube's test of a decoded object (checkObject, and not a List), false where kube
-// would refuse it or read it as a List: those documents go to kube for its verdict.
+// fyIsObject is DecodeManifests' test of a decoded object (checkObject, and not a List), false
+// where it would refuse the object or read it as a List: those documents go to it for its verdict.
 func fyIsObject(m map[string]any) bool {
 	if _, ok := m["items"]; ok {
 		return false
@@ -429,7 +448,7 @@ func fyQuoted(t string, i int) (string, int, bool) {
 }
 
 // fyWords are the plain scalars yaml.v2 resolves by name (its resolve table): bools and nulls.
-// Its NaN and infinities have no JSON form, and "<<" merges; they are left to kube.
+// Its NaN and infinities have no JSON form, and "<<" merges; they are left to DecodeManifests.
 var fyWords = map[string]any{
 	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true,
 	"true": true, "True": true, "TRUE": true,

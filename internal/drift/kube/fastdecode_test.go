@@ -1,11 +1,8 @@
-package generate
+package kube
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -13,23 +10,24 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-
-	"github.com/driftplane/terraform-provider-drift/argocd-plugin/generate/helmref"
-	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
 
-// sameAsKube fails unless a document fastDecode decodes decodes through kube.DecodeManifests
-// into one object, equal to fastDecode's and encoding to the same JSON. It reports whether
-// fastDecode took the document.
+// fastDecode is DocumentDecoder's shortcut with a fresh line buffer.
+func fastDecode(doc []byte) (map[string]any, bool) {
+	var d DocumentDecoder
+	return d.DecodeFast(doc)
+}
+
+// sameAsKube fails unless a document fastDecode decodes decodes through DecodeManifests into one
+// object, equal to fastDecode's and encoding to the same JSON (MarshalJSON included). It reports
+// whether fastDecode took the document.
 func sameAsKube(t testing.TB, doc []byte) bool {
 	t.Helper()
 	got, ok := fastDecode(doc)
 	if !ok {
 		return false
 	}
-	want, err := kube.DecodeManifests("doc", doc)
+	want, err := DecodeManifests("doc", doc)
 	if err != nil {
 		t.Fatalf("fastDecode took a document kube refuses (%v):\n%s", err, doc)
 	}
@@ -50,7 +48,8 @@ func sameAsKube(t testing.TB, doc []byte) bool {
 
 const fyHead = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
 
-// fyTaken are documents in fastDecode's subset: each must be decoded by it, and as kube does.
+// fyTaken are documents in fastDecode's subset: each must be decoded by it, and as
+// DecodeManifests does.
 var fyTaken = []string{
 	fyHead,
 	"# Source: chart/templates/a.yaml\n" + fyHead + "data:\n  a: b\n",
@@ -67,8 +66,8 @@ var fyTaken = []string{
 	"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 3\n",
 }
 
-// fyRefused are documents outside the subset, or that kube refuses or decodes differently
-// from a naive reading: fastDecode must leave them to kube.
+// fyRefused are documents outside the subset, or that DecodeManifests refuses or decodes differently
+// from a naive reading: fastDecode must leave them to it.
 var fyRefused = []string{
 	"",
 	"# only a comment\n",
@@ -116,6 +115,28 @@ var fyRefused = []string{
 	fyHead + "data:\n  a: #b\n  c: d#e\n",
 }
 
+// TestDocumentDecoderMatchesDecodeManifests: Decode gives DecodeManifests' objects, Sources and
+// errors, one decoder reused across documents in and out of the subset (its line buffer must not
+// leak from one document into the next).
+func TestDocumentDecoderMatchesDecodeManifests(t *testing.T) {
+	var d DocumentDecoder
+	for _, doc := range append(append(append([]string{}, fyTaken...), fyRefused...), fyTaken...) {
+		got, gerr := d.Decode("chart (rendered) document 3", []byte(doc))
+		want, werr := DecodeManifests("chart (rendered) document 3", []byte(doc))
+		if (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) {
+			t.Fatalf("Decode error %v, DecodeManifests %v\n%s", gerr, werr, doc)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("Decode: %d objects, DecodeManifests %d\n%s", len(got), len(want), doc)
+		}
+		for i := range got {
+			if got[i].Source != want[i].Source || !reflect.DeepEqual(got[i].Object.Object, want[i].Object.Object) {
+				t.Fatalf("Decode %s %#v, DecodeManifests %s %#v", got[i].Source, got[i].Object.Object, want[i].Source, want[i].Object.Object)
+			}
+		}
+	}
+}
+
 func TestFastDecodeMatchesKube(t *testing.T) {
 	for i, doc := range fyTaken {
 		if !sameAsKube(t, []byte(doc)) {
@@ -129,11 +150,11 @@ func TestFastDecodeMatchesKube(t *testing.T) {
 	}
 }
 
-// TestFastDecodeCorpus holds fastDecode to kube's decoding on every YAML document in the
+// TestFastDecodeCorpus holds fastDecode to DecodeManifests' decoding on every YAML document in the
 // repository's test data.
 func TestFastDecodeCorpus(t *testing.T) {
 	taken, docs := 0, 0
-	err := filepath.WalkDir("../..", func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir("../../..", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -164,30 +185,6 @@ func TestFastDecodeCorpus(t *testing.T) {
 	t.Logf("fastDecode took %d of %d documents", taken, docs)
 }
 
-// TestFastDecodeChart checks the benchmark chart's render is entirely in the subset (so the
-// benchmark measures the shortcut) and decoded as kube decodes it.
-func TestFastDecodeChart(t *testing.T) {
-	dir := t.TempDir()
-	for name, body := range benchFiles() {
-		if err := mkdirWrite(filepath.Join(dir, name), body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err := helmref.Template{Chart: dir, NameTemplate: "fleet", Namespace: "shop"}.Run()
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs := splitDocs([]byte(out))
-	if len(docs) != 1000 {
-		t.Fatalf("%d documents, want 1,000", len(docs))
-	}
-	for i, doc := range docs {
-		if !sameAsKube(t, doc) {
-			t.Fatalf("document %d left to kube:\n%s", i+1, doc)
-		}
-	}
-}
-
 func splitDocs(data []byte) [][]byte {
 	all, _ := readerDocs(data)
 	var docs [][]byte
@@ -199,7 +196,7 @@ func splitDocs(data []byte) [][]byte {
 	return docs
 }
 
-// FuzzFastDecode: whatever fastDecode decodes, kube.DecodeManifests decodes to the same object.
+// FuzzFastDecode: whatever fastDecode decodes, DecodeManifests decodes to the same object.
 func FuzzFastDecode(f *testing.F) {
 	for _, doc := range fyTaken {
 		f.Add([]byte(doc))
@@ -212,75 +209,7 @@ func FuzzFastDecode(f *testing.F) {
 	})
 }
 
-// readerDocs is utilyaml.YAMLReader's split, the reference for splitRendered.
-func readerDocs(data []byte) ([][]byte, error) {
-	var docs [][]byte
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return docs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		docs = append(docs, doc)
-	}
-}
-
-func sameSplit(t testing.TB, data []byte) {
-	t.Helper()
-	got, gerr := splitRendered(data)
-	want, werr := readerDocs(data)
-	if (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) {
-		t.Fatalf("errors differ: %v, reader %v\n%q", gerr, werr, data)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%d documents, reader %d\n%q", len(got), len(want), data)
-	}
-	for i := range got {
-		if !bytes.Equal(got[i], want[i]) {
-			t.Fatalf("document %d: %q, reader %q\nstream %q", i+1, got[i], want[i], data)
-		}
-	}
-}
-
-var splitCases = []string{
-	"",
-	"\n",
-	"a: 1\n",
-	"a: 1",
-	"---\n# Source: x\na: 1\n---\n# Source: y\nb: 2\n",
-	"---\n---\na: 1\n---\n---\n",
-	"a: 1\n--- # comment\nb: 2\n---   \nc: 3\n",
-	"a: 1\n---x\n",
-	"a: 1\n--- x\n",
-	"a: 1\n----\n",
-	"a: 1\r\n---\r\nb: 2\r\n",
-	"a: 1\n ---\nb: 2\n",
-	"a: |\n  ---\n  text\n",
-	"\n\n---\n\n",
-}
-
-func TestSplitRenderedMatchesReader(t *testing.T) {
-	for _, c := range splitCases {
-		sameSplit(t, []byte(c))
-	}
-	long := "a: " + strings.Repeat("x", 10000) + "\n---\nb: 1\n"
-	sameSplit(t, []byte(long))
-}
-
-// FuzzSplitRendered: splitRendered splits every stream as utilyaml.YAMLReader does.
-func FuzzSplitRendered(f *testing.F) {
-	for _, c := range splitCases {
-		f.Add([]byte(c))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		sameSplit(t, data)
-	})
-}
-
-// TestFastDecodeGenerated holds fastDecode to kube's decoding on documents built at random from
+// TestFastDecodeGenerated holds fastDecode to DecodeManifests' decoding on documents built at random from
 // tricky scalars, keys and layouts (block and flow, compact sequences, comments, odd
 // indentation), which random byte mutation rarely reaches.
 func TestFastDecodeGenerated(t *testing.T) {
