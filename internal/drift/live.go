@@ -145,6 +145,10 @@ func objectView(resourceType string, v any) any {
 	return unkey(v)
 }
 
+// Unkey turns the keyed form of lists the Kubernetes normalizer gives (a map whose every key is
+// "<mergeKey>=<value>") back into lists, ordered by key, at any depth: what a manifest can hold.
+func Unkey(v any) any { return unkey(v) }
+
 func unkey(v any) any {
 	switch x := v.(type) {
 	case map[string]any:

@@ -41,12 +41,21 @@ func checkRemoteURL(raw string) error {
 		return errors.New("the repository URL does not parse")
 	}
 	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
-		return fmt.Errorf("the repository URL %s is not http(s)", u.Redacted())
+		return fmt.Errorf("the repository URL (%s) is not http(s)", Origin(u))
 	}
 	if u.User != nil {
-		return fmt.Errorf("the repository URL %s carries credentials: give the token in the environment instead", u.Redacted())
+		return fmt.Errorf("the repository URL (%s) carries credentials: give the token in the environment instead", Origin(u))
 	}
 	return nil
+}
+
+// Origin names a URL by scheme and host only: a URL's user part may hold a token (as the user
+// name, which url.Redacted leaves), and its path and query are not needed to say which it is.
+func Origin(u *url.URL) string {
+	if u == nil || u.Host == "" {
+		return "a URL without a host"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func (r Remote) auth() *githttp.BasicAuth {

@@ -341,11 +341,11 @@ func (o *reportOptions) reconcileConfig() (*reporter.ReconcileConfig, error) {
 		return nil, fmt.Errorf("--forge-group %q: want one of %s", o.forgeGroup, strings.Join(reconcile.Groupings, ", "))
 	}
 	if _, err := forges.ParseRepoURL(o.forgeURL); err != nil {
-		return nil, fmt.Errorf("--forge-url %q: want an http(s) URL without credentials", o.forgeURL)
+		return nil, fmt.Errorf("--forge-url: %w", err)
 	}
 	if o.forgeRepoOrigin != "" {
 		if _, err := forges.ParseRepoURL(o.forgeRepoOrigin); err != nil {
-			return nil, fmt.Errorf("--forge-repo-origin %q: want an http(s) URL without credentials", o.forgeRepoOrigin)
+			return nil, fmt.Errorf("--forge-repo-origin: %w", err)
 		}
 	}
 	token := os.Getenv("DRIFTPLANE_FORGE_TOKEN")

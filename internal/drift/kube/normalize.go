@@ -200,6 +200,10 @@ func keyList(l []any, mergeKey string, sub strategicpatch.LookupPatchMeta) (map[
 	return out, true
 }
 
+// ScalarString is a merge key's value as path tokens write it ("name=app", "containerPort=8080"),
+// false for a value that is not a scalar.
+func ScalarString(v any) (string, bool) { return scalarString(v) }
+
 func scalarString(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	sdk "code.gitea.io/sdk/gitea"
+
+	"github.com/driftplane/terraform-provider-drift/internal/forgeapi"
 )
 
 // PageSize is Gitea's default MAX_RESPONSE_ITEMS: a larger limit would be cut to it anyway.
@@ -44,9 +46,7 @@ func Check(cfg Config) (Config, error) {
 	if cfg.Token == "" {
 		return cfg, errors.New("gitea: a token is required")
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: DefaultTimeout}
-	}
+	cfg.HTTPClient = forgeapi.Guard(cfg.HTTPClient, DefaultTimeout)
 	cfg.URL = strings.TrimSuffix(cfg.URL, "/")
 	return cfg, nil
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	gh "github.com/google/go-github/v93/github"
+
+	"github.com/driftplane/terraform-provider-drift/internal/forgeapi"
 )
 
 // PerPage is the REST API's largest page.
@@ -44,10 +46,7 @@ func Connect(cfg Config) (*gh.Client, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("github: a token is required")
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: DefaultTimeout}
-	}
+	hc := forgeapi.Guard(cfg.HTTPClient, DefaultTimeout)
 	opts := []gh.ClientOptionsFunc{gh.WithHTTPClient(hc), gh.WithAuthToken(cfg.Token)}
 	if cfg.APIURL != "" {
 		base := cfg.APIURL

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	gl "gitlab.com/gitlab-org/api/client-go"
+
+	"github.com/driftplane/terraform-provider-drift/internal/forgeapi"
 )
 
 // PerPage is the REST API's largest page.
@@ -45,10 +47,7 @@ func Connect(cfg Config) (*gl.Client, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("gitlab: a token is required")
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: DefaultTimeout}
-	}
+	hc := forgeapi.Guard(cfg.HTTPClient, DefaultTimeout)
 	c, err := gl.NewClient(cfg.Token, gl.WithBaseURL(cfg.URL), gl.WithHTTPClient(hc), gl.WithoutRetries())
 	if err != nil {
 		return nil, fmt.Errorf("gitlab client: %w", err)

@@ -40,7 +40,14 @@ func Kubernetes(req Request) (Result, error) {
 		return Result{}, errors.New("edit: Kubernetes target needs at least a kind and a name")
 	}
 	k := &kubeEditor{t: t, target: tg, display: kubeDisplay(tg)}
-	if err := k.run(dir, req.Fields); err != nil {
+	// Values come from the core's normalized objects, whose lists are keyed maps
+	// ({"name=app": {...}}); a manifest holds them as lists.
+	fields := make([]Field, len(req.Fields))
+	for i, f := range req.Fields {
+		f.Value, f.Before = drift.Unkey(f.Value), drift.Unkey(f.Before)
+		fields[i] = f
+	}
+	if err := k.run(dir, fields); err != nil {
 		return Result{}, err
 	}
 	return t.result(), nil

@@ -15,6 +15,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/driftplane/terraform-provider-drift/internal/drift"
+	"github.com/driftplane/terraform-provider-drift/internal/drift/kube"
 )
 
 // yamlDoc is one document of a multi-document file: its byte range and its parsed root.
@@ -737,7 +738,9 @@ func resolveKeyed(v any, ptr drift.Pointer) (drift.Pointer, bool) {
 			if _, err := strconv.Atoi(tok); err == nil {
 				n, _ := strconv.Atoi(tok)
 				if n < 0 || n >= len(x) {
-					return out, true // appending, or a missing element: the callers decide
+					// Appending, or a missing element: the callers decide, unless the path goes on
+					// to name elements by key inside what does not exist.
+					return out, !keyedIn(ptr[i+1:])
 				}
 				v = x[n]
 				continue
@@ -749,7 +752,7 @@ func resolveKeyed(v any, ptr drift.Pointer) (drift.Pointer, bool) {
 			idx := -1
 			for j, e := range x {
 				if m, isMap := e.(map[string]any); isMap {
-					if mv, has := m[k]; has && mv != nil && fmt.Sprint(mv) == val {
+					if sv, ok := kube.ScalarString(m[k]); ok && sv == val {
 						if idx >= 0 {
 							return nil, false
 						}
@@ -763,8 +766,20 @@ func resolveKeyed(v any, ptr drift.Pointer) (drift.Pointer, bool) {
 			out[i] = strconv.Itoa(idx)
 			v = x[idx]
 		default:
-			return out, true
+			// What follows does not exist in the file (a new key or element): an index may append,
+			// but an element named by its key cannot be found, and must never become a map key.
+			return out, !keyedIn(ptr[i:])
 		}
 	}
 	return out, true
+}
+
+// keyedIn tells whether any token names a list element by its key.
+func keyedIn(ptr drift.Pointer) bool {
+	for _, tok := range ptr {
+		if _, err := strconv.Atoi(tok); err != nil && strings.Contains(tok, "=") {
+			return true
+		}
+	}
+	return false
 }

@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile"
@@ -46,10 +48,12 @@ func Open(ctx context.Context, c Config) (forge.Forge, reconcile.Remote, error) 
 	}
 	repo := c.Repo
 	if repo == "" {
-		repo = strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git")
+		if repo, err = repoPath(u, c.Kind == "gitlab"); err != nil {
+			return nil, reconcile.Remote{}, err
+		}
 	}
 	owner, name, ok := strings.Cut(repo, "/")
-	if !ok || owner == "" || name == "" {
+	if !ok || owner == "" || name == "" || (c.Kind != "gitlab" && strings.Contains(name, "/")) {
 		return nil, reconcile.Remote{}, fmt.Errorf("repository %q: want OWNER/NAME", repo)
 	}
 	base := c.URL
@@ -96,31 +100,74 @@ func Open(ctx context.Context, c Config) (forge.Forge, reconcile.Remote, error) 
 	return f, remote, Scrub(err, c.Token)
 }
 
+// segment is one safe path segment of a repository's name on a forge.
+var segment = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
+// repoPath reads OWNER/NAME (GitLab: group/subgroup/.../NAME) from a clone URL whose path holds
+// exactly that and nothing else: the API is called with this name while Git talks to the URL, so
+// an encoded slash, a dot segment, a query or a fragment could make them name two repositories.
+func repoPath(u *url.URL, nested bool) (string, error) {
+	if u.RawQuery != "" || u.Fragment != "" || u.RawFragment != "" || (u.RawPath != "" && u.RawPath != u.Path) {
+		return "", fmt.Errorf("the repository URL (%s) must be a plain clone URL: no query, fragment or encoded characters in its path", reconcile.Origin(u))
+	}
+	parts := strings.Split(strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git"), "/")
+	if len(parts) < 2 || (!nested && len(parts) != 2) {
+		return "", fmt.Errorf("the repository URL's path %q is not /OWNER/NAME", u.Path)
+	}
+	for _, p := range parts {
+		if !segment.MatchString(p) || p == "." || p == ".." {
+			return "", fmt.Errorf("the repository URL's path %q has a segment that is not a plain name", u.Path)
+		}
+	}
+	return strings.Join(parts, "/"), nil
+}
+
 // ParseRepoURL accepts an http(s) clone URL that carries no credentials: a token belongs in the
-// forge credential, never in a URL that ends up in logs and records.
+// forge credential, never in a URL that ends up in logs and records. Errors name the URL by its
+// scheme and host only.
 func ParseRepoURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("the repository URL must be an http(s) URL")
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("the repository URL %s carries credentials: give the token as the forge credential instead", u.Redacted())
+		return nil, fmt.Errorf("the repository URL (%s) carries credentials: give the token as the forge credential instead", reconcile.Origin(u))
 	}
 	return u, nil
 }
 
-// SameOrigin tells whether repoURL is served by the forge at forgeURL (same scheme, host and
-// port), so a token meant for one forge is never sent to a host an application names.
+// SameOrigin tells whether repoURL is served by the forge at forgeURL: the same scheme, host and
+// port (the scheme's default port written or not), and, when the forge lives under a path
+// (https://example.com/gitea), a repository under that path. A token meant for one forge is
+// never sent to a host, or another service on the host, that an application names.
 func SameOrigin(forgeURL, repoURL string) bool {
 	f, err := url.Parse(forgeURL)
-	if err != nil || f.Host == "" {
+	if err != nil || f.Host == "" || f.User != nil {
 		return false
 	}
 	r, err := url.Parse(repoURL)
 	if err != nil || r.Host == "" {
 		return false
 	}
-	return strings.EqualFold(f.Scheme, r.Scheme) && strings.EqualFold(f.Host, r.Host)
+	if !strings.EqualFold(f.Scheme, r.Scheme) || !strings.EqualFold(hostPort(f), hostPort(r)) {
+		return false
+	}
+	base := strings.TrimSuffix(f.EscapedPath(), "/")
+	return base == "" || strings.HasPrefix(r.EscapedPath(), base+"/")
+}
+
+// hostPort is u's host with its port, the scheme's default when none is written.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(strings.TrimSuffix(u.Hostname(), "."), port)
 }
 
 // Scrub removes the token from a message, whatever library quoted it.

@@ -20,7 +20,8 @@ func TestSameOrigin(t *testing.T) {
 		"http://git.example.com/team/app.git":            false,
 		"https://git.example.com:8443/team/app.git":      false,
 		"git@git.example.com:team/app.git":               false,
-		"":                                               false,
+		"https://git.example.com:443/team/app.git":       true,
+		"": false,
 	} {
 		if got := SameOrigin(forge, repo); got != want {
 			t.Errorf("SameOrigin(%q) = %v, want %v", repo, got, want)
@@ -28,6 +29,18 @@ func TestSameOrigin(t *testing.T) {
 	}
 	if SameOrigin("", "https://git.example.com/a/b.git") {
 		t.Error("an empty forge URL matched")
+	}
+	// A forge under a path shares its host with other services: only repositories under that
+	// path are the forge's.
+	for repo, want := range map[string]bool{
+		"https://example.com/gitea/team/app.git":         true,
+		"https://example.com/other-service/team/app.git": false,
+		"https://example.com/gitea-old/team/app.git":     false,
+		"https://example.com/gitea":                      false,
+	} {
+		if got := SameOrigin("https://example.com/gitea/", repo); got != want {
+			t.Errorf("under a path: SameOrigin(%q) = %v, want %v", repo, got, want)
+		}
 	}
 }
 
@@ -37,6 +50,7 @@ func TestParseRepoURL(t *testing.T) {
 		"ssh://git@git.example.com/a/b.git":        "http(s)",
 		"file:///srv/git/a.git":                    "http(s)",
 		"https://bot:s3cret@git.example.com/a.git": "carries credentials",
+		"https://s3cret@git.example.com/a.git":     "carries credentials",
 	} {
 		_, err := ParseRepoURL(raw)
 		switch {
@@ -65,6 +79,16 @@ func TestOpenRefuses(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), token) {
 			t.Errorf("the error quotes the token: %v", err)
+		}
+	}
+	// The name the API is called with must be the repository Git talks to.
+	for _, raw := range []string{
+		"https://git.example.com/team%2Fapp/x.git", "https://git.example.com/team/app/extra.git",
+		"https://git.example.com/team/app.git?x=1", "https://git.example.com/team/app.git#frag",
+		"https://git.example.com/team/..", "https://git.example.com/team/.hidden", "https://git.example.com/solo",
+	} {
+		if _, _, err := Open(context.Background(), Config{Kind: "github", RepoURL: raw, Token: token}); err == nil {
+			t.Errorf("%s: no error", raw)
 		}
 	}
 	if got := Scrub(errors.New("Get https://h/?t="+token+": refused"), token).Error(); strings.Contains(got, token) {
