@@ -258,6 +258,7 @@ func (c *Controller) enqueueShard(shard int) {
 // forget releases what the reporter holds for an application it no longer evaluates.
 func (c *Controller) forget(key string) {
 	c.cfg.Metrics.Forget(key)
+	c.reconciled.forget(key)
 }
 
 // Sync evaluates one application ("namespace/name") and writes its DriftReport status. An
@@ -399,6 +400,8 @@ func (c *Controller) evaluateGuarded(ctx context.Context, app, dr *unstructured.
 			c.cfg.Log.Error("evaluation panicked", "app", key, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			err = failf(ReasonPanic, "evaluation panicked, so drift is unknown: %v", r)
 			st = StatusFromError(err, dr.GetGeneration(), now, prev)
+			// Unknown drift tells nobody anything and reconciles nothing.
+			*notice = nil
 		}
 	}()
 	if refusal != nil {

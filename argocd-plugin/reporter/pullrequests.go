@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/driftplane/terraform-provider-drift/api/v1alpha1"
-	"github.com/driftplane/terraform-provider-drift/internal/drift"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/pipeline"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile/forges"
@@ -63,37 +61,69 @@ type ReconcileConfig struct {
 	Timeout time.Duration
 }
 
-// reconcileRuns remembers, per application, when reconciliation last ran and on what drift.
+// reconcileRuns remembers, per application, when reconciliation last ran, on what drift, and how
+// many runs in a row failed.
 type reconcileRuns struct {
 	mu   sync.Mutex
 	last map[string]reconcileRun
 }
 
 type reconcileRun struct {
-	at  time.Time
-	sig string
+	at       time.Time
+	sig      string
+	failures int
 }
 
-// due tells whether app's reconciliation should run now, and notes it as run when it should.
+// retryBase is the first wait after a failed run; each further failure doubles it, up to the
+// interval. A failure that will not clear by itself (a tag as the base, a foreign branch) must not
+// cost a clone and forge calls on every evaluation.
+const retryBase = 30 * time.Second
+
+// due tells whether app's reconciliation should run now, and notes it as run when it should. A
+// change to the drift runs at once; otherwise a run waits for the interval, or for the backoff
+// after failures.
 func (r *reconcileRuns) due(app, sig string, now time.Time, interval time.Duration) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.last == nil {
 		r.last = map[string]reconcileRun{}
 	}
-	if l, ok := r.last[app]; ok && l.sig == sig && now.Sub(l.at) < interval {
-		return false
+	l, ok := r.last[app]
+	if ok && l.sig == sig {
+		wait := interval
+		if l.failures > 0 {
+			wait = retryBase << min(l.failures-1, 16)
+			wait = min(wait, interval)
+		}
+		if now.Sub(l.at) < wait {
+			return false
+		}
 	}
-	r.last[app] = reconcileRun{at: now, sig: sig}
+	r.last[app] = reconcileRun{at: now, sig: sig, failures: l.failures}
 	return true
 }
 
-// forget makes the next evaluation of app run reconciliation whatever its drift (after a failed
-// run, which the next evaluation retries).
+// forget drops what is remembered of app (deleted, or another replica's now).
 func (r *reconcileRuns) forget(app string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.last, app)
+}
+
+// done notes how app's run ended: a failure lengthens the wait before the next, a success resets it.
+func (r *reconcileRuns) done(app string, failed bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l, ok := r.last[app]
+	if !ok {
+		return
+	}
+	if failed {
+		l.failures++
+	} else {
+		l.failures = 0
+	}
+	r.last[app] = l
 }
 
 // gitSource is where an application's desired state lives in Git: one http(s) repository,
@@ -130,102 +160,6 @@ func applicationSource(app *unstructured.Unstructured) (gitSource, error) {
 	return gitSource{repoURL: repoURL, base: base, dir: dir}, nil
 }
 
-// keepEnded is how long the DriftReport keeps listing a reconciliation after it ended (verified,
-// closed, resolved), so the closure stays visible where people look for it after the record moves
-// on.
-const keepEnded = 7 * 24 * time.Hour
-
-// reconciliations is the DriftReport's view of a unit's reconciliations: the latest record's
-// state, what its events ended (a verified pull request whose branch was deleted leaves the state
-// in the same run), and what the previous status showed as ended within keepEnded.
-func reconciliations(rec *reconcile.Record, prev []v1alpha1.Reconciliation, now time.Time) []v1alpha1.Reconciliation {
-	byKey := map[string]v1alpha1.Reconciliation{}
-	if rec != nil {
-		for _, t := range rec.State {
-			byKey[t.Key] = v1alpha1.Reconciliation{Key: t.Key, Status: t.Status, PullRequest: t.PR, URL: t.URL,
-				Fingerprints: append([]string(nil), t.Fingerprints...), Summary: t.Summary, MergedAt: t.MergedAt,
-				VerifiedAt: t.VerifiedAt, ClosedAt: t.ClosedAt, Error: truncateUTF8(t.Error, maxConditionMessage)}
-		}
-		for _, e := range rec.Events {
-			if _, ok := byKey[e.Key]; ok {
-				continue
-			}
-			r := v1alpha1.Reconciliation{Key: e.Key, PullRequest: e.PR, URL: e.URL, Summary: e.Detail}
-			switch e.Kind {
-			case reconcile.EventVerified:
-				r.Status, r.VerifiedAt = reconcile.StatusVerified, e.At
-			case reconcile.EventClosed:
-				r.Status, r.ClosedAt = reconcile.StatusClosed, e.At
-			case reconcile.EventResolved:
-				r.Status, r.ClosedAt = reconcile.StatusResolved, e.At
-			default:
-				continue
-			}
-			byKey[e.Key] = r
-		}
-	}
-	for _, p := range prev {
-		if _, ok := byKey[p.Key]; ok {
-			continue
-		}
-		ended := p.ClosedAt
-		if p.Status == reconcile.StatusVerified {
-			ended = p.VerifiedAt
-		}
-		at, err := time.Parse(time.RFC3339, ended)
-		if err != nil || now.Sub(at) > keepEnded {
-			continue
-		}
-		switch p.Status {
-		case reconcile.StatusVerified, reconcile.StatusClosed, reconcile.StatusResolved:
-			byKey[p.Key] = p
-		}
-	}
-	if len(byKey) == 0 {
-		return nil
-	}
-	out := make([]v1alpha1.Reconciliation, 0, len(byKey))
-	for _, r := range byKey {
-		out = append(out, r)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out
-}
-
-// reconcileOpen tells whether a tracked reconciliation still needs runs while its drift is
-// unchanged: an open or merged pull request, a failure to retry.
-func reconcileOpen(rec *reconcile.Record) bool {
-	if rec == nil {
-		return false
-	}
-	for _, t := range rec.State {
-		switch t.Status {
-		case reconcile.StatusProposed, reconcile.StatusPending, reconcile.StatusFailed, reconcile.StatusReported, reconcile.StatusDeclined:
-			return true
-		}
-	}
-	return false
-}
-
-// actionable is the signature of the findings reconciliation acts on: their fingerprints and
-// actions, so a change to either runs reconciliation at once.
-func actionable(rep *drift.Report) string {
-	var keys []string
-	for _, f := range rep.Findings {
-		for _, a := range reconcile.Actions {
-			if f.RecommendedAction == a {
-				fp := f.Fingerprint
-				if fp == "" {
-					fp = drift.Fingerprint(f)
-				}
-				keys = append(keys, fp+"="+string(a))
-			}
-		}
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, ",")
-}
-
 // planReconcile decides, after a successful evaluation, whether reconciliation runs for the
 // application, and returns the run (for after the status write) and the reconciliations the
 // status shows now. Nothing runs for a unit that does not enable pull requests, without a forge
@@ -246,9 +180,9 @@ func (c *Controller) planReconcile(ctx context.Context, app *unstructured.Unstru
 	if prev != nil {
 		before = prev.Reconciliations
 	}
-	shown := reconciliations(rec, before, now)
-	sig := actionable(res.Report)
-	if sig == "" && !reconcileOpen(rec) {
+	shown := reconcile.Shown(rec, before, now)
+	sig := reconcile.Signature(res.Report)
+	if sig == "" && !rec.Open() {
 		return nil, shown
 	}
 	interval := rc.Interval
@@ -271,14 +205,19 @@ func (c *Controller) runReconcile(ctx context.Context, app *unstructured.Unstruc
 	defer func() {
 		if r := recover(); r != nil {
 			c.cfg.Log.Error("reconciliation panicked", "app", key, "panic", fmt.Sprint(r))
-			c.reconciled.forget(key)
+			c.reconciled.done(key, true)
 		}
 	}()
 	fail := func(err error) {
 		msg := forges.Scrub(c.redact(err), rc.Token).Error()
 		c.cfg.Log.Warn("reconciliation failed", "app", key, "error", msg)
 		c.recorder.Event(app, corev1.EventTypeWarning, ReasonReconcileFailed, truncateUTF8(msg, maxConditionMessage))
-		c.reconciled.forget(key)
+		c.reconciled.done(key, true)
+	}
+	if c.cfg.Shards != nil && !c.cfg.Shards.Owns(key) {
+		// The shard moved after the status write: the new holder reconciles the application.
+		c.cfg.Log.Info("shard lease lost before reconciliation; not reconciling", "app", key)
+		return
 	}
 	src, err := applicationSource(app)
 	if err != nil {
@@ -326,9 +265,7 @@ func (c *Controller) runReconcile(ctx context.Context, app *unstructured.Unstruc
 				"notes", strings.Join(o.Notes, "; "))
 		}
 	}
-	if failed {
-		c.reconciled.forget(key)
-	}
+	c.reconciled.done(key, failed)
 	for _, ev := range newEvents(rep) {
 		c.recorder.Event(app, corev1.EventTypeNormal, ReasonPullRequest, ev)
 	}

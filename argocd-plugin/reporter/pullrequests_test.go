@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/driftplane/terraform-provider-drift/api/v1alpha1"
 	"github.com/driftplane/terraform-provider-drift/internal/drift/blob"
 	"github.com/driftplane/terraform-provider-drift/internal/reconcile"
 	"github.com/driftplane/terraform-provider-drift/internal/testenv/giteatest"
@@ -346,47 +345,38 @@ func TestApplicationSource(t *testing.T) {
 	}
 }
 
-// The interval holds runs back only while the drift is unchanged; a change runs at once.
+// The interval holds runs back only while the drift is unchanged; a change runs at once. Failed
+// runs are retried after a backoff that doubles up to the interval, and a success resets it.
 func TestReconcileRunsDue(t *testing.T) {
 	var r reconcileRuns
 	t0 := time.Unix(0, 0)
-	steps := []struct {
-		sig  string
-		at   time.Duration
-		want bool
-	}{{"a", 0, true}, {"a", time.Minute, false}, {"b", 2 * time.Minute, true}, {"b", 11 * time.Minute, false}, {"b", 13 * time.Minute, true}}
+	const interval = 10 * time.Minute
+	type step struct {
+		sig    string
+		at     time.Duration
+		want   bool
+		failed bool
+	}
+	steps := []step{
+		{sig: "a", at: 0, want: true}, {sig: "a", at: time.Minute, want: false}, {sig: "b", at: 2 * time.Minute, want: true},
+		{sig: "b", at: 11 * time.Minute, want: false}, {sig: "b", at: 13 * time.Minute, want: true, failed: true},
+		{sig: "b", at: 13*time.Minute + 20*time.Second, want: false}, {sig: "b", at: 13*time.Minute + 31*time.Second, want: true, failed: true},
+		{sig: "b", at: 14*time.Minute + 30*time.Second, want: false}, {sig: "b", at: 14*time.Minute + 32*time.Second, want: true, failed: true},
+		// The backoff never exceeds the interval.
+		{sig: "b", at: 14*time.Minute + 32*time.Second + interval, want: true},
+		{sig: "b", at: 15*time.Minute + interval, want: false},
+	}
 	for i, s := range steps {
-		if got := r.due("argocd/web", s.sig, t0.Add(s.at), 10*time.Minute); got != s.want {
+		got := r.due("argocd/web", s.sig, t0.Add(s.at), interval)
+		if got != s.want {
 			t.Fatalf("step %d (%s at %s): due %v, want %v", i, s.sig, s.at, got, s.want)
+		}
+		if got {
+			r.done("argocd/web", s.failed)
 		}
 	}
 	r.forget("argocd/web")
-	if !r.due("argocd/web", "b", t0.Add(14*time.Minute), 10*time.Minute) {
-		t.Fatal("a failed run is not retried by the next evaluation")
-	}
-}
-
-// The DriftReport keeps an ended reconciliation for a week, then lets it go; what the record
-// holds always wins over what the previous status said.
-func TestReconciliationsShown(t *testing.T) {
-	now := fixedNow
-	rec := &reconcile.Record{
-		State:  []reconcile.Tracked{{Key: "fp-a", Status: reconcile.StatusProposed, PR: 3}},
-		Events: []reconcile.Event{{Kind: reconcile.EventVerified, Key: "fp-b", PR: 4, At: now.Format(time.RFC3339), Detail: "accepted into Git by PR #4"}, {Kind: reconcile.EventUpdated, Key: "fp-x", PR: 9}},
-	}
-	prev := []v1alpha1.Reconciliation{
-		{Key: "fp-a", Status: reconcile.StatusFailed},
-		{Key: "fp-c", Status: reconcile.StatusVerified, VerifiedAt: now.Add(-6 * 24 * time.Hour).Format(time.RFC3339)},
-		{Key: "fp-d", Status: reconcile.StatusClosed, ClosedAt: now.Add(-8 * 24 * time.Hour).Format(time.RFC3339)},
-		{Key: "fp-e", Status: reconcile.StatusProposed},
-		{Key: "fp-f", Status: reconcile.StatusVerified, VerifiedAt: "not a time"},
-	}
-	var got []string
-	for _, r := range reconciliations(rec, prev, now) {
-		got = append(got, r.Key+"="+r.Status)
-	}
-	want := "fp-a=proposed fp-b=verified fp-c=verified"
-	if strings.Join(got, " ") != want {
-		t.Fatalf("shown %v, want %s", got, want)
+	if !r.due("argocd/web", "b", t0.Add(16*time.Minute), interval) {
+		t.Fatal("a forgotten application is not run")
 	}
 }

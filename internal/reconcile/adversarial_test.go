@@ -290,3 +290,39 @@ func TestRecordedBranchNotOursKept(t *testing.T) {
 		}
 	}
 }
+
+// Two applications (or stacks) that declare the same unit name share its records' key: the one
+// whose repository or folder did not write them must not close or verify the other's pull
+// requests. A merged one of app A, pending its verification, stays pending when app B, elsewhere,
+// evaluates clean.
+func TestRecordsOfAnotherSourceRefused(t *testing.T) {
+	store := blobStore(t)
+	key := "fp-0123456789abcdef0123"
+	prev := &Record{SchemaVersion: SchemaVersion, Unit: "payments", At: "2026-12-01T10:00:00Z", Sequence: 1, Events: []Event{},
+		Source: "https://git.example.com/team-a/app.git//deploy",
+		State:  []Tracked{{Key: key, PR: 7, Status: StatusPending, Fingerprints: []string{key}}}}
+	k, data, err := prev.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.PutContext(t.Context(), k, data); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)
+	clean := &pipeline.Result{Report: &drift.Report{Unit: "payments"}, At: at}
+	for _, src := range []struct{ url, dir string }{{"https://git.example.com/team-b/app.git", "deploy"}, {"https://git.example.com/team-a/app.git", "other"}} {
+		rf := &recordingForge{}
+		rep, err := Run(t.Context(), []Unit{{Policy: hostileUnit(), Dir: src.dir, Result: clean}},
+			Options{Forge: rf, Store: store, Remote: Remote{URL: src.url, Token: "t"}, Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Failed() != 1 || !strings.Contains(rep.Outcomes[0].Error, "same unit name") || len(rf.calls) != 0 {
+			t.Fatalf("%s//%s: report %+v, forge calls %v", src.url, src.dir, rep, rf.calls)
+		}
+		rec, _, err := Latest(t.Context(), store, "payments")
+		if err != nil || rec.Sequence != 1 || rec.State[0].Status != StatusPending {
+			t.Fatalf("the other source's record changed: %+v %v", rec, err)
+		}
+	}
+}

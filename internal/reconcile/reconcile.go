@@ -265,6 +265,8 @@ type unitState struct {
 	ledgerKey   string
 	evidence    string
 	at          string
+	// source is the repository and folder the pull requests go to (Record.Source).
+	source string
 	// branchNotes say what this run did with a key's branch, for its outcome; deleted are the
 	// keys whose branch this run deleted.
 	branchNotes map[string]string
@@ -277,7 +279,11 @@ func (r *runner) unit(ctx context.Context, u Unit) error {
 	if err != nil {
 		return err
 	}
-	s := &unitState{u: u, unit: name, tracked: map[string]*Tracked{}, resolutions: map[string]string{},
+	source := r.o.Remote.URL + "//" + u.Dir
+	if prev != nil && prev.Source != "" && prev.Source != source {
+		return fmt.Errorf("unit %s: its reconciliation records belong to %s, not %s: two applications or stacks declare the same unit name, and neither may close or verify the other's pull requests", name, prev.Source, source)
+	}
+	s := &unitState{u: u, unit: name, source: source, tracked: map[string]*Tracked{}, resolutions: map[string]string{},
 		evidence: u.Result.EvidenceLocation, at: u.Result.At.UTC().Format(time.RFC3339), branchNotes: map[string]string{}, deleted: map[string]bool{}}
 	if prev != nil {
 		for i := range prev.State {
@@ -797,7 +803,7 @@ func (r *runner) write(ctx context.Context, s *unitState, prev *Record, prevKey 
 		return nil
 	}
 	rec := &Record{SchemaVersion: SchemaVersion, Unit: s.unit, At: r.now.Format(time.RFC3339), Sequence: 1, Previous: prevKey,
-		Ledger: s.ledgerKey, Evidence: s.evidence, Events: s.events, State: state}
+		Ledger: s.ledgerKey, Evidence: s.evidence, Source: s.source, Events: s.events, State: state}
 	if rec.Events == nil {
 		rec.Events = []Event{}
 	}

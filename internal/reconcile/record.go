@@ -121,10 +121,14 @@ type Record struct {
 	Previous      string `json:"previous,omitempty"`
 	// Ledger is the key of the ledger record of the evaluation reconciled, Evidence its evidence
 	// record's location.
-	Ledger   string    `json:"ledger,omitempty"`
-	Evidence string    `json:"evidence,omitempty"`
-	Events   []Event   `json:"events"`
-	State    []Tracked `json:"state"`
+	Ledger   string `json:"ledger,omitempty"`
+	Evidence string `json:"evidence,omitempty"`
+	// Source is the repository and folder the unit's pull requests go to (URL//dir): a unit's
+	// records belong to one source, so two applications or stacks that declare the same unit name
+	// cannot close or verify each other's pull requests.
+	Source string    `json:"source,omitempty"`
+	Events []Event   `json:"events"`
+	State  []Tracked `json:"state"`
 }
 
 // Encode serialises a record canonically with its content-addressed key,
