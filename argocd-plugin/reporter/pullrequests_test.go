@@ -93,7 +93,7 @@ type prFixture struct {
 	reconciler *ReconcileConfig
 }
 
-func newPRFixture(t *testing.T, srv *giteatest.Server, repoURL string) *prFixture {
+func newPRFixture(t *testing.T, srv *giteatest.Server, repoURL string, specExtra ...string) *prFixture {
 	t.Helper()
 	x := &prFixture{srv: srv, team: srv.NewUser(t, "web-team", "write:repository,write:issue,read:user"),
 		bot: srv.NewUser(t, "drift-bot", "write:repository,write:issue,read:user")}
@@ -108,7 +108,7 @@ func newPRFixture(t *testing.T, srv *giteatest.Server, repoURL string) *prFixtur
 		x.repoURL = srv.URL + "/" + x.team.Name + "/" + x.repo + ".git"
 	}
 	recorded := loadAnswer(t)
-	app := application(t, "argocd", "web", "spec: {source: {repoURL: "+x.repoURL+", path: app, targetRevision: HEAD}}")
+	app := application(t, "argocd", "web", "spec: {source: {repoURL: "+x.repoURL+", path: app, targetRevision: HEAD}"+strings.Join(specExtra, "")+"}")
 	x.hn = newHarness(t, &fakeArgo{answer: func(string, string) ([]ResourceDiff, error) { return *x.answer.Load(), nil }}, app, liveReport(t, recorded))
 	x.hn.index(t, app)
 	store, err := blob.OpenStore(context.Background(), filepath.Join(t.TempDir(), "evidence"), blob.S3Options{})
@@ -378,5 +378,50 @@ func TestReconcileRunsDue(t *testing.T) {
 	r.forget("argocd/web")
 	if !r.due("argocd/web", "b", t0.Add(16*time.Minute), interval) {
 		t.Fatal("a forgotten application is not run")
+	}
+}
+
+// panickyHealer is a Healer with a bug.
+type panickyHealer struct{}
+
+func (panickyHealer) SyncResources(context.Context, string, string, []HealTarget) error {
+	panic("healer bug")
+}
+
+// An evaluation that panics after its drift was computed (here in the auto-heal) is unknown: its
+// status says so, and nothing is reconciled on the strength of it.
+func TestReporterPanicReconcilesNothing(t *testing.T) {
+	srv := giteatest.Start(t)
+	// With automated sync, the label Argo CD has not yet synced back is the reporter's to heal.
+	x := newPRFixture(t, srv, "", ", syncPolicy: {automated: {}}")
+	x.hn.ctrl.cfg.AutoHeal, x.hn.ctrl.cfg.Healer = true, panickyHealer{}
+	answer := prAnswer(t, true, false)
+	for i := range answer {
+		if answer[i].Kind != "Deployment" {
+			continue
+		}
+		var live map[string]any
+		if err := json.Unmarshal([]byte(answer[i].LiveState), &live); err != nil {
+			t.Fatal(err)
+		}
+		// A label the AutoHealPolicy lets the reporter sync back, so the heal runs (and panics).
+		_ = unstructured.SetNestedField(live, "hacked", "metadata", "labels", "app")
+		b, err := json.Marshal(live)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer[i].LiveState = string(b)
+	}
+	x.answer.Store(&answer)
+	_ = x.hn.ctrl.Sync(context.Background(), "argocd/web")
+	_, st := x.hn.report(t, "web")
+	if c := evaluated(st); c == nil || c.Status != "False" || c.Reason != ReasonPanic {
+		t.Fatalf("status after the panic: %+v; log:\n%s", st, x.hn.logs.String())
+	}
+	if n := len(x.pulls(t)); n != 0 {
+		t.Fatalf("%d pull requests opened on an evaluation that panicked", n)
+	}
+	if rec, _, _ := reconcile.Latest(context.Background(), x.store, "web"); rec != nil {
+		t.Fatalf("a reconciliation record was written: %+v", rec)
 	}
 }
