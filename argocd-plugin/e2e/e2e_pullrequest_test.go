@@ -50,20 +50,7 @@ type pullRequestEnv struct {
 func testEmergencyPullRequest(t *testing.T, ctx context.Context, e pullRequestEnv) {
 	owner, name := e.repo.owner.Name, e.repo.name
 	gitea := e.repo.srv.Client(t, e.repo.owner.Token)
-	allPulls := func() []*sdk.PullRequest {
-		var out []*sdk.PullRequest
-		for page := 1; ; page++ {
-			prs, _, err := gitea.ListRepoPullRequests(owner, name, sdk.ListPullRequestsOptions{
-				ListOptions: sdk.ListOptions{Page: page, PageSize: giteatest.PageSize}, State: sdk.StateAll})
-			if err != nil {
-				t.Fatalf("listing pull requests: %v", err)
-			}
-			out = append(out, prs...)
-			if len(prs) < giteatest.PageSize {
-				return out
-			}
-		}
-	}
+	allPulls := func() []*sdk.PullRequest { return giteatest.Pulls(t, gitea, owner, name) }
 	want := strings.Replace(deploymentYAML, "registry.example.com/web:1.0", hotfixImage, 1)
 	if want == deploymentYAML {
 		t.Fatal("deploymentYAML does not declare registry.example.com/web:1.0")

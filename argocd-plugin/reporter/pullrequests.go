@@ -139,7 +139,7 @@ func applicationSource(app *unstructured.Unstructured) (gitSource, error) {
 		return gitSource{}, errors.New("the application has several sources: which one declares a field is not known, so no pull request is opened")
 	}
 	repoURL, _, _ := unstructured.NestedString(app.Object, "spec", "source", "repoURL")
-	if _, err := forges.ParseRepoURL(repoURL); err != nil {
+	if _, err := reconcile.ParseRemoteURL(repoURL); err != nil {
 		return gitSource{}, fmt.Errorf("source repository: %w", err)
 	}
 	if chart, _, _ := unstructured.NestedString(app.Object, "spec", "source", "chart"); chart != "" {
@@ -209,7 +209,7 @@ func (c *Controller) runReconcile(ctx context.Context, app *unstructured.Unstruc
 		}
 	}()
 	fail := func(err error) {
-		msg := forges.Scrub(c.redact(err), rc.Token).Error()
+		msg := reconcile.Scrub(c.redact(err), rc.Token).Error()
 		c.cfg.Log.Warn("reconciliation failed", "app", key, "error", msg)
 		c.recorder.Event(app, corev1.EventTypeWarning, ReasonReconcileFailed, truncateUTF8(msg, maxConditionMessage))
 		c.reconciled.done(key, true)
@@ -251,7 +251,7 @@ func (c *Controller) runReconcile(ctx context.Context, app *unstructured.Unstruc
 		return
 	}
 	for _, w := range rep.Warnings {
-		c.cfg.Log.Warn("reconciliation", "app", key, "warning", forges.Scrub(errors.New(w), rc.Token).Error())
+		c.cfg.Log.Warn("reconciliation", "app", key, "warning", reconcile.Scrub(errors.New(w), rc.Token).Error())
 	}
 	failed := false
 	for _, o := range rep.Outcomes {
@@ -259,7 +259,7 @@ func (c *Controller) runReconcile(ctx context.Context, app *unstructured.Unstruc
 		case reconcile.StatusFailed:
 			failed = true
 			c.recorder.Event(app, corev1.EventTypeWarning, ReasonReconcileFailed,
-				truncateUTF8(forges.Scrub(errors.New(o.Key+": "+o.Error), rc.Token).Error(), maxConditionMessage))
+				truncateUTF8(reconcile.Scrub(errors.New(o.Key+": "+o.Error), rc.Token).Error(), maxConditionMessage))
 		default:
 			c.cfg.Log.Info("reconciliation", "app", key, "key", o.Key, "status", o.Status, "pull_request", o.PR, "url", o.URL,
 				"notes", strings.Join(o.Notes, "; "))

@@ -139,11 +139,7 @@ func (x *prFixture) evaluate(t *testing.T, answer []ResourceDiff) *Status {
 
 func (x *prFixture) pulls(t *testing.T) []*sdk.PullRequest {
 	t.Helper()
-	prs, _, err := x.srv.Client(t, x.team.Token).ListRepoPullRequests(x.team.Name, x.repo, sdk.ListPullRequestsOptions{State: sdk.StateAll})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return prs
+	return giteatest.Pulls(t, x.srv.Client(t, x.team.Token), x.team.Name, x.repo)
 }
 
 func (x *prFixture) events(t *testing.T, reason string) []string {

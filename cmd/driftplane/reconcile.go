@@ -154,7 +154,7 @@ func (o *reconcileOptions) run(stdout, stderr io.Writer) int {
 	}
 	f, remote, err := o.forge(token)
 	if err != nil {
-		return o.usage(stderr, "%v", scrubToken(err, token))
+		return o.usage(stderr, "%v", reconcile.Scrub(err, token))
 	}
 	digester, _, err := resolveDigester(o.digestKeyFile)
 	if err != nil {
@@ -194,11 +194,11 @@ func (o *reconcileOptions) run(stdout, stderr io.Writer) int {
 	rep, err := reconcile.Run(ctx, rus, reconcile.Options{Forge: f, Remote: remote, Base: o.base, Store: store, Group: o.group,
 		BranchPrefix: o.branchPrefix, Authors: o.authors, Tofu: o.tofu})
 	if err != nil {
-		fmt.Fprintf(stderr, "driftplane reconcile: %v\n", scrubToken(err, token))
+		fmt.Fprintf(stderr, "driftplane reconcile: %v\n", reconcile.Scrub(err, token))
 		return 3
 	}
 	for _, w := range rep.Warnings {
-		fmt.Fprintf(stderr, "driftplane reconcile: warning: %s\n", scrubToken(errors.New(w), token))
+		fmt.Fprintf(stderr, "driftplane reconcile: warning: %s\n", reconcile.Scrub(errors.New(w), token))
 	}
 	if err := writeReconcile(stdout, o.format, rep); err != nil {
 		fmt.Fprintf(stderr, "driftplane reconcile: %v\n", err)
@@ -258,15 +258,12 @@ func (o *reconcileOptions) placeUnits(units []scan.Unit) ([]string, string, erro
 
 // forge builds the forge client and the Git remote from the flags.
 func (o *reconcileOptions) forge(token string) (forge.Forge, reconcile.Remote, error) {
-	if _, err := forges.ParseRepoURL(o.repoURL); err != nil {
+	if _, err := reconcile.ParseRemoteURL(o.repoURL); err != nil {
 		return nil, reconcile.Remote{}, fmt.Errorf("--repo-url: %w (the token comes from $%s)", err, o.tokenEnv)
 	}
 	return forges.Open(context.Background(), forges.Config{Kind: o.forgeKind, URL: o.forgeURL, RepoURL: o.repoURL,
 		Repo: o.repo, Username: o.gitUsername, Token: token})
 }
-
-// scrubToken removes the token from a message, whatever library quoted it.
-func scrubToken(err error, token string) error { return forges.Scrub(err, token) }
 
 // writeReconcile prints the outcomes.
 func writeReconcile(w io.Writer, format string, rep *reconcile.Report) error {

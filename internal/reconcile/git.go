@@ -33,20 +33,23 @@ type Remote struct {
 	AuthorName, AuthorEmail string
 }
 
-// checkRemoteURL refuses what is not an http(s) URL without credentials, and says why without
-// echoing a password.
-func checkRemoteURL(raw string) error {
+// ParseRemoteURL accepts an http(s) clone URL that carries no credentials: a token belongs in the
+// forge credential, never in a URL that ends up in logs and records. Errors name the URL by its
+// scheme and host only, never echoing a password or a token given as the user name.
+func ParseRemoteURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("the repository URL does not parse")
-	}
-	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
-		return fmt.Errorf("the repository URL (%s) is not http(s)", Origin(u))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("the repository URL must be an http(s) URL")
 	}
 	if u.User != nil {
-		return fmt.Errorf("the repository URL (%s) carries credentials: give the token in the environment instead", Origin(u))
+		return nil, fmt.Errorf("the repository URL (%s) carries credentials: give the token as the forge credential instead", Origin(u))
 	}
-	return nil
+	return u, nil
+}
+
+func checkRemoteURL(raw string) error {
+	_, err := ParseRemoteURL(raw)
+	return err
 }
 
 // Origin names a URL by scheme and host only: a URL's user part may hold a token (as the user
@@ -67,15 +70,14 @@ func (r Remote) auth() *githttp.BasicAuth {
 }
 
 // scrub removes the token from a message a Git library produced, whatever it quoted.
-func (r Remote) scrub(err error) error {
-	if err == nil {
-		return nil
+func (r Remote) scrub(err error) error { return Scrub(err, r.Token) }
+
+// Scrub removes the token from a message, whatever library quoted it.
+func Scrub(err error, token string) error {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+		return err
 	}
-	msg := err.Error()
-	if r.Token != "" && strings.Contains(msg, r.Token) {
-		return errors.New(strings.ReplaceAll(msg, r.Token, "[token]"))
-	}
-	return err
+	return errors.New(strings.ReplaceAll(err.Error(), token, "[token]"))
 }
 
 // checkout is a fresh clone of the base branch in a temporary folder.

@@ -144,11 +144,7 @@ func (x *fixture) runObserved(t *testing.T, dir, grouping string, observations [
 
 func (x *fixture) pulls(t *testing.T) []*sdk.PullRequest {
 	t.Helper()
-	prs, _, err := x.srv.Client(t, x.team.Token).ListRepoPullRequests(x.team.Name, x.repo, sdk.ListPullRequestsOptions{State: sdk.StateAll})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return prs
+	return giteatest.Pulls(t, x.srv.Client(t, x.team.Token), x.team.Name, x.repo)
 }
 
 func one(t *testing.T, rep *reconcile.Report) reconcile.Outcome {

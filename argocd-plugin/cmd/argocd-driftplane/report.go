@@ -340,11 +340,11 @@ func (o *reportOptions) reconcileConfig() (*reporter.ReconcileConfig, error) {
 	if !slices.Contains(reconcile.Groupings, o.forgeGroup) {
 		return nil, fmt.Errorf("--forge-group %q: want one of %s", o.forgeGroup, strings.Join(reconcile.Groupings, ", "))
 	}
-	if _, err := forges.ParseRepoURL(o.forgeURL); err != nil {
+	if _, err := reconcile.ParseRemoteURL(o.forgeURL); err != nil {
 		return nil, fmt.Errorf("--forge-url: %w", err)
 	}
 	if o.forgeRepoOrigin != "" {
-		if _, err := forges.ParseRepoURL(o.forgeRepoOrigin); err != nil {
+		if _, err := reconcile.ParseRemoteURL(o.forgeRepoOrigin); err != nil {
 			return nil, fmt.Errorf("--forge-repo-origin: %w", err)
 		}
 	}

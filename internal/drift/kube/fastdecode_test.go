@@ -186,7 +186,7 @@ func TestFastDecodeCorpus(t *testing.T) {
 }
 
 func splitDocs(data []byte) [][]byte {
-	all, _ := readerDocs(data)
+	all, _ := readerSplit(data)
 	var docs [][]byte
 	for _, doc := range all {
 		if strings.TrimSpace(string(doc)) != "" {

@@ -1,36 +1,15 @@
 package kube
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
-	"io"
 	"strings"
 	"testing"
-
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
-
-// readerDocs is utilyaml.YAMLReader's split, the reference for SplitDocuments.
-func readerDocs(data []byte) ([][]byte, error) {
-	var docs [][]byte
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return docs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		docs = append(docs, doc)
-	}
-}
 
 func sameSplit(t testing.TB, data []byte) {
 	t.Helper()
 	got, gerr := SplitDocuments(data)
-	want, werr := readerDocs(data)
+	want, werr := readerSplit(data)
 	if (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) {
 		t.Fatalf("errors differ: %v, reader %v\n%q", gerr, werr, data)
 	}

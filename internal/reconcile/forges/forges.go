@@ -5,7 +5,6 @@ package forges
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -42,7 +41,7 @@ type Config struct {
 
 // Open builds the forge client and the Git remote for c.
 func Open(ctx context.Context, c Config) (forge.Forge, reconcile.Remote, error) {
-	u, err := ParseRepoURL(c.RepoURL)
+	u, err := reconcile.ParseRemoteURL(c.RepoURL)
 	if err != nil {
 		return nil, reconcile.Remote{}, err
 	}
@@ -97,7 +96,7 @@ func Open(ctx context.Context, c Config) (forge.Forge, reconcile.Remote, error) 
 	default:
 		return nil, reconcile.Remote{}, fmt.Errorf("forge %q: want one of %s", c.Kind, strings.Join(Kinds, ", "))
 	}
-	return f, remote, Scrub(err, c.Token)
+	return f, remote, reconcile.Scrub(err, c.Token)
 }
 
 // segment is one safe path segment of a repository's name on a forge.
@@ -120,20 +119,6 @@ func repoPath(u *url.URL, nested bool) (string, error) {
 		}
 	}
 	return strings.Join(parts, "/"), nil
-}
-
-// ParseRepoURL accepts an http(s) clone URL that carries no credentials: a token belongs in the
-// forge credential, never in a URL that ends up in logs and records. Errors name the URL by its
-// scheme and host only.
-func ParseRepoURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("the repository URL must be an http(s) URL")
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("the repository URL (%s) carries credentials: give the token as the forge credential instead", reconcile.Origin(u))
-	}
-	return u, nil
 }
 
 // SameOrigin tells whether repoURL is served by the forge at forgeURL: the same scheme, host and
@@ -168,12 +153,4 @@ func hostPort(u *url.URL) string {
 		}
 	}
 	return net.JoinHostPort(strings.TrimSuffix(u.Hostname(), "."), port)
-}
-
-// Scrub removes the token from a message, whatever library quoted it.
-func Scrub(err error, token string) error {
-	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), token, "[token]"))
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/driftplane/terraform-provider-drift/internal/reconcile"
 )
 
 // A token meant for one forge must go only to that forge: look-alike hosts, other ports or
@@ -44,7 +46,7 @@ func TestSameOrigin(t *testing.T) {
 	}
 }
 
-func TestParseRepoURL(t *testing.T) {
+func TestParseRemoteURL(t *testing.T) {
 	for raw, want := range map[string]string{
 		"https://git.example.com/a/b.git":          "",
 		"ssh://git@git.example.com/a/b.git":        "http(s)",
@@ -52,7 +54,7 @@ func TestParseRepoURL(t *testing.T) {
 		"https://bot:s3cret@git.example.com/a.git": "carries credentials",
 		"https://s3cret@git.example.com/a.git":     "carries credentials",
 	} {
-		_, err := ParseRepoURL(raw)
+		_, err := reconcile.ParseRemoteURL(raw)
 		switch {
 		case want == "" && err != nil:
 			t.Errorf("%s: %v", raw, err)
@@ -91,7 +93,7 @@ func TestOpenRefuses(t *testing.T) {
 			t.Errorf("%s: no error", raw)
 		}
 	}
-	if got := Scrub(errors.New("Get https://h/?t="+token+": refused"), token).Error(); strings.Contains(got, token) {
+	if got := reconcile.Scrub(errors.New("Get https://h/?t="+token+": refused"), token).Error(); strings.Contains(got, token) {
 		t.Errorf("Scrub left the token: %s", got)
 	}
 }

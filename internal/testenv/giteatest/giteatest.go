@@ -312,3 +312,21 @@ func Merge(t testing.TB, c *sdk.Client, owner, repo string, n int64) {
 		time.Sleep(300 * time.Millisecond)
 	}
 }
+
+// Pulls lists every pull request of owner/repo through c, open or not, page by page (pages hold
+// PageSize).
+func Pulls(t testing.TB, c *sdk.Client, owner, repo string) []*sdk.PullRequest {
+	t.Helper()
+	var out []*sdk.PullRequest
+	for page := 1; ; page++ {
+		prs, _, err := c.ListRepoPullRequests(owner, repo, sdk.ListPullRequestsOptions{
+			ListOptions: sdk.ListOptions{Page: page, PageSize: PageSize}, State: sdk.StateAll})
+		if err != nil {
+			t.Fatalf("listing the pull requests of %s/%s: %v", owner, repo, err)
+		}
+		out = append(out, prs...)
+		if len(prs) < PageSize {
+			return out
+		}
+	}
+}
